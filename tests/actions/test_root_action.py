@@ -19,7 +19,8 @@ def test_arguments_are_split_without_shell_expansion(repo_root, tmp_path):
     args = f"no-such-command '$(touch {marker})' ; touch {marker}"
     result = run_action(repo_root, {"args": args}, workdir=tmp_path)
     assert not marker.exists()
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # the step failed ...
+    assert result.step("run").exit_code == 2  # ... with rollwise's usage-error code
     assert result.outputs["exit-code"] == "2"
     assert "No such command 'no-such-command'" in result.log
 
