@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from support.actionrunner import parse_file_commands, run_action
