@@ -1,0 +1,17 @@
+"""Constraints added NOT VALID (validated in the next revision): a contract step allowed for this deploy."""
+from alembic import op
+
+revision = "s04"
+down_revision = None
+
+# rollwise: ignore-file[contract-step] ships after 2.3, which already writes valid user ids and totals
+
+
+def upgrade():
+    op.create_foreign_key("fk_orders_user", "orders", "users", ["user_id"], ["id"], postgresql_not_valid=True)
+    op.create_check_constraint("ck_total", "orders", "total >= 0", postgresql_not_valid=True)
+
+
+def downgrade():
+    op.drop_constraint("ck_total", "orders", type_="check")
+    op.drop_constraint("fk_orders_user", "orders", type_="foreignkey")

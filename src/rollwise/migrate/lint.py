@@ -1,0 +1,63 @@
+"""The lint verdict of one revision: rule findings, expand/contract gate, suppressions. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rollwise.migrate.classify import classify, touched_tables
+from rollwise.migrate.model import CONTRACT, ERROR, MIXED, WARNING, Finding, RevisionSource, RevisionVerdict
+from rollwise.migrate.rules import CATALOG, check_revision
+from rollwise.migrate.rules.operations import CONTRACT_STEP, MIXED as MIXED_RULE, UNUSED_SUPPRESSION
+
+#: findings no comment can silence: they mean the file or the comment itself is broken
+UNSUPPRESSIBLE = {"syntax-error", "invalid-directive", "unused-suppression"}
+
+
+def judge_revision(rev: RevisionSource, allow_contract: bool = False, extra: list[Finding] | None = None) -> RevisionVerdict:
+    """Findings of one revision after the expand/contract gate and its suppressions.
+
+    ``allow_contract`` is the deploy's explicit permission for this revision to contract the schema: its
+    destructive findings then become warnings (they stay in the report), the locking ones stay errors.
+    ``extra`` are findings from elsewhere (squawk) to gate and suppress the same way.
+    """
+    findings = check_revision(rev) + list(extra or [])
+    classification = classify(rev)
+    line = rev.upgrade_line or 1
+    if classification == MIXED:
+        findings.append(MIXED_RULE.finding(rev, line, f"revision {rev.revision}"))
+    elif classification == CONTRACT and not allow_contract:
+        findings.append(CONTRACT_STEP.finding(rev, line, f"revision {rev.revision} is a contract step",
+                                              name=rev.revision))
+    if allow_contract:
+        findings = [replace(f, severity=WARNING) if _destructive(f) and f.severity == ERROR else f for f in findings]
+
+    kept: list[Finding] = []
+    suppressed = []
+    used = set()
+    for finding in findings:
+        match = None
+        if finding.rule not in UNSUPPRESSIBLE and finding.file == rev.path:
+            match = next((s for s in rev.suppressions if s.covers(finding.rule, finding.line)), None)
+        if match is None:
+            kept.append(finding)
+        else:
+            used.add(id(match))
+            suppressed.append((finding, match))
+    for suppression in rev.suppressions:
+        if id(suppression) not in used:
+            kept.append(UNUSED_SUPPRESSION.finding(rev, suppression.line, f"ignore[{', '.join(suppression.rules)}]"))
+    kept.sort(key=lambda f: (f.line, f.severity != ERROR, f.rule))
+    return RevisionVerdict(
+        revision=rev.revision,
+        file=rev.path,
+        classification=classification,
+        contract_allowed=allow_contract,
+        findings=kept,
+        suppressed=suppressed,
+        tables=touched_tables(rev),
+    )
+
+
+def _destructive(finding: Finding) -> bool:
+    rule = CATALOG.get(finding.rule)
+    return rule is not None and rule.group == "destructive"
