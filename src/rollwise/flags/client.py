@@ -1,0 +1,353 @@
+"""FlagClient: evaluate flags from memory; Redis pushes every change, a version number catches missed ones.
+
+One background thread per client keeps a subscription to the store's change channel. A change message
+carries the new definitions and the version it follows; if that is not the version the client holds, a
+message was missed and the client reloads everything. A lost connection is retried with exponential
+backoff and jitter, re-subscribing *before* reloading so no change slips between the two. While Redis is
+unreachable the client keeps serving its last-known flags (evaluations are marked ``stale``); a periodic
+full reload runs only as a safety net.
+
+The hot path reads one immutable snapshot reference: no lock, no I/O, so ``evaluate`` is safe from any
+thread and from asyncio code. Change listeners run on the client thread, or on an asyncio loop if given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from rollwise.errors import ConfigError
+from rollwise.flags.evaluate import evaluate as evaluate_flag
+from rollwise.flags.model import ERROR, Evaluation, Flag, FlagSet
+from rollwise.flags.stores.base import Snapshot, StoreUnavailable
+from rollwise.flags.validation import parse_raw_flag, parse_raw_segment
+
+log = logging.getLogger("rollwise.flags")
+
+PROVIDER_NOT_READY = "PROVIDER_NOT_READY"
+Listener = Callable[[list[str], int], Any]
+
+
+@dataclass(frozen=True)
+class _State:
+    flagset: FlagSet
+    epoch: str = ""
+    loaded: bool = False
+    stale: bool = True
+
+    @property
+    def version(self) -> int:
+        return self.flagset.version
+
+
+@dataclass
+class _Subscription:
+    callback: Listener
+    loop: asyncio.AbstractEventLoop | None = None
+
+
+@dataclass
+class ClientOptions:
+    """Tuning knobs; the defaults suit a web service."""
+
+    resync_interval: float = 60.0  #: full reload as a safety net (push is the normal path)
+    backoff_initial: float = 0.05  #: first reconnect delay, doubled per failure ...
+    backoff_max: float = 2.0  #: ... up to this, with +-50 % jitter
+    file_poll_interval: float = 1.0  #: how often a file:// store is checked for changes
+    acknowledge: bool = True  #: record applied versions so `flags ... --wait-clients` can wait for them
+    defaults: Mapping[str, Any] = field(default_factory=dict)  #: code defaults by flag key
+
+
+class FlagClient:
+    """In-memory flag evaluation kept current by a store (``FlagClient.connect(url)``)."""
+
+    def __init__(self, store: Any, options: ClientOptions | None = None) -> None:
+        self.store = store
+        self.options = options or ClientOptions()
+        self.id = uuid.uuid4().hex
+        self._state = _State(FlagSet(flags={}, version=-1))
+        self._lock = threading.RLock()
+        self._listeners: list[_Subscription] = []
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._pubsub: Any = None
+        self.last_error: str | None = None
+        self._thread = threading.Thread(target=self._run, name="rollwise-flags", daemon=True)
+
+    # -- construction -------------------------------------------------------------------------------------
+    @classmethod
+    def connect(cls, url: str, *, timeout: float = 5.0, options: ClientOptions | None = None,
+                **option_overrides: Any) -> FlagClient:
+        """Open ``url`` (redis://, rediss://, redis+sentinel://, redis+cluster://, file://) and load all flags.
+
+        Waits up to ``timeout`` for the first load. If the store is unreachable the client still starts,
+        serving code defaults (reason ERROR, PROVIDER_NOT_READY) until the store comes back.
+        """
+        from rollwise.flags.stores import open_store
+
+        options = replace(options or ClientOptions(), **option_overrides)
+        client = cls(open_store(url), options)
+        client._thread.start()
+        client._ready.wait(timeout)
+        return client
+
+    @classmethod
+    async def connect_async(cls, url: str, **kwargs: Any) -> FlagClient:
+        """``connect`` without blocking the event loop."""
+        return await asyncio.to_thread(cls.connect, url, **kwargs)
+
+    # -- evaluation (hot path) ----------------------------------------------------------------------------
+    def evaluate(self, key: str, context: Mapping[str, Any] | None = None, default: Any = None) -> Evaluation:
+        """Evaluate ``key`` for ``context`` from memory. Never raises, never blocks on I/O."""
+        state = self._state
+        if default is None:
+            default = self.options.defaults.get(key)
+        if not state.loaded:
+            return Evaluation(key, default, None, ERROR, error_code=PROVIDER_NOT_READY,
+                              error_message=f"flags not loaded yet from {self.store.url}", stale=True)
+        result = evaluate_flag(state.flagset, key, context, default)
+        return replace(result, stale=True) if state.stale else result
+
+    def value(self, key: str, context: Mapping[str, Any] | None = None, default: Any = None) -> Any:
+        """Just the value of ``evaluate``."""
+        return self.evaluate(key, context, default).value
+
+    def is_enabled(self, key: str, context: Mapping[str, Any] | None = None, default: bool = False) -> bool:
+        """A boolean flag's value (``default`` on any error)."""
+        return self.evaluate(key, context, default).value is True
+
+    # -- state --------------------------------------------------------------------------------------------
+    @property
+    def version(self) -> int:
+        """Store version of the flags in memory (-1 before the first load)."""
+        return self._state.version
+
+    @property
+    def stale(self) -> bool:
+        """True while the store is unreachable and last-known values are served."""
+        return self._state.stale
+
+    @property
+    def flags(self) -> FlagSet:
+        return self._state.flagset
+
+    def wait_for_version(self, version: int, timeout: float = 5.0) -> bool:
+        """Block until the client holds ``version`` or later (tests, deploy scripts)."""
+        deadline = time.monotonic() + timeout
+        while self._state.version < version:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.002)
+        return True
+
+    def on_change(self, callback: Listener, loop: asyncio.AbstractEventLoop | None = None) -> Callable[[], None]:
+        """Call ``callback(changed_keys, version)`` after each applied change; returns an unsubscribe function.
+
+        With ``loop`` the callback is scheduled on that asyncio loop (thread-safe) instead of the client thread.
+        """
+        subscription = _Subscription(callback, loop)
+        with self._lock:
+            self._listeners.append(subscription)
+        return lambda: self._listeners.remove(subscription) if subscription in self._listeners else None
+
+    def refresh(self) -> None:
+        """Reload everything now (normally unnecessary: changes are pushed)."""
+        self._resync("refresh requested")
+
+    def close(self) -> None:
+        """Stop the background thread and release connections."""
+        self._stop.set()
+        pubsub = self._pubsub
+        if pubsub is not None:
+            try:
+                pubsub.close()
+            except Exception:  # noqa: BLE001 - closing a dead connection
+                pass
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        if self.options.acknowledge and hasattr(self.store, "forget"):
+            try:
+                self.store.forget(self.id)
+            except Exception:  # noqa: BLE001 - best effort on shutdown
+                pass
+        self.store.close()
+
+    def __enter__(self) -> FlagClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- background ---------------------------------------------------------------------------------------
+    def _run(self) -> None:
+        if hasattr(self.store, "channel"):
+            self._run_redis()
+        else:
+            self._run_file()
+
+    def _run_file(self) -> None:
+        seen = None
+        while not self._stop.is_set():
+            try:
+                stat = self.store.path.stat()
+                marker = (stat.st_mtime_ns, stat.st_size)
+                if marker != seen:
+                    seen = marker
+                    self._install(self.store.load(), "file changed")
+            except (ConfigError, OSError) as exc:
+                self._mark_stale(f"cannot read {self.store.path}: {exc}; serving the last good flags")
+            self._ready.set()
+            self._stop.wait(self.options.file_poll_interval)
+
+    def _run_redis(self) -> None:
+        import redis
+
+        delay = self.options.backoff_initial
+        while not self._stop.is_set():
+            pubsub = None
+            try:
+                pubsub = self._pubsub = self.store.redis.pubsub()
+                pubsub.subscribe(self.store.channel)
+                # subscribe first (confirmed), then load: a change committed in between arrives as a message
+                deadline = time.monotonic() + 5.0
+                while (confirm := pubsub.get_message(timeout=0.1)) is None or confirm["type"] != "subscribe":
+                    if time.monotonic() > deadline:
+                        raise redis.TimeoutError("no subscription confirmation within 5s")
+                self._resync("connected")
+                delay = self.options.backoff_initial
+                last_full = time.monotonic()
+                while not self._stop.is_set():
+                    message = pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
+                    if message is not None and message.get("type") == "message":
+                        self._on_message(message["data"])
+                    if time.monotonic() - last_full >= self.options.resync_interval:
+                        self._resync("periodic safety net")
+                        last_full = time.monotonic()
+            except (redis.ConnectionError, redis.TimeoutError, StoreUnavailable, OSError, ValueError,
+                    AttributeError) as exc:
+                if self._stop.is_set():
+                    break
+                self._mark_stale(f"lost Redis at {self.store.url} ({exc}); serving the last good flags, "
+                                 f"retrying in {delay:.2f}s")
+                self._ready.set()
+                self._stop.wait(delay * random.uniform(0.5, 1.5))
+                delay = min(delay * 2, self.options.backoff_max)
+            finally:
+                if pubsub is not None:
+                    try:
+                        pubsub.close()
+                    except Exception:  # noqa: BLE001 - the connection may already be gone
+                        pass
+
+    def _on_message(self, data: bytes | str) -> None:
+        try:
+            message = json.loads(data)
+            version, previous, epoch = int(message["version"]), int(message["previous"]), message["epoch"]
+            changes = message["changes"]
+        except (ValueError, KeyError, TypeError) as exc:
+            log.error("ignoring an unreadable change message (%s); reloading all flags", exc)
+            self._resync("unreadable change message")
+            return
+        state = self._state
+        if epoch != state.epoch:
+            self._resync("the store was re-initialised")
+            return
+        if version <= state.version:
+            return  # already applied by a reload
+        if previous != state.version:
+            self._resync(f"missed change(s): holding {state.version}, message follows {previous}")
+            return
+        flags, segments = dict(state.flagset.flags), dict(state.flagset.segments)
+        changed = []
+        for change in changes:
+            key, kind, text = change["key"], change["kind"], change["value"]
+            source = f"{self.store.url} {kind} {key}"
+            try:
+                if kind == "segment":
+                    if text:
+                        segments[key] = parse_raw_segment(key, json.loads(text), source)
+                    else:
+                        segments.pop(key, None)
+                elif text:
+                    flags[key] = parse_raw_flag(key, json.loads(text), source, version=version)
+                else:
+                    flags.pop(key, None)
+                changed.append(key)
+            except (ValueError, ConfigError) as exc:
+                log.error("flag data for %s at version %d is invalid, keeping the last good one: %s", key, version, exc)
+        self._swap(_State(FlagSet(flags, segments, version), epoch, loaded=True, stale=False), changed)
+
+    def _resync(self, why: str) -> None:
+        snapshot = self.store.load()
+        self._install(snapshot, why)
+
+    def _install(self, snapshot: Snapshot, why: str) -> None:
+        with self._lock:
+            state = self._state
+            if not snapshot.epoch and state.loaded:
+                self._mark_stale(f"{self.store.url} holds no flags (restarted empty?); serving the last good "
+                                 f"flags (version {state.version}) until flags are synced again")
+                return
+            if snapshot.epoch == state.epoch and snapshot.version < state.version:
+                return  # never go back to an older snapshot of the same data set
+            flags = dict(snapshot.flagset.flags)
+            for key, problem in snapshot.bad.items():
+                if key in state.flagset.flags and not key.startswith("segment:"):
+                    flags[key] = state.flagset.flags[key]
+                    log.error("flag %s in %s is unreadable, keeping version %d: %s", key, self.store.url,
+                              state.flagset.flags[key].version, problem)
+                else:
+                    log.error("flag %s in %s is unreadable and has no last good version: %s", key,
+                              self.store.url, problem)
+            new = FlagSet(flags, snapshot.flagset.segments, snapshot.version)
+            changed = _changed(state.flagset, new) if state.loaded else sorted(flags)
+            log.debug("loaded version %d from %s (%s)", snapshot.version, self.store.url, why)
+            self._swap(_State(new, snapshot.epoch, loaded=True, stale=False), changed)
+
+    def _swap(self, state: _State, changed: list[str]) -> None:
+        with self._lock:
+            self._state = state
+            self.last_error = None
+        self._ready.set()
+        if self.options.acknowledge and hasattr(self.store, "acknowledge"):
+            try:
+                self.store.acknowledge(self.id, state.version)
+            except Exception as exc:  # noqa: BLE001 - acknowledgement is advisory
+                log.debug("could not acknowledge version %d: %s", state.version, exc)
+        if changed:
+            self._notify(changed, state.version)
+
+    def _mark_stale(self, problem: str) -> None:
+        with self._lock:
+            if self.last_error != problem:
+                log.error("%s", problem)
+            self.last_error = problem
+            if not self._state.stale:
+                self._state = replace(self._state, stale=True)
+
+    def _notify(self, changed: list[str], version: int) -> None:
+        for subscription in list(self._listeners):
+            try:
+                if subscription.loop is not None:
+                    subscription.loop.call_soon_threadsafe(subscription.callback, changed, version)
+                else:
+                    subscription.callback(changed, version)
+            except Exception:  # noqa: BLE001 - one bad listener must not stop the others
+                log.exception("flag change listener failed")
+
+
+def _changed(old: FlagSet, new: FlagSet) -> list[str]:
+    keys = set(old.flags) | set(new.flags)
+    return sorted(k for k in keys if _definition(old.flags.get(k)) != _definition(new.flags.get(k)))
+
+
+def _definition(flag: Flag | None) -> str | None:
+    return None if flag is None else json.dumps(flag.raw, default=str)
