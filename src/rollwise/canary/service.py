@@ -1,0 +1,326 @@
+"""The rollout: deploy, then per phase set the weight, warm up with k6, analyse, decide; promote at the end or
+roll back (weight 0, rollback command, kill-switch flags off) on a regression, an error or a cancellation.
+
+Everything outside is injected — router, judge, warm-up traffic, kill switch, clock — so the control flow is
+tested with fakes and run for real by ``rollwise.canary.cli``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Protocol
+
+from rollwise import ghactions
+from rollwise.canary import policy, shell
+from rollwise.canary.plan import CanaryPlan, Phase
+from rollwise.canary.records import (
+    AnalysisRecord,
+    Event,
+    Judgement,
+    PhaseRecord,
+    RolloutResult,
+    Window,
+    iso,
+)
+from rollwise.canary.routers import Router, RouterError
+from rollwise.canary.signals import Cancellation
+from rollwise.canary.state import FINISHED, StateFile
+from rollwise.errors import ConfigError
+
+#: how often waits look at the cancel flag and at the warm-up traffic
+_TICK_SECONDS = 0.1
+#: attempts to restore weight 0 before the rollback is declared failed
+ROLLBACK_ATTEMPTS = 3
+
+Judge = Callable[[Window], Judgement]
+KillSwitch = Callable[[str], None]
+
+
+class TrafficRun(Protocol):
+    """Warm-up traffic running for one phase."""
+
+    def failure(self) -> str | None:
+        """Why the traffic stopped on its own, or None while it runs."""
+
+    def stop(self) -> dict[str, Any]:
+        """Stop the traffic and return its results for the report."""
+
+
+class Traffic(Protocol):
+    """Starts warm-up traffic for a phase."""
+
+    def start(self, phase_index: int, phase: Phase) -> TrafficRun: ...
+
+
+class _Cancelled(Exception):
+    pass
+
+
+class _Abort(Exception):
+    """Stop and roll back, for the reason given."""
+
+
+class _Hold(Exception):
+    """Stop at the current weight: the data stayed inconclusive and the plan says hold."""
+
+
+class Rollout:
+    """One phased rollout of a canary."""
+
+    def __init__(self, plan: CanaryPlan, router: Router, judge: Judge, *, state: StateFile,
+                 traffic: Traffic | None = None, kill_switch: KillSwitch | None = None,
+                 cancel: Cancellation | None = None, log: Callable[[str], None] = ghactions.progress,
+                 base_dir: Path | None = None) -> None:
+        self.plan = plan
+        self.router = router
+        self.judge = judge
+        self.state = state
+        self.traffic = traffic
+        self.kill_switch = kill_switch
+        self.cancel = cancel or Cancellation()
+        self.log = log
+        self.base_dir = base_dir or Path.cwd()
+        self.weight = 0
+        self.phases: list[PhaseRecord] = []
+        self.events: list[Event] = []
+        self.tally = policy.Tally()
+
+    # ---------------------------------------------------------------- the whole rollout
+
+    def run(self) -> RolloutResult:
+        started = time.time()
+        self._begin_state(started)
+        router_cancel, self.router.cancel = self.router.cancel, self.cancel
+        try:
+            self._deploy()
+            for index, phase in enumerate(self.plan.phases):
+                self._run_phase(index, phase)
+            self._promote()
+        except _Cancelled:
+            return self._roll_back(started, f"rollout cancelled ({self.cancel.reason}) at weight {self.weight} %",
+                                   outcome="cancelled")
+        except _Abort as abort:
+            return self._roll_back(started, str(abort), outcome="rolled back")
+        except RouterError as exc:
+            return self._roll_back(started, str(exc), outcome="failed")
+        except _Hold as hold:
+            return self._hold(started, str(hold))
+        except Exception as exc:  # a bug or an unforeseen platform error must still leave traffic on the baseline
+            return self._roll_back(started, f"unexpected error: {type(exc).__name__}: {exc}", outcome="failed")
+        finally:
+            self.router.cancel = router_cancel
+        reason = f"all {len(self.plan.phases)} phases passed; canary promoted at weight {self.weight} %"
+        self.log(f"canary: PROCEED — {reason}")
+        self.state.write(status="promoted", updated=iso(time.time()))
+        return self._result("PROCEED", reason, started)
+
+    def _deploy(self) -> None:
+        if self.plan.commands.deploy:
+            self.log("canary: deploying the canary")
+            self._command("deploy", self.plan.commands.deploy, {"ROLLWISE_WEIGHT": "0"})
+            self._event("deploy", "deploy command succeeded")
+            self.state.write(deployed=True)
+
+    def _promote(self) -> None:
+        if self.plan.commands.promote:
+            self.log("canary: promoting the canary")
+            self._command("promote", self.plan.commands.promote, {"ROLLWISE_WEIGHT": str(self.weight)})
+        self._event("promote", "canary promoted")
+
+    # ---------------------------------------------------------------- one phase
+
+    def _run_phase(self, index: int, phase: Phase) -> None:
+        total = len(self.plan.phases)
+        record = PhaseRecord(index=index, weight=phase.weight, started=time.time())
+        self.phases.append(record)
+        env = {"ROLLWISE_PHASE": str(index + 1), "ROLLWISE_PHASE_COUNT": str(total),
+               "ROLLWISE_WEIGHT": str(phase.weight)}
+        self.log(f"canary: phase {index + 1}/{total}: weight {phase.weight} % "
+                 f"({self.plan.phases[index].analysis.count} analyses every {phase.analysis.interval:g}s "
+                 f"after {phase.analysis.warmup:g}s warm-up)")
+        for hook in self.plan.hooks.before_phase:
+            self._command("before_phase hook", hook, env)
+        actual = self.router.set_weight(phase.weight)
+        record.weight_set = self.weight = actual
+        note = "" if actual == phase.weight else f" (requested {phase.weight} %)"
+        self._event("weight", f"phase {index + 1}: router set weight {actual} %{note}")
+        if note:
+            self.log(f"canary: warning: {self.router.name} router set weight {actual} %{note}")
+        self.state.write(phase=index + 1, weight=actual, updated=iso(time.time()))
+        run = self.traffic.start(index, phase) if self.traffic else None
+        try:
+            self._analyse(index, phase, record, run)
+        finally:
+            if run is not None:
+                record.traffic = run.stop()
+            record.ended = time.time()
+        if record.traffic and record.traffic.get("thresholds_failed"):
+            crossed = ", ".join(record.traffic["thresholds_failed"])
+            step = policy.count_failure(phase.analysis, self.tally, f"k6 thresholds crossed: {crossed}")
+            self.tally = step.tally
+            self.log(f"canary: phase {index + 1}: {step.reason}")
+            if step.action == policy.ROLL_BACK:
+                raise _Abort(f"phase {index + 1} ({phase.weight} %): {step.reason}")
+        for hook in self.plan.hooks.after_phase:
+            self._command("after_phase hook", hook, env)
+        record.outcome = "passed"
+
+    def _analyse(self, index: int, phase: Phase, record: PhaseRecord, run: TrafficRun | None) -> None:
+        rules = phase.analysis
+        self._wait(rules.warmup, run)
+        tally = self.tally.next_phase()
+        window_start = time.time()
+        number = 0
+        while True:
+            self._wait(window_start + rules.interval - time.time(), run)
+            number += 1
+            window = Window(phase=index, weight=self.weight, start=window_start, end=time.time(), traffic=run)
+            judgement = self._judge(window)
+            step = policy.after_analysis(rules, tally, judgement.decision)
+            tally = self.tally = step.tally
+            record.analyses.append(AnalysisRecord(number, window.start, window.end, judgement, step.action))
+            self._event("analysis", f"phase {index + 1} analysis {number}: {judgement.decision}: {judgement.reason}")
+            self.log(f"canary: phase {index + 1} analysis {number}: {judgement.decision.upper()} — "
+                     f"{judgement.reason}" + (f" [{step.reason}]" if step.reason else ""))
+            window_start = window.end
+            if step.action == policy.ADVANCE:
+                return
+            if step.action == policy.ROLL_BACK:
+                raise _Abort(f"phase {index + 1} ({phase.weight} %): {step.reason}; last analysis: {judgement.reason}")
+            if step.action == policy.HOLD:
+                raise _Hold(f"phase {index + 1} ({phase.weight} %): {step.reason}; last analysis: {judgement.reason}")
+
+    def _judge(self, window: Window) -> Judgement:
+        """Ask the judge; a judge that cannot read its data makes the analysis inconclusive, never a pass."""
+        try:
+            return self.judge(window)
+        except ConfigError as exc:
+            raise _Abort(f"the analysis cannot run: {exc.message}") from exc
+        except Exception as exc:
+            return Judgement("inconclusive", f"could not judge: {type(exc).__name__}: {exc}")
+
+    # ---------------------------------------------------------------- endings
+
+    def _roll_back(self, started: float, reason: str, outcome: str) -> RolloutResult:
+        if self.phases and self.phases[-1].outcome == "running":
+            self.phases[-1].outcome = outcome
+            self.phases[-1].ended = self.phases[-1].ended or time.time()
+        self.log(f"canary: ROLLBACK — {reason}")
+        self.router.cancel = None  # the rollback itself must not be interrupted by the cancellation
+        errors: list[str] = []
+        for attempt in range(1, ROLLBACK_ATTEMPTS + 1):
+            try:
+                self.weight = self.router.set_weight(0)
+            except RouterError as exc:
+                errors.append(f"attempt {attempt} to set weight 0: {exc}")
+                time.sleep(min(1.0, 0.25 * attempt))
+                continue
+            if self.weight == 0:
+                errors.clear()
+                break
+            errors.append(f"attempt {attempt}: router reports weight {self.weight} % after setting 0")
+        self._event("rollback", f"weight {self.weight} % after rollback")
+        self.state.write(weight=self.weight, updated=iso(time.time()))
+        if self.plan.commands.rollback:
+            result = shell.run(self.plan.commands.rollback, timeout=self.plan.commands.timeout,
+                               env={"ROLLWISE_WEIGHT": str(self.weight)}, cwd=str(self.base_dir))
+            if not result.ok:
+                errors.append(f"rollback command: {result.failure()}")
+        for flag in self.plan.kill_switch.flags:
+            try:
+                if self.kill_switch is None:
+                    raise RuntimeError("no flags store configured")
+                self.kill_switch(flag)
+                self._event("rollback", f"kill-switch flag {flag} turned off")
+            except Exception as exc:
+                errors.append(f"turning off flag {flag}: {exc}")
+        for error in errors:
+            self.log(f"canary: rollback problem: {error}")
+        status = "rollback_failed" if errors else "rolled_back"
+        self.state.write(status=status, reason=reason, rollback_errors=errors, updated=iso(time.time()))
+        if errors:
+            self.log(f"canary: the rollback is incomplete; fix the cause and run `rollwise canary rollback "
+                     f"--state-file {self.state.path}` (see docs/canary-deploy/runbook-half-done-rollout.md)")
+        return self._result("ROLLBACK", reason, started, errors)
+
+    def _hold(self, started: float, reason: str) -> RolloutResult:
+        self.phases[-1].outcome = "held"
+        self.phases[-1].ended = self.phases[-1].ended or time.time()
+        self.log(f"canary: HOLD at weight {self.weight} % — {reason}; decide with `rollwise canary rollback "
+                 f"--state-file {self.state.path}` or re-run the rollout")
+        self._event("hold", f"held at weight {self.weight} %")
+        self.state.write(status="held", reason=reason, updated=iso(time.time()))
+        return self._result("HOLD", reason, started)
+
+    def _result(self, decision: str, reason: str, started: float, errors: list[str] | None = None) -> RolloutResult:
+        return RolloutResult(decision=decision, reason=reason, started=started, ended=time.time(),
+                             weight=self.weight, phases=self.phases, events=self.events, plan=describe(self.plan),
+                             rollback_errors=list(errors or ()), state_file=str(self.state.path))
+
+    # ---------------------------------------------------------------- helpers
+
+    def _begin_state(self, started: float) -> None:
+        self.state.data = {}
+        self.state.write(
+            status="running", started=iso(started), updated=iso(started), pid=os.getpid(), weight=0, phase=0,
+            deployed=False, router={"type": self.plan.router.type, "options": self.plan.router.options},
+            base_dir=str(self.base_dir),
+            commands={"rollback": self.plan.commands.rollback, "timeout": self.plan.commands.timeout},
+            kill_switch={"store": self.plan.kill_switch.store, "flags": list(self.plan.kill_switch.flags)},
+            events=[],
+        )
+
+    def _event(self, kind: str, message: str) -> None:
+        event = Event(time.time(), kind, self.weight, message)
+        self.events.append(event)
+        self.state.add_event(event.to_dict())
+
+    def _command(self, what: str, command: str, env: dict[str, str]) -> None:
+        try:
+            result = shell.run(command, env=env, timeout=self.plan.commands.timeout, cancel=self.cancel,
+                               cwd=str(self.base_dir))
+        except shell.CommandCancelled:
+            raise _Cancelled() from None
+        if not result.ok:
+            raise _Abort(f"{what} failed: {result.failure()}")
+        self._event("hook" if "hook" in what else what, f"{what} `{command}` succeeded")
+
+    def _wait(self, seconds: float, run: TrafficRun | None) -> None:
+        """Sleep, waking early for a cancellation or for warm-up traffic that stopped on its own."""
+        deadline = time.monotonic() + max(0.0, seconds)
+        while True:
+            remaining = deadline - time.monotonic()
+            if self.cancel.wait(min(_TICK_SECONDS, max(0.0, remaining))):
+                raise _Cancelled()
+            if run is not None:
+                failure = run.failure()
+                if failure:
+                    raise _Abort(f"k6 warm-up traffic failed: {failure}")
+            if remaining <= 0:
+                return
+
+
+def describe(plan: CanaryPlan) -> dict[str, Any]:
+    """The plan as it goes into the report."""
+    return {
+        "router": plan.router.type,
+        "phases": [{"weight": phase.weight, **asdict(phase.analysis)} for phase in plan.phases],
+        "warmup": "k6 script" if plan.warmup.script else ("k6 generated" if plan.warmup.endpoints else "none"),
+        "baseline_selector": plan.baseline_selector,
+        "canary_selector": plan.canary_selector,
+    }
+
+
+def check_previous(state: StateFile) -> None:
+    """Refuse to start over a rollout that is still running, held or half rolled back."""
+    previous = state.read()
+    if previous and previous.get("status") not in FINISHED:
+        raise ConfigError(
+            f"a previous rollout is {previous.get('status')} at weight {previous.get('weight')} % "
+            f"(started {previous.get('started')})", file=str(state.path),
+            fix="undo it with `rollwise canary rollback --state-file " + str(state.path) + "`, "
+                "or delete the file if that rollout no longer exists")
