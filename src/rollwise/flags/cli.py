@@ -231,7 +231,7 @@ def get_command(key, context_json, store_url):
             try:
                 context = json.loads(context_json)
             except ValueError as exc:
-                raise ConfigError(f"--context is not JSON: {exc}", key="context",
+                raise ConfigError(f"--context is not JSON: {exc}",
                                   fix='pass an object such as \'{"targetingKey": "u1"}\'') from None
             result = evaluate(snapshot.flagset, key, context)
             body["evaluation"] = {"value": result.value, "variant": result.variant, "reason": result.reason,

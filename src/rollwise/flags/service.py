@@ -107,14 +107,14 @@ def set_rollout(store: Store, key: str, percentage: float, audit: Audit, *, vari
     existing two-way rollout, or to the variant served before, or to the ``false`` variant.
     """
     if not 0 <= percentage <= 100:
-        raise ConfigError(f"rollout percentage {percentage:g} is outside 0..100", key="percentage",
+        raise ConfigError(f"rollout percentage {percentage:g} is outside 0..100",
                           fix="give a percentage between 0 and 100")
 
     def edit(raw: dict[str, Any]) -> None:
         variants = raw.get("variants") or {"true": True, "false": False}
         chosen = variant or next((name for name, value in variants.items() if value is True), None)
         if chosen is None or chosen not in variants:
-            raise ConfigError(f"flag '{key}' has no variant {chosen or 'valued true'}", key="variant",
+            raise ConfigError(f"flag '{key}' has no variant {chosen or 'valued true'}",
                               fix="pass --variant with one of: " + ", ".join(variants))
         if rule is None:
             container, field_name = raw, "default"
@@ -123,7 +123,7 @@ def set_rollout(store: Store, key: str, percentage: float, audit: Audit, *, vari
             rules = raw.get("rules") or []
             index = next((i for i, r in enumerate(rules) if r.get("name") == rule or f"rules[{i}]" == rule), None)
             if index is None:
-                raise ConfigError(f"flag '{key}' has no rule '{rule}'", key="rule",
+                raise ConfigError(f"flag '{key}' has no rule '{rule}'",
                                   fix="name one of: " + ", ".join(r.get("name") or f"rules[{i}]" for i, r in enumerate(rules)))
             container, field_name = rules[index], "serve"
             serve = container["serve"]

@@ -46,6 +46,20 @@ def _name(value: Any) -> Any:
     return ("true" if value else "false") if isinstance(value, bool) else value
 
 
+def normalize_flag(raw: Any) -> Any:
+    """Normalize one flag definition; YAML 1.1 reads the field name ``off`` as the boolean false."""
+    if isinstance(raw, dict) and False in raw:
+        raw = {("off" if key is False else key): value for key, value in raw.items()}
+    return normalize(raw)
+
+
+def normalize_document(data: Any) -> Any:
+    """Normalize a whole flags document (see :func:`normalize`)."""
+    if isinstance(data, dict) and isinstance(data.get("flags"), dict):
+        data = {**data, "flags": {_name(k): normalize_flag(v) for k, v in data["flags"].items()}}
+    return normalize(data)
+
+
 def normalize(data: Any) -> Any:
     """Turn boolean mapping keys and boolean variant references into the names ``true``/``false``."""
     if isinstance(data, dict):
@@ -83,7 +97,7 @@ def parse_document(doc: Document, versions: Mapping[str, int] | None = None, ver
     """Validate a parsed flags document and build its :class:`FlagSet`."""
     if doc.data is None:
         raise doc.error((), "the file is empty", "start with `version: rollwise/flags/v1` and a `flags:` mapping")
-    doc.data = normalize(doc.data)
+    doc.data = normalize_document(doc.data)
     validate_schema(doc, schema())
     versions = versions or {}
     segments = {
@@ -100,7 +114,7 @@ def parse_document(doc: Document, versions: Mapping[str, int] | None = None, ver
 
 def parse_raw_flag(key: str, raw: Any, source: str, version: int = 0) -> Flag:
     """One flag from stored JSON (no cross-flag checks: those run on the whole set at write time)."""
-    doc = Document(data={"flags": {key: normalize(raw)}}, file=source)
+    doc = Document(data={"flags": {key: normalize_flag(raw)}}, file=source)
     validate_schema(doc, schema())
     return parse_flag(key, doc.data["flags"][key], doc, ("flags", key), version=version)
 
