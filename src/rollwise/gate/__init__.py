@@ -1,0 +1,1 @@
+"""slo-gate: judge a canary against its baseline and its SLOs, and say proceed, rollback or inconclusive."""

@@ -1,0 +1,212 @@
+"""``rollwise gate``: one judgement of canary vs baseline vs SLOs (or, with ``--mode budget``, the error budget).
+
+Parses options (each also read from a ``ROLLWISE_*`` variable, which is how the action passes its inputs),
+calls the service, writes the JSON report, summary, outputs and optional PR status/comment, and returns the
+exit code: 0 proceed, 1 rollback/block, 2 bad input, 3 inconclusive. Heavy modules load inside the command.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+EXIT_CODES = {"proceed": 0, "rollback": 1, "block": 1, "inconclusive": 3}
+
+
+def parse_time(value: str, option: str) -> float:
+    """RFC 3339 (``2024-05-01T12:00:00Z``) or unix seconds."""
+    from rollwise.errors import ConfigError
+
+    text = value.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"'{value}' is not a time", key=option,
+                          fix="write RFC 3339 such as 2024-05-01T12:00:00Z, or unix seconds") from None
+    if moment.tzinfo is None:
+        raise ConfigError(f"'{value}' has no time zone", key=option, fix="add Z (UTC) or an offset such as +02:00")
+    return moment.timestamp()
+
+
+def _duration(value: str | None, option: str) -> float | None:
+    from rollwise.errors import ConfigError
+    from rollwise.gate.config import parse_duration
+
+    if value in (None, ""):
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise ConfigError(str(exc), key=option, fix="write e.g. 30s, 10m or 1h") from None
+
+
+def _window(start: str | None, end: str | None, window: str | None, span: tuple[float, float] | None
+            ) -> tuple[float, float]:
+    from rollwise.errors import ConfigError
+
+    finish = parse_time(end, "--end") if end else None
+    begin = parse_time(start, "--start") if start else None
+    length = _duration(window, "--window")
+    if begin is not None and length is not None and end is None:
+        finish = begin + length
+    if finish is None:
+        finish = span[1] if span and begin is None and length is None else time.time()
+    if begin is None:
+        if length is not None:
+            begin = finish - length
+        elif span:
+            begin = span[0]
+        else:
+            raise ConfigError("no time window", key="--window",
+                              fix="pass --window 10m (ending now or at --end), or --start and --end")
+    if begin >= finish:
+        raise ConfigError("--start is not before --end", key="--start", fix="swap them or widen the window")
+    return begin, finish
+
+
+def _source(config, prometheus_url: str | None, k6_results: str | None):
+    from rollwise.gate.sources import K6ResultsSource, PrometheusSource
+
+    if k6_results and not prometheus_url:
+        return K6ResultsSource(k6_results)
+    return PrometheusSource.from_config(config.prometheus, prometheus_url)
+
+
+def _publish(result, report: str | None, html: str | None, markdown: str, config_file: str) -> None:
+    from rollwise.ghactions import Annotation, annotate, append_summary, set_outputs
+    from rollwise.reporting import write_json
+
+    if report:
+        write_json(report, result.to_dict())
+    if html:
+        from rollwise.gate.summary import render_html
+
+        Path(html).parent.mkdir(parents=True, exist_ok=True)
+        Path(html).write_text(render_html(result), encoding="utf-8")
+    append_summary(markdown, report_hint=report)
+    level = {"fail": "error", "inconclusive": "warning"}
+    annotate([Annotation(level[r.verdict], r.reason, file=config_file, line=r.slo.line, title=f"SLO {r.slo.name}")
+              for r in result.slos if r.verdict in level])
+    set_outputs({"decision": result.decision, "score": "" if result.score is None else f"{result.score:.1f}",
+                 "report": report or ""})
+
+
+def _github(result, markdown: str, status: bool, comment: bool) -> None:
+    import os
+
+    from rollwise.gate.github import GitHub, pull_request_from_env
+    from rollwise.gate.summary import COMMENT_MARKER
+    from rollwise.ghactions import Annotation, annotate
+
+    token = os.environ.get("ROLLWISE_GITHUB_TOKEN") or os.environ.get("GITHUB_TOKEN")
+    pr = pull_request_from_env()
+    if not token or pr is None:
+        annotate([Annotation("warning", "PR status/comment skipped: needs GITHUB_TOKEN and GITHUB_REPOSITORY",
+                             title="slo-gate")])
+        return
+    client = GitHub(token)
+    try:
+        if status:
+            client.set_status(pr, result.decision, result.reason)
+        if comment:
+            client.upsert_comment(pr, markdown, COMMENT_MARKER)
+    finally:
+        client.close()
+
+
+@click.command("gate")
+@click.option("--config", "config_path", default="rollwise.yml", show_default=True, envvar="ROLLWISE_CONFIG",
+              help="rollwise.yml with the SLOs.")
+@click.option("--prometheus-url", envvar="ROLLWISE_PROMETHEUS_URL", help="Prometheus base URL (overrides config).")
+@click.option("--k6-results", envvar="ROLLWISE_K6_RESULTS",
+              help="k6 NDJSON results (k6 run --out json=FILE) to judge when there is no Prometheus.")
+@click.option("--baseline", default='{track="baseline"}', show_default=True, envvar="ROLLWISE_BASELINE",
+              help="Label matchers selecting the baseline.")
+@click.option("--canary", default='{track="canary"}', show_default=True, envvar="ROLLWISE_CANARY",
+              help="Label matchers selecting the canary.")
+@click.option("--start", envvar="ROLLWISE_START", help="Window start: RFC 3339 or unix seconds.")
+@click.option("--end", envvar="ROLLWISE_END", help="Window end (default now, or the end of the k6 results).")
+@click.option("--window", envvar="ROLLWISE_WINDOW", help="Window length ending at --end, e.g. 10m.")
+@click.option("--step", envvar="ROLLWISE_STEP", help="Resolution of per-step series, e.g. 30s (default: ~30 points).")
+@click.option("--warmup", envvar="ROLLWISE_WARMUP", help="Leave out this long at the window's start, e.g. 2m.")
+@click.option("--report", envvar="ROLLWISE_REPORT", help="Write the JSON report here.")
+@click.option("--html", envvar="ROLLWISE_HTML", help="Write the HTML report here.")
+@click.option("--mode", type=click.Choice(["judge", "budget"]), default="judge", show_default=True,
+              envvar="ROLLWISE_MODE", help="judge: canary vs baseline; budget: error budget and burn rates (pre-deploy).")
+@click.option("--selector", envvar="ROLLWISE_SELECTOR", help="budget mode: matchers of the traffic, e.g. {job=\"api\"}.")
+@click.option("--github-status/--no-github-status", default=False, envvar="ROLLWISE_GITHUB_STATUS",
+              help="Set the commit status rollwise/slo-gate (needs GITHUB_TOKEN).")
+@click.option("--github-comment/--no-github-comment", default=False, envvar="ROLLWISE_GITHUB_COMMENT",
+              help="Create or update one PR comment with the summary (needs GITHUB_TOKEN).")
+def gate(config_path: str, prometheus_url: str | None, k6_results: str | None, baseline: str, canary: str,
+         start: str | None, end: str | None, window: str | None, step: str | None, warmup: str | None,
+         report: str | None, html: str | None, mode: str, selector: str | None, github_status: bool,
+         github_comment: bool) -> int:
+    """Judge a canary against its baseline and SLOs: proceed (0), rollback (1), bad input (2), inconclusive (3)."""
+    import asyncio
+
+    from rollwise.gate.config import load_config
+
+    config = load_config(config_path)
+    if mode == "budget":
+        return _budget(config, prometheus_url, end, selector, report)
+    source = _source(config, prometheus_url or None, k6_results or None)
+    span = source.span() if hasattr(source, "span") else None
+    begin, finish = _window(start, end, window, span)
+    step_s, warm_s = _duration(step, "--step"), _duration(warmup, "--warmup")
+
+    async def run():
+        from rollwise.gate.service import judge
+
+        try:
+            return await judge(config, source, baseline, canary, begin, finish, step=step_s, warmup=warm_s)
+        finally:
+            await source.aclose()
+
+    result = asyncio.run(run())
+    from rollwise.gate.summary import render_markdown
+
+    markdown = render_markdown(result)
+    _publish(result, report, html, markdown, config.file)
+    if github_status or github_comment:
+        _github(result, markdown, github_status, github_comment)
+    click.echo(result.reason)
+    return EXIT_CODES[result.decision]
+
+
+def _budget(config, prometheus_url: str | None, end: str | None, selector: str | None, report: str | None) -> int:
+    import asyncio
+
+    from rollwise.gate.sources import PrometheusSource
+    from rollwise.ghactions import append_summary, set_outputs
+    from rollwise.reporting import write_json
+
+    source = PrometheusSource.from_config(config.prometheus, prometheus_url or None)
+    at = parse_time(end, "--end") if end else None
+
+    async def run():
+        from rollwise.gate.service import budget
+
+        try:
+            return await budget(config, source, at, selector or None)
+        finally:
+            await source.aclose()
+
+    result = asyncio.run(run())
+    from rollwise.gate.summary import render_budget_markdown
+
+    if report:
+        write_json(report, result.to_dict())
+    append_summary(render_budget_markdown(result), report_hint=report)
+    remaining = [s.remaining for s in result.slos if s.remaining is not None]
+    set_outputs({"decision": result.decision, "budget-remaining": f"{min(remaining):.4f}" if remaining else "",
+                 "report": report or ""})
+    click.echo(result.reason)
+    return EXIT_CODES[result.decision]

@@ -1,0 +1,113 @@
+"""GitHub REST adapter: a commit status (``rollwise/slo-gate``) and a sticky PR comment updated in place.
+
+Reporting never changes the gate's decision: a token without write access (fork PRs get a read-only
+``GITHUB_TOKEN``) or any other API problem becomes a warning, and the judgement stands.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+import httpx
+
+from rollwise.ghactions import Annotation, annotate, mask
+
+STATUS_CONTEXT = "rollwise/slo-gate"
+STATES = {"proceed": "success", "rollback": "failure", "inconclusive": "error"}
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    repo: str
+    sha: str
+    number: int | None
+    run_url: str | None
+
+
+def pull_request_from_env(env: dict[str, str] | None = None) -> PullRequest | None:
+    """Repository, head commit, PR number and run link from the Actions environment and event payload."""
+    env = dict(os.environ if env is None else env)
+    repo = env.get("GITHUB_REPOSITORY")
+    if not repo:
+        return None
+    sha, number = env.get("GITHUB_SHA", ""), None
+    event_path = env.get("GITHUB_EVENT_PATH")
+    if event_path and os.path.exists(event_path):
+        with open(event_path, encoding="utf-8") as handle:
+            event = json.load(handle)
+        pr = event.get("pull_request") or {}
+        sha = (pr.get("head") or {}).get("sha") or sha
+        number = pr.get("number") or (event.get("issue") or {}).get("number")
+    run_url = None
+    if env.get("GITHUB_RUN_ID"):
+        run_url = f"{env.get('GITHUB_SERVER_URL', 'https://github.com')}/{repo}/actions/runs/{env['GITHUB_RUN_ID']}"
+    return PullRequest(repo, sha, number, run_url)
+
+
+def _short(text: str, limit: int = 140) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class GitHub:
+    """The two calls the gate makes, over httpx; ``client`` lets tests point it at a local server."""
+
+    def __init__(self, token: str, api_url: str | None = None, client: httpx.Client | None = None) -> None:
+        mask(token)
+        self.api_url = (api_url or os.environ.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/")
+        self._client = client or httpx.Client(timeout=10.0)
+        self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json",
+                         "X-GitHub-Api-Version": "2022-11-28", "User-Agent": "rollwise-slo-gate"}
+
+    def _request(self, method: str, path: str, what: str, **kwargs) -> httpx.Response | None:
+        try:
+            response = self._client.request(method, f"{self.api_url}{path}", headers=self._headers, **kwargs)
+        except httpx.HTTPError as exc:
+            self._warn(f"could not {what}: {type(exc).__name__}: {exc}")
+            return None
+        if response.status_code in (401, 403, 404):
+            self._warn(f"could not {what}: HTTP {response.status_code} (the token cannot write here; pull requests "
+                       "from forks get a read-only GITHUB_TOKEN). The result is in the job summary.")
+            return None
+        if response.status_code >= 400:
+            self._warn(f"could not {what}: HTTP {response.status_code}: {response.text[:200]}")
+            return None
+        return response
+
+    @staticmethod
+    def _warn(message: str) -> None:
+        annotate([Annotation("warning", message, title="slo-gate")])
+
+    def set_status(self, pr: PullRequest, decision: str, description: str) -> bool:
+        """Commit status on the PR's head commit: success / failure / error (inconclusive)."""
+        body = {"state": STATES[decision], "context": STATUS_CONTEXT, "description": _short(description)}
+        if pr.run_url:
+            body["target_url"] = pr.run_url
+        return self._request("POST", f"/repos/{pr.repo}/statuses/{pr.sha}", "set the commit status", json=body) \
+            is not None
+
+    def upsert_comment(self, pr: PullRequest, body: str, marker: str) -> bool:
+        """Create the PR comment carrying ``marker``, or edit it in place when it exists."""
+        if pr.number is None:
+            self._warn("no pull request in this event; the PR comment was skipped")
+            return False
+        page, existing = 1, None
+        while existing is None:
+            response = self._request("GET", f"/repos/{pr.repo}/issues/{pr.number}/comments", "read PR comments",
+                                     params={"per_page": 100, "page": page})
+            if response is None:
+                return False
+            comments = response.json()
+            existing = next((c for c in comments if marker in (c.get("body") or "")), None)
+            if len(comments) < 100:
+                break
+            page += 1
+        if existing:
+            return self._request("PATCH", f"/repos/{pr.repo}/issues/comments/{existing['id']}",
+                                 "update the PR comment", json={"body": body}) is not None
+        return self._request("POST", f"/repos/{pr.repo}/issues/{pr.number}/comments", "comment on the PR",
+                             json={"body": body}) is not None
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,122 @@
+"""Gate runs: measure every SLO on both tracks concurrently, then judge; and the pre-deploy error-budget check.
+
+``judge`` is what ``rollwise gate`` and canary-deploy call; ``judge_sync`` wraps it for synchronous callers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+from typing import Any
+
+from rollwise.errors import ConfigError
+from rollwise.gate import judge as judge_core
+from rollwise.gate import promql
+from rollwise.gate.burn_rate import BudgetResult, assess_budget, budget_windows
+from rollwise.gate.model import GateConfig, GateResult, Slo, TrackData, Window
+from rollwise.gate.prometheus import QueryRejected, Unavailable
+
+
+def _seconds(value: datetime | float | int) -> float:
+    return value.timestamp() if isinstance(value, datetime) else float(value)
+
+
+def auto_step(window_seconds: float, rate_floor: float) -> float:
+    """About 30 points per window, never finer than what the data can resolve; whole seconds."""
+    return float(max(1, round(max(window_seconds / 30.0, rate_floor))))
+
+
+def _rejected(config: GateConfig, slo: Slo, exc: Exception) -> ConfigError:
+    return ConfigError(f"Prometheus rejected a query of SLO '{slo.name}': {exc}", file=config.file, line=slo.line,
+                       key=f"slos[{slo.index}].sli.{slo.sli.kind}",
+                       fix="fix the selector or query; the exact PromQL sent is in the message")
+
+
+def _check_tracks(baseline: str, canary: str) -> None:
+    for option, selector in (("--baseline", baseline), ("--canary", canary)):
+        try:
+            promql.track_matchers(selector)
+        except promql.PromqlError as exc:
+            raise ConfigError(str(exc), key=option, fix="write label matchers such as '{track=\"canary\"}'") from None
+    if promql.track_matchers(baseline) == promql.track_matchers(canary) or baseline == canary:
+        raise ConfigError("--baseline and --canary select the same series", key="--canary",
+                          fix="give each track its own label value, e.g. {track=\"baseline\"} and {track=\"canary\"}")
+
+
+async def judge(config: GateConfig, source: Any, baseline: str, canary: str, start: datetime | float,
+                end: datetime | float, *, step: float | None = None, warmup: float | None = None) -> GateResult:
+    """Measure and judge every SLO of ``config`` for canary vs baseline between ``start`` and ``end``.
+
+    ``warmup`` seconds at the start are left out (None: the config's ``gate.warmup``); ``step`` is the resolution
+    of the per-step series (None: about 30 points per window).
+    """
+    if not config.slos:
+        raise ConfigError("no SLOs to judge", file=config.file, key="slos",
+                          fix="add at least one SLO under slos: (see docs/slo-gate/configuration.md)")
+    _check_tracks(baseline, canary)
+    begin, finish = _seconds(start), _seconds(end)
+    warm = config.policy.warmup if warmup is None else float(warmup)
+    window = Window(begin + warm, finish)
+    if window.seconds <= 0:
+        raise ConfigError(f"the window after warm-up is empty ({finish - begin:.0f}s window, {warm:.0f}s warm-up)",
+                          key="--warmup", fix="widen the window (--window/--start/--end) or shorten the warm-up")
+    step = step or config.policy.step or auto_step(window.seconds, source.rate_window(1.0))
+    lookback = config.policy.environment_lookback or window.seconds
+    before = Window(begin - lookback, begin)
+    jobs = []
+    for slo in config.slos:
+        jobs += [source.measure(slo, canary, window, step), source.measure(slo, baseline, window, step),
+                 source.measure(slo, baseline, before, step)]
+    outcomes = await asyncio.gather(*jobs, return_exceptions=True)
+    data: dict[str, tuple[TrackData, TrackData, TrackData | None]] = {}
+    for i, slo in enumerate(config.slos):
+        triple = outcomes[3 * i: 3 * i + 3]
+        for outcome in triple:
+            if isinstance(outcome, QueryRejected):
+                raise _rejected(config, slo, outcome)
+            if isinstance(outcome, BaseException):
+                raise outcome
+        data[slo.name] = (triple[0], triple[1], triple[2])
+    return judge_core.judge(list(config.slos), data, config.policy, window, baseline=baseline, canary=canary,
+                            step=step, source=source.name, graph_url=source.graph_url)
+
+
+def judge_sync(config: GateConfig, source: Any, baseline: str, canary: str, start: datetime | float,
+               end: datetime | float, *, step: float | None = None, warmup: float | None = None) -> GateResult:
+    """:func:`judge` for synchronous callers (runs its own event loop; closes nothing it did not open)."""
+    return asyncio.run(judge(config, source, baseline, canary, start, end, step=step, warmup=warmup))
+
+
+async def budget(config: GateConfig, source: Any, at: datetime | float | None = None,
+                 selector: str | None = None) -> BudgetResult:
+    """Remaining error budget and multi-window burn rates of every counts-based SLO at ``at`` (default now)."""
+    moment = time.time() if at is None else _seconds(at)
+    chosen = selector if selector is not None else config.budget.selector
+    try:
+        matchers = promql.track_matchers(chosen) if chosen else []
+    except promql.PromqlError as exc:
+        raise ConfigError(str(exc), key="--selector", fix="write label matchers such as '{job=\"api\"}'") from None
+    slos = [s for s in config.slos if s.counts_based]
+    if not slos:
+        raise ConfigError("no SLO counts good and bad requests, so there is no error budget to check",
+                          file=config.file, key="slos",
+                          fix="add a ratio SLI or a latency SLI with slower_than")
+    windows = budget_windows(config.budget.period)
+    jobs = [source.counts(slo, matchers, moment, seconds) for slo in slos for seconds in windows]
+    outcomes = await asyncio.gather(*jobs, return_exceptions=True)
+    measured: dict[str, dict[float, tuple[float | None, float | None] | str]] = {}
+    for index, outcome in enumerate(outcomes):
+        slo, seconds = slos[index // len(windows)], windows[index % len(windows)]
+        if isinstance(outcome, QueryRejected):
+            raise _rejected(config, slo, outcome)
+        if isinstance(outcome, BaseException) and not isinstance(outcome, Unavailable):
+            raise outcome
+        measured.setdefault(slo.name, {})[seconds] = str(outcome) if isinstance(outcome, Unavailable) else outcome
+    return assess_budget(slos, measured, config.budget.period, moment, selector=chosen or "",
+                         source=source.name)
+
+
+def budget_sync(config: GateConfig, source: Any, at: datetime | float | None = None,
+                selector: str | None = None) -> BudgetResult:
+    return asyncio.run(budget(config, source, at, selector))
