@@ -1,0 +1,132 @@
+"""FlagClient against a real redis-server: push, restarts, missed messages, corrupt data."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from support import services
+
+from rollwise.flags import FlagClient, service
+
+from flags_support import AUDIT, eventually
+
+
+def test_a_change_reaches_a_subscribed_client_in_milliseconds(redis_server, seeded):
+    store, _ = seeded
+    seen = []
+    with FlagClient.connect(redis_server.url, resync_interval=3600) as client:
+        assert client.evaluate("checkout", {}, False).value is True
+        client.on_change(lambda keys, version: seen.append((keys, version)))
+        started = time.perf_counter()
+        result = service.kill(store, "checkout", AUDIT)
+        eventually(lambda: client.evaluate("checkout", {}, False).reason == "DISABLED", timeout=2)
+        elapsed = time.perf_counter() - started
+        evaluation = client.evaluate("checkout", {}, False)
+        assert (evaluation.value, evaluation.version, evaluation.stale) == (False, result.version, False)
+        assert elapsed < 0.5, f"propagation took {elapsed * 1000:.0f} ms"
+        eventually(lambda: seen)
+        assert seen == [(["checkout"], result.version)]
+
+
+def test_clients_keep_serving_through_a_redis_restart_then_resync(redis_server, seeded, tmp_path):
+    store, flags_file = seeded
+    client = FlagClient.connect(redis_server.url, backoff_max=0.2, resync_interval=3600)
+    restarted = None
+    try:
+        assert client.evaluate("banner", {}, "x").value == ""
+        redis_server.stop()
+        eventually(lambda: client.stale, timeout=5)
+        down = client.evaluate("banner", {}, "x")
+        assert (down.value, down.variant, down.stale) == ("", "none", True)
+        restarted = services.start_redis(tmp_path / "redis-again", port=redis_server.port)
+        time.sleep(0.5)  # reconnected to an empty Redis: still last-known values, still marked stale
+        assert client.evaluate("banner", {}, "x").value == "" and client.stale
+        # the operator re-syncs flags-as-code into the new Redis, with a change
+        flags_file.write_text(flags_file.read_text().replace("default: none", "default: sale"))
+        fresh = service.open_store(restarted.url)
+        service.sync(fresh, flags_file, AUDIT)
+        fresh.close()
+        eventually(lambda: client.evaluate("banner", {}, "x").value == "Sale!", timeout=5)
+        assert not client.stale and client.evaluate("banner", {}, "x").reason == "STATIC"
+    finally:
+        client.close()
+        if restarted is not None:
+            restarted.stop()
+
+
+def test_a_dropped_invalidation_is_noticed_by_version_and_resynced(redis_server, seeded):
+    store, _ = seeded
+    with FlagClient.connect(redis_server.url, resync_interval=3600) as client:
+        start = client.version
+        # a change whose message never reached the client: written without PUBLISH
+        r = store.redis
+        r.hset(store.keys["flags"], "banner", json.dumps({"variants": {"none": "", "sale": "Sale!"}, "default": "sale"}))
+        r.hset(store.keys["versions"], "flag:banner", start + 1)
+        r.set(store.keys["version"], start + 1)
+        time.sleep(0.2)
+        assert client.evaluate("banner", {}, "").value == "", "the client cannot know yet"
+        # the next change's message follows version start+1, which the client never saw
+        service.kill(store, "checkout", AUDIT)
+        eventually(lambda: client.version == start + 2)
+        assert client.evaluate("banner", {}, "").value == "Sale!"
+        assert client.evaluate("checkout", {}, True).reason == "DISABLED"
+
+
+def test_corrupt_flag_data_is_ignored_and_the_last_good_kept(redis_server, seeded, caplog):
+    store, _ = seeded
+    with FlagClient.connect(redis_server.url, resync_interval=3600) as client:
+        store.redis.hset(store.keys["flags"], "checkout", "{not json")
+        store.redis.hset(store.keys["flags"], "banner", json.dumps({"default": "missing-variant",
+                                                                     "variants": {"none": ""}}))
+        result = service.set_rollout(store, "rollout", 50, AUDIT)  # a valid change triggers a full reload
+        client.refresh()
+        eventually(lambda: client.version >= result.version)
+        assert client.evaluate("checkout", {}, False).value is True  # last good definition
+        assert client.evaluate("banner", {}, "x").value == ""
+        assert client.flags.flags["rollout"].default.percentages() == {"true": 50.0, "false": 50.0}
+    messages = " ".join(r.getMessage() for r in caplog.records)
+    assert "flag checkout" in messages and "unreadable" in messages and "unknown variant 'missing-variant'" in messages
+
+
+def test_a_client_started_while_redis_is_down_serves_code_defaults_then_loads(tmp_path):
+    port = services.free_port()
+    client = FlagClient.connect(f"redis://127.0.0.1:{port}", timeout=0.3, backoff_max=0.1,
+                                defaults={"checkout": False})
+    server = None
+    try:
+        first = client.evaluate("checkout")
+        assert (first.value, first.reason, first.error_code) == (False, "ERROR", "PROVIDER_NOT_READY")
+        server = services.start_redis(tmp_path / "late", port=port)
+        store = service.open_store(server.url)
+        service.sync(store, _write(tmp_path), AUDIT)
+        store.close()
+        eventually(lambda: client.evaluate("checkout").value is True, timeout=5)
+    finally:
+        client.close()
+        if server is not None:
+            server.stop()
+
+
+def _write(tmp_path):
+    from flags_support import FLAGS_YML
+
+    path = tmp_path / "late.yml"
+    path.write_text(FLAGS_YML)
+    return path
+
+
+async def test_listeners_can_run_on_an_asyncio_loop(redis_server, seeded):
+    import asyncio
+
+    store, _ = seeded
+    client = await FlagClient.connect_async(redis_server.url)
+    try:
+        loop = asyncio.get_running_loop()
+        changed = asyncio.Event()
+        client.on_change(lambda keys, version: changed.set(), loop=loop)
+        await asyncio.to_thread(service.kill, store, "checkout", AUDIT)
+        await asyncio.wait_for(changed.wait(), 2)
+        assert client.evaluate("checkout", {}, True).reason == "DISABLED"
+    finally:
+        client.close()
