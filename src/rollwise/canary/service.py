@@ -8,6 +8,7 @@ tested with fakes and run for real by ``rollwise.canary.cli``.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -16,7 +17,7 @@ from typing import Any, Protocol
 
 from rollwise import ghactions
 from rollwise.canary import policy, shell
-from rollwise.canary.plan import CanaryPlan, Phase
+from rollwise.canary.plan import CanaryPlan, Phase, RouterSpec
 from rollwise.canary.records import (
     AnalysisRecord,
     Event,
@@ -196,12 +197,26 @@ class Rollout:
 
     def _judge(self, window: Window) -> Judgement:
         """Ask the judge; a judge that cannot read its data makes the analysis inconclusive, never a pass."""
-        try:
-            return self.judge(window)
-        except ConfigError as exc:
-            raise _Abort(f"the analysis cannot run: {exc.message}") from exc
-        except Exception as exc:
-            return Judgement("inconclusive", f"could not judge: {type(exc).__name__}: {exc}")
+        outcome: dict[str, Any] = {}
+
+        def ask() -> None:
+            try:
+                outcome["judgement"] = self.judge(window)
+            except BaseException as exc:  # handed to the rollout thread below
+                outcome["error"] = exc
+
+        # in a thread, so a cancellation is acted on at once even while a slow source retries
+        worker = threading.Thread(target=ask, name="canary-judge", daemon=True)
+        worker.start()
+        while worker.is_alive():
+            if self.cancel.wait(_TICK_SECONDS):
+                raise _Cancelled()
+        error = outcome.get("error")
+        if isinstance(error, ConfigError):
+            raise _Abort(f"the analysis cannot run: {error.message}") from error
+        if error is not None:
+            return Judgement("inconclusive", f"could not judge: {type(error).__name__}: {error}")
+        return outcome["judgement"]
 
     # ---------------------------------------------------------------- endings
 
@@ -324,3 +339,39 @@ def check_previous(state: StateFile) -> None:
             f"(started {previous.get('started')})", file=str(state.path),
             fix="undo it with `rollwise canary rollback --state-file " + str(state.path) + "`, "
                 "or delete the file if that rollout no longer exists")
+
+
+def rollback_from_state(state: StateFile, *, kill_switch: KillSwitch | None = None,
+                        log: Callable[[str], None] = ghactions.progress, reason: str | None = None) -> RolloutResult:
+    """Undo a rollout recorded in ``state`` (weight 0, rollback command, kill-switch flags), without its config."""
+    from rollwise.canary import routers
+    from rollwise.canary.plan import Commands
+    from rollwise.canary.plan import KillSwitch as KillSwitchSpec
+
+    recorded = state.read()
+    if recorded is None:
+        raise ConfigError("no state file", file=str(state.path),
+                          fix="pass the --state-file written by `rollwise canary run` (download the workflow artifact)")
+    if recorded.get("status") == "promoted":
+        raise ConfigError("this rollout was promoted; the canary is now the baseline and there is nothing to undo",
+                          file=str(state.path), fix="to go back, deploy the previous version as a new rollout")
+    spec = RouterSpec(**recorded["router"])
+    base_dir = Path(recorded.get("base_dir") or Path.cwd())
+    plan = CanaryPlan(
+        phases=(Phase(100),),
+        router=spec,
+        commands=Commands(rollback=(recorded.get("commands") or {}).get("rollback"),
+                          timeout=float((recorded.get("commands") or {}).get("timeout") or Commands.timeout)),
+        kill_switch=KillSwitchSpec(store=(recorded.get("kill_switch") or {}).get("store"),
+                                   flags=tuple((recorded.get("kill_switch") or {}).get("flags") or ())),
+    )
+    rollout = Rollout(plan, routers.create(spec, base_dir=base_dir), judge=_no_judge, state=state,
+                      kill_switch=kill_switch, log=log, base_dir=base_dir)
+    rollout.weight = int(recorded.get("weight") or 0)
+    why = reason or f"manual rollback of the rollout started {recorded.get('started')} " \
+                    f"({recorded.get('status')} at weight {rollout.weight} %)"
+    return rollout._roll_back(time.time(), why, outcome="rolled back")
+
+
+def _no_judge(window: Window) -> Judgement:
+    raise AssertionError("a rollback judges nothing")
