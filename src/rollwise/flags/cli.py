@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -74,8 +75,10 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
     """Run a change, then report it (summary, outputs, JSON) whatever happened; return the exit code."""
     from rollwise import ghactions, reporting
     from rollwise.flags import service
+    from rollwise.flags.stores.base import redact
 
-    payload: dict[str, Any] = {"schema": REPORT_SCHEMA, "store": store_url, "status": "error", "version": None,
+    ghactions.mask(urlsplit(store_url).password)
+    payload: dict[str, Any] = {"schema": REPORT_SCHEMA, "store": redact(store_url), "status": "error", "version": None,
                                "changes": [], "audit": None, "acks": None, "message": ""}
     error: RollwiseError | None = None
     store = None
@@ -89,7 +92,7 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
             payload["acks"] = service.wait_for_clients(store, result.version, wait_clients, wait_timeout)
     except RollwiseError as exc:
         error = exc
-        payload["message"] = exc.message
+        payload["message"] = exc.message.replace(store_url, redact(store_url))
         payload["status"] = {2: "invalid", 3: "conflict" if isinstance(exc, service.ConflictError) else "unavailable"}.get(
             exc.exit_code, "error")
     finally:
@@ -248,6 +251,7 @@ def history_command(key, limit, report, store_url):
     """The audit log, newest first (only changes to KEY when given)."""
     from rollwise import ghactions, reporting
     from rollwise.flags import service
+    from rollwise.flags.stores.base import redact
 
     store = service.open_store(store_url)
     try:
@@ -255,10 +259,10 @@ def history_command(key, limit, report, store_url):
     finally:
         store.close()
     if report:
-        reporting.write_json(report, {"schema": "rollwise/flags-history/v1", "store": store_url, "key": key,
+        reporting.write_json(report, {"schema": "rollwise/flags-history/v1", "store": redact(store_url), "key": key,
                                       "entries": entries})
     ghactions.set_output("history", json.dumps(entries))
-    ghactions.append_summary(reporting.render("flags/history.md.j2", key=key, store=store_url, entries=entries))
+    ghactions.append_summary(reporting.render("flags/history.md.j2", key=key, store=redact(store_url), entries=entries))
     for entry in entries:
         keys = ", ".join(f"{c['action']} {c['key']}" for c in entry["changes"])
         click.echo(f"v{entry['version']}  {entry['at']}  {entry['actor']}  {keys}  {entry['reason']}")

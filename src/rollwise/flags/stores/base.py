@@ -5,10 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 from rollwise.errors import InconclusiveError
 from rollwise.flags.changes import Audit, AuditEntry, Change
 from rollwise.flags.model import FlagSet
+
+
+def redact(url: str) -> str:
+    """A store URL fit for logs and reports: any password replaced by ***."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)))
 
 
 class ConflictError(InconclusiveError):

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 from rollwise.errors import ConfigError
 from rollwise.flags.changes import Audit, AuditEntry, Change
 from rollwise.flags.model import FlagSet
-from rollwise.flags.stores.base import ConflictError, Snapshot, StoreUnavailable
+from rollwise.flags.stores.base import ConflictError, Snapshot, StoreUnavailable, redact
 from rollwise.flags.validation import parse_raw_flag, parse_raw_segment
 
 AUDIT_MAXLEN = 10_000
@@ -111,7 +111,7 @@ class RedisStore:
 
     def __init__(self, url: str, client: Any = None, prefix: str | None = None) -> None:
         plain_url, url_prefix = split_prefix(url)
-        self.url = url
+        self.url = redact(url)
         self.prefix = prefix or url_prefix
         self.redis = client if client is not None else connect(plain_url)
         tag = "{" + self.prefix + "}"
