@@ -123,13 +123,20 @@ def _slo(doc: Document, index: int, raw: dict[str, Any]) -> Slo:
     slo = Slo(name=raw["name"], sli=sli, objective=objective, tolerance=tolerance, direction=direction,
               critical=bool(raw.get("critical", False)), weight=float(raw.get("weight", 1.0)), unit=unit,
               description=raw.get("description", ""), line=doc.line_of(path), index=index)
+    fix = ("check it with promtool or Prometheus's graph page; selectors are plain name{label=\"value\"} "
+           "without the track labels")
+    kind = next(iter(raw["sli"]))
+    fields = {"ratio": ("errors", "total"), "latency": ("histogram",)}.get(kind, ())
+    for name in fields:
+        try:
+            promql.parse_selector(raw["sli"][kind][name])
+        except promql.PromqlError as exc:
+            raise doc.error(path + ("sli", kind, name), str(exc), fix) from None
     try:
         promql.validate(slo)
     except promql.PromqlError as exc:
-        key = next(iter(raw["sli"]))
-        raise doc.error(path + ("sli", key), str(exc),
-                        "check the query with promtool or Prometheus's graph page; selectors are plain "
-                        "name{label=\"value\"} without the track labels") from None
+        where = path + ("sli", kind) + (("query",) if isinstance(raw["sli"][kind], dict) else ())
+        raise doc.error(where, str(exc), fix) from None
     return slo
 
 
