@@ -122,7 +122,8 @@ def _slo(doc: Document, index: int, raw: dict[str, Any]) -> Slo:
     unit = raw.get("unit") or ("s" if isinstance(sli, LatencySli) and not counts_based else "")
     slo = Slo(name=raw["name"], sli=sli, objective=objective, tolerance=tolerance, direction=direction,
               critical=bool(raw.get("critical", False)), weight=float(raw.get("weight", 1.0)), unit=unit,
-              description=raw.get("description", ""), line=doc.line_of(path), index=index)
+              description=raw.get("description", ""), line=doc.line_of(path),
+              sli_line=doc.line_of(path + ("sli", next(iter(raw["sli"])))), index=index)
     fix = ("check it with promtool or Prometheus's graph page; selectors are plain name{label=\"value\"} "
            "without the track labels")
     kind = next(iter(raw["sli"]))

@@ -22,6 +22,7 @@ from rollwise.gate import stats
 from rollwise.gate.model import (
     Comparison,
     GateResult,
+    LatencySli,
     Policy,
     PromqlSli,
     Slo,
@@ -78,7 +79,7 @@ def _usable(slo: Slo, data: TrackData, policy: Policy, track: str) -> _Usable:
     """Does ``data`` hold enough to judge? Distinguishes a broken source, no traffic and too little traffic."""
     if data.error:
         return _Usable(False, "source_error", f"could not read {track} data: {data.error}")
-    has_count = data.total is not None or slo.counts_based
+    has_count = slo.counts_based or isinstance(slo.sli, LatencySli)
     if has_count and not data.total:
         return _Usable(False, f"no_{track}_data",
                        f"{track} has no requests in the window (0 counted): is it deployed and receiving traffic?")
@@ -109,7 +110,8 @@ def compare(slo: Slo, canary: TrackData, baseline: TrackData, alpha: float) -> C
         reference = median(baseline.finite_values())
     if reference > 0:
         change = result.estimate / reference
-        relative = (result.interval[0] / reference, result.interval[1] / reference)
+        # A share or a latency cannot fall by more than all of it.
+        relative = (max(-1.0, result.interval[0] / reference), result.interval[1] / reference)
     else:
         change = math.inf if result.estimate > 0 else (0.0 if result.estimate == 0 else -math.inf)
         relative = None
@@ -139,16 +141,22 @@ def _degraded_baseline(slo: Slo, baseline: TrackData, before: TrackData | None, 
     own = compare(slo, baseline, before, policy.alpha)
     if own.p_value is not None and own.p_value < policy.alpha and own.beyond_tolerance:
         return (f"the baseline also got worse than before the window ({format_value(slo, window_value(slo, before))} "
-                f"-> {format_value(slo, value)}, p={own.p_value:.2g})")
+                f"-> {format_value(slo, value)}, {_p_text(own.p_value)})")
     return None
 
 
-def _describe_change(c: Comparison) -> str:
+def _p_text(p: float | None) -> str:
+    if p is None:
+        return "p=n/a"
+    return "p<0.0001" if p < 0.0001 else f"p={p:.2g}"
+
+
+def _describe_change(c: Comparison, with_p: bool = True) -> str:
     interval = ""
     if c.interval_relative:
         interval = f", CI {_signed_percent(c.interval_relative[0])}…{_signed_percent(c.interval_relative[1])}"
-    p = f"p={c.p_adjusted:.2g}" if c.p_adjusted is not None else "p=n/a"
-    return f"{_signed_percent(c.change)}{interval}, {c.test} {p}"
+    # The p-value tests for a regression; next to an improvement it would read as "not significant".
+    return f"{_signed_percent(c.change)}{interval}" + (f", {c.test} {_p_text(c.p_adjusted)}" if with_p else "")
 
 
 def _tolerance_text(slo: Slo) -> str:
@@ -215,7 +223,7 @@ def judge_slos(slos: list[Slo], data: dict[str, tuple[TrackData, TrackData, Trac
         result.verdict = "pass"
         better = c.change is not None and c.interval is not None and _improved(slo, c)
         result.reason_code = "better" if better else "ok"
-        result.reason = (f"canary {cv} is better than baseline {bv} ({_describe_change(c)})" if better else
+        result.reason = (f"canary {cv} is better than baseline {bv} ({_describe_change(c, with_p=False)})" if better else
                          f"canary {cv} meets the objective {objective} and is within {_tolerance_text(slo)} of "
                          f"baseline {bv} ({_describe_change(c)})")
     return results

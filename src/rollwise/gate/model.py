@@ -113,6 +113,7 @@ class Slo:
     unit: str = ""
     description: str = ""
     line: int | None = None  # where it sits in rollwise.yml, for located errors
+    sli_line: int | None = None
     index: int = 0
 
     @property

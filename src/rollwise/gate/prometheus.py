@@ -101,12 +101,12 @@ class PrometheusSource:
                 problem = f"{type(exc).__name__} talking to {self.url}: {exc or 'no detail'}"
             else:
                 if response.status_code in (400, 422):
-                    raise QueryRejected(_error_text(response))
+                    raise QueryRejected(f"{_error_text(response)} in `{params.get('query')}`")
                 if response.status_code == 200:
                     body = response.json()
                     if body.get("status") == "success":
                         return body["data"]
-                    raise QueryRejected(body.get("error") or "Prometheus answered status error")
+                    raise QueryRejected(f"{body.get('error') or 'status error'} in `{params.get('query')}`")
                 problem = f"HTTP {response.status_code} from {self.url}{path}: {_error_text(response)}"
                 if response.status_code < 500 and response.status_code != 429:
                     raise Unavailable(problem)

@@ -28,8 +28,8 @@ def auto_step(window_seconds: float, rate_floor: float) -> float:
 
 
 def _rejected(config: GateConfig, slo: Slo, exc: Exception) -> ConfigError:
-    return ConfigError(f"Prometheus rejected a query of SLO '{slo.name}': {exc}", file=config.file, line=slo.line,
-                       key=f"slos[{slo.index}].sli.{slo.sli.kind}",
+    return ConfigError(f"Prometheus rejected a query of SLO '{slo.name}': {exc}", file=config.file,
+                       line=slo.sli_line or slo.line, key=f"slos[{slo.index}].sli.{slo.sli.kind}",
                        fix="fix the selector or query; the exact PromQL sent is in the message")
 
 
