@@ -1,0 +1,385 @@
+"""Feature-flag benchmark: rollwise against UnleashClient, GrowthBook and the OpenFeature flagd provider.
+
+    .venv/bin/python benchmarks/flags.py [--users 10000] [--subscribers 50] [--toggles 500]
+
+1. Evaluations per second, all in one process on the same two flags (a boolean flag; a 25 % rollout restricted
+   to two countries and one plan) for the same users, checking that every library gives the same fractions.
+2. Propagation: from just before a `flags kill`-style change is committed in Redis to the moment each of N
+   subscribed FlagClients (separate processes) returns the new value; next to a bare Redis publish -> receive
+   with the same processes and clocks (the floor).
+3. Memory: RSS a client holding 1,000 flags adds over the bare interpreter (and each peer holding two flags).
+
+Needs redis-server on PATH and the bench extra (pip install 'rollwise[bench]'). Takes about two minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+COUNTRIES = ["DE", "FR", "US", "GB", "JP"]
+PLANS = ["free", "pro", "team"]
+
+ROLLWISE_FLAGS = """\
+version: rollwise/flags/v1
+flags:
+  bool-flag: {default: true}
+  rollout:
+    rules:
+      - conditions:
+          - {attribute: country, op: in, values: [DE, FR]}
+          - {attribute: plan, op: equals, value: pro}
+        serve: {rollout: {true: 25, false: 75}}
+    default: false
+"""
+
+FLAGD_FLAGS = {"flags": {
+    "bool-flag": {"state": "ENABLED", "variants": {"on": True, "off": False}, "defaultVariant": "on"},
+    "rollout": {"state": "ENABLED", "variants": {"on": True, "off": False}, "defaultVariant": "off",
+                "targeting": {"if": [{"and": [{"in": [{"var": "country"}, ["DE", "FR"]]},
+                                              {"==": [{"var": "plan"}, "pro"]}]},
+                                     {"fractional": [["on", 25], ["off", 75]]}, None]}},
+}}
+
+UNLEASH_FEATURES = {"version": 1, "features": [
+    {"name": "bool-flag", "enabled": True, "strategies": [{"name": "default"}]},
+    {"name": "rollout", "enabled": True, "strategies": [{
+        "name": "flexibleRollout",
+        "parameters": {"rollout": "25", "stickiness": "userId", "groupId": "rollout"},
+        "constraints": [{"contextName": "country", "operator": "IN", "values": ["DE", "FR"]},
+                        {"contextName": "plan", "operator": "IN", "values": ["pro"]}]}]},
+]}
+
+GROWTHBOOK_FEATURES = {
+    "bool-flag": {"defaultValue": True},
+    "rollout": {"defaultValue": False, "rules": [
+        {"condition": {"country": {"$in": ["DE", "FR"]}, "plan": "pro"}, "force": True, "coverage": 0.25,
+         "hashAttribute": "id"}]},
+}
+
+
+def users(n: int) -> list[dict]:
+    rng = random.Random(7)
+    return [{"id": f"user-{i}", "country": rng.choice(COUNTRIES), "plan": rng.choice(PLANS)} for i in range(n)]
+
+
+# -- 1. evaluations per second ---------------------------------------------------------------------------------
+def make_evaluators(workdir: Path) -> dict:
+    """name -> (prepare(user) -> args, evaluate(args, key) -> bool)."""
+    from growthbook import GrowthBook
+    from openfeature import api
+    from openfeature.contrib.provider.flagd import FlagdProvider
+    from openfeature.contrib.provider.flagd.config import ResolverType
+    from openfeature.evaluation_context import EvaluationContext
+    from UnleashClient import UnleashClient
+    from UnleashClient.cache import FileCache
+
+    from rollwise.flags import FlagClient
+    from rollwise.flags.openfeature import RollwiseProvider
+
+    (workdir / "flags.yml").write_text(ROLLWISE_FLAGS)
+    (workdir / "flagd.json").write_text(json.dumps(FLAGD_FLAGS))
+    rollwise = FlagClient.connect(f"file://{workdir / 'flags.yml'}")
+
+    cache = FileCache("rollwise-bench", directory=str(workdir / "unleash"))
+    cache.bootstrap_from_dict(UNLEASH_FEATURES)
+    unleash = UnleashClient(url="http://127.0.0.1:9", app_name="rollwise-bench", disable_metrics=True,
+                            disable_registration=True, cache=cache)
+
+    growthbook = GrowthBook(features=GROWTHBOOK_FEATURES)
+
+    api.set_provider(FlagdProvider(resolver_type=ResolverType.FILE,
+                                   offline_flag_source_path=str(workdir / "flagd.json")), domain="flagd")
+    flagd = api.get_client(domain="flagd")
+    api.set_provider(RollwiseProvider(FlagClient.connect(f"file://{workdir / 'flags.yml'}")), domain="rollwise")
+    rollwise_of = api.get_client(domain="rollwise")
+    time.sleep(0.5)  # the flagd file resolver loads in the background
+
+    def growthbook_eval(attrs, key):
+        growthbook.set_attributes(attrs)
+        return growthbook.is_on(key)
+
+    return {
+        "rollwise FlagClient": (lambda u: {"targetingKey": u["id"], "country": u["country"], "plan": u["plan"]},
+                                lambda ctx, key: rollwise.evaluate(key, ctx, False).value),
+        "rollwise via OpenFeature": (lambda u: EvaluationContext(u["id"], {"country": u["country"], "plan": u["plan"]}),
+                                     lambda ctx, key: rollwise_of.get_boolean_value(key, False, ctx)),
+        "UnleashClient (yggdrasil)": (lambda u: {"userId": u["id"], "properties": {"country": u["country"], "plan": u["plan"]}},
+                                      lambda ctx, key: unleash.is_enabled(key, ctx)),
+        "GrowthBook": (lambda u: dict(u), growthbook_eval),
+        "OpenFeature flagd in-process (file)": (
+            lambda u: EvaluationContext(u["id"], {"country": u["country"], "plan": u["plan"]}),
+            lambda ctx, key: flagd.get_boolean_value(key, False, ctx)),
+    }
+
+
+def bench_evaluations(n_users: int, workdir: Path) -> dict:
+    population = users(n_users)
+    matching = [u["country"] in ("DE", "FR") and u["plan"] == "pro" for u in population]
+    results = {}
+    for name, (prepare, evaluate) in make_evaluators(workdir).items():
+        contexts = [prepare(u) for u in population]
+        on = [evaluate(ctx, "rollout") for ctx in contexts]
+        assert all(evaluate(ctx, "bool-flag") is True for ctx in contexts[:200]), f"{name}: bool-flag is not on"
+        leaked = sum(1 for o, m in zip(on, matching) if o and not m)
+        share = sum(1 for o, m in zip(on, matching) if o and m) / sum(matching)
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            for ctx in contexts:
+                evaluate(ctx, "bool-flag")
+                evaluate(ctx, "rollout")
+            best = min(best, time.perf_counter() - started)
+        results[name] = {"evals_per_s": 2 * len(contexts) / best, "on_fraction": sum(on) / len(on),
+                         "share_of_matching": share, "leaked": leaked}
+    return results
+
+
+# -- 2. propagation --------------------------------------------------------------------------------------------
+def subscriber(mode: str, url: str) -> None:
+    """Child process: record (sequence, monotonic ns) each time a change becomes visible; dump on stdin EOF."""
+    seen: list[tuple[int, int]] = []
+    if mode == "rollwise":
+        from rollwise.flags import FlagClient
+
+        client = FlagClient.connect(url)
+
+        def on_change(keys, version):
+            if client.evaluate("kill-me", None, None).reason in ("DISABLED", "STATIC"):
+                seen.append((version, time.monotonic_ns()))
+
+        client.on_change(on_change)
+    else:
+        import threading
+
+        import redis
+
+        pubsub = redis.Redis.from_url(url).pubsub(ignore_subscribe_messages=True)
+        pubsub.subscribe("bench-floor")
+
+        def listen():
+            for message in pubsub.listen():
+                seen.append((int(message["data"]), time.monotonic_ns()))
+
+        threading.Thread(target=listen, daemon=True).start()
+    print("ready", flush=True)
+    sys.stdin.read()
+    print(json.dumps(seen), flush=True)
+    os._exit(0)
+
+
+def start_subscribers(mode: str, url: str, count: int) -> list[subprocess.Popen]:
+    procs = [subprocess.Popen([sys.executable, __file__, "--subscriber", mode, url], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True) for _ in range(count)]
+    for proc in procs:
+        assert proc.stdout.readline().strip() == "ready"
+    return procs
+
+
+def collect(procs: list[subprocess.Popen], started: dict[int, int]) -> list[float]:
+    latencies = []
+    for proc in procs:
+        proc.stdin.close()
+        for seq, at in json.loads(proc.stdout.readline()):
+            if seq in started:
+                latencies.append((at - started[seq]) / 1e6)
+        proc.wait(10)
+    return latencies
+
+
+def bench_propagation(url: str, subscribers: int, toggles: int, gap: float) -> dict:
+    import redis
+
+    from rollwise.flags import service
+    from rollwise.flags.changes import Audit, Change
+
+    store = service.open_store(url)
+    audit = Audit(actor="benchmark", reason="propagation")
+    flags = {"kill-me": {"default": True}} | {f"filler-{i}": {"default": False} for i in range(20)}
+    store.apply([Change("flag", k, None, v, 0) for k, v in flags.items()], audit)
+
+    procs = start_subscribers("rollwise", url, subscribers)
+    time.sleep(1.0)
+    started: dict[int, int] = {}
+    for i in range(toggles):
+        snapshot_version = store.load().flag_version("kill-me")
+        before = store.load().raw_flags["kill-me"]
+        after = {**before, "enabled": not before.get("enabled", True)}
+        t0 = time.monotonic_ns()
+        version = store.apply([Change("flag", "kill-me", before, after, snapshot_version)], audit)
+        started[version] = t0
+        time.sleep(gap)
+    time.sleep(0.5)
+    flag_latencies = collect(procs, started)
+    expected = subscribers * toggles
+
+    plain = redis.Redis.from_url(url)
+    procs = start_subscribers("floor", url, subscribers)
+    time.sleep(1.0)
+    floor_started = {}
+    for i in range(toggles):
+        floor_started[i] = time.monotonic_ns()
+        plain.publish("bench-floor", str(i))
+        time.sleep(gap)
+    time.sleep(0.5)
+    floor_latencies = collect(procs, floor_started)
+    store.close()
+
+    def summary(values):
+        q = statistics.quantiles(values, n=100)
+        return {"p50_ms": statistics.median(values), "p99_ms": q[98], "max_ms": max(values), "samples": len(values)}
+
+    return {"flags": summary(flag_latencies), "floor": summary(floor_latencies), "expected_samples": expected}
+
+
+# -- 3. memory -------------------------------------------------------------------------------------------------
+MEMORY_PROBE = r"""
+import json, sys
+def rss():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+base = rss()
+which, arg = sys.argv[1], sys.argv[2]
+if which == "rollwise":
+    from rollwise.flags import FlagClient
+    client = FlagClient.connect(arg)
+    assert len(client.flags.flags) == 1000, len(client.flags.flags)
+    client.evaluate("flag-1", {"targetingKey": "u", "country": "DE", "plan": "pro"}, False)
+elif which == "unleash":
+    from UnleashClient import UnleashClient
+    from UnleashClient.cache import FileCache
+    cache = FileCache("mem", directory=arg)
+    cache.bootstrap_from_dict(json.loads(sys.argv[3]))
+    client = UnleashClient(url="http://127.0.0.1:9", app_name="mem", disable_metrics=True, disable_registration=True, cache=cache)
+    client.is_enabled("rollout", {"userId": "u"})
+elif which == "growthbook":
+    from growthbook import GrowthBook
+    gb = GrowthBook(features=json.loads(sys.argv[3]), attributes={"id": "u"})
+    gb.is_on("rollout")
+elif which == "flagd":
+    import time
+    from openfeature import api
+    from openfeature.contrib.provider.flagd import FlagdProvider
+    from openfeature.contrib.provider.flagd.config import ResolverType
+    api.set_provider(FlagdProvider(resolver_type=ResolverType.FILE, offline_flag_source_path=arg))
+    time.sleep(0.5)
+    api.get_client().get_boolean_value("rollout", False)
+print((rss() - base) / 2**20)
+"""
+
+
+def bench_memory(url: str, workdir: Path) -> dict:
+    from rollwise.flags import service
+    from rollwise.flags.changes import Audit, Change
+
+    store = service.open_store(url)
+    rules = [{"conditions": [{"attribute": "country", "op": "in", "values": ["DE", "FR"]},
+                             {"attribute": "plan", "op": "equals", "value": "pro"}],
+              "serve": {"rollout": {"true": 25, "false": 75}}}]
+    changes = [Change("flag", f"flag-{i}", None, {"description": f"flag number {i}", "rules": rules, "default": "false"}
+                      if i % 2 else {"default": "true"}, 0) for i in range(1000)]
+    store.apply(changes, Audit(actor="benchmark"))
+    store.close()
+
+    def probe(*args: str) -> float:
+        out = subprocess.run([sys.executable, "-c", MEMORY_PROBE, *args], capture_output=True, text=True, check=True)
+        return float(out.stdout.strip().splitlines()[-1])
+
+    return {
+        "rollwise FlagClient, 1,000 flags (Redis)": probe("rollwise", url),
+        "UnleashClient, 2 flags": probe("unleash", str(workdir / "unleash-mem"), json.dumps(UNLEASH_FEATURES)),
+        "GrowthBook, 2 flags": probe("growthbook", "-", json.dumps(GROWTHBOOK_FEATURES)),
+        "OpenFeature flagd in-process, 2 flags": probe("flagd", str(workdir / "flagd.json")),
+    }
+
+
+# -- driver ----------------------------------------------------------------------------------------------------
+def start_redis(workdir: Path) -> tuple[subprocess.Popen, str]:
+    binary = shutil.which("redis-server")
+    if not binary:
+        sys.exit("redis-server is not on PATH (apt-get install redis-server)")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--maxclients", "1000"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    return proc, f"redis://127.0.0.1:{port}/0"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--subscribers", type=int, default=50)
+    parser.add_argument("--toggles", type=int, default=500)
+    parser.add_argument("--gap", type=float, default=0.03, help="seconds between toggles")
+    parser.add_argument("--subscriber", nargs=2, metavar=("MODE", "URL"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.subscriber:
+        subscriber(*args.subscriber)
+        return
+    began = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="rollwise-flags-bench-"))
+    import logging
+
+    logging.getLogger("UnleashClient").setLevel(logging.CRITICAL)
+
+    print(f"1. evaluations: {args.users:,} users x 2 flags, best of 3 runs, one process")
+    evals = bench_evaluations(args.users, workdir)
+    peers = {k: v for k, v in evals.items() if not k.startswith("rollwise")}
+    fastest_name = max(peers, key=lambda k: peers[k]["evals_per_s"])
+    ours = evals["rollwise FlagClient"]["evals_per_s"]
+    print(f"   {'library':38} {'evals/s':>12} {'vs fastest peer':>16} {'on':>7} {'of matching':>12} {'leaked':>7}")
+    for name, r in evals.items():
+        print(f"   {name:38} {r['evals_per_s']:12,.0f} {r['evals_per_s'] / peers[fastest_name]['evals_per_s']:15.2f}x "
+              f"{r['on_fraction']:7.2%} {r['share_of_matching']:12.1%} {r['leaked']:7d}")
+    shares = [r["share_of_matching"] for r in evals.values()]
+    same = all(abs(s - 0.25) < 0.04 for s in shares) and all(r["leaked"] == 0 for r in evals.values())
+    print(f"   same fractions (25 % +-4 pp of matching users, nobody outside the rule): {'yes' if same else 'NO'}")
+    print(f"   rollwise / fastest peer ({fastest_name}): {ours / peers[fastest_name]['evals_per_s']:.2f}x (target >= 2x)")
+
+    redis_proc, url = start_redis(workdir)
+    try:
+        print(f"\n2. propagation: {args.subscribers} subscriber processes x {args.toggles} toggles, loopback Redis, "
+              f"{os.cpu_count()} CPUs")
+        prop = bench_propagation(url, args.subscribers, args.toggles, args.gap)
+        for name in ("flags", "floor"):
+            r = prop[name]
+            label = "rollwise kill -> client returns new value" if name == "flags" else "bare Redis publish -> receive"
+            print(f"   {label:44} p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms  max {r['max_ms']:6.2f} ms "
+                  f"({r['samples']}/{prop['expected_samples']} samples)")
+        print(f"   p99 vs floor: {prop['flags']['p99_ms'] / prop['floor']['p99_ms']:.2f}x; target p99 < 10 ms: "
+              f"{'met' if prop['flags']['p99_ms'] < 10 else 'NOT met'}")
+
+        print("\n3. memory: RSS added over the bare interpreter")
+        for name, mib in bench_memory(url, workdir).items():
+            print(f"   {name:44} {mib:6.1f} MiB")
+        print("   target: rollwise with 1,000 flags <= 15 MiB")
+    finally:
+        redis_proc.terminate()
+        redis_proc.wait(5)
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"\ntotal {time.monotonic() - began:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
