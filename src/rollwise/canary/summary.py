@@ -13,17 +13,19 @@ from rollwise.canary.records import RolloutResult
 
 def weight_timeline(result: RolloutResult) -> tuple[list[str], list[int]]:
     """Seconds since start and the canary weight, as steps: each change adds the old and the new weight."""
-    labels, weights = ["0s"], [0]
+    points = [(0.0, 0)]
     for event in result.events:
-        if event.kind not in ("weight", "rollback") or event.weight == weights[-1]:
-            continue
-        offset = f"{event.time - result.started:.0f}s"
-        labels += [offset, offset + " "]  # mermaid needs distinct category labels
-        weights += [weights[-1], event.weight]
-    end = f"{result.ended - result.started:.0f}s"
-    labels.append(end + "  ")
-    weights.append(weights[-1])
-    return labels, weights
+        if event.kind in ("weight", "rollback") and event.weight != points[-1][1]:
+            offset = event.time - result.started
+            points += [(offset, points[-1][1]), (offset, event.weight)]
+    points.append((result.ended - result.started, points[-1][1]))
+    labels: list[str] = []
+    for offset, _ in points:
+        label = f"{offset:.0f}s"
+        while label in labels:  # mermaid merges equal category labels; keep every point
+            label += "​"
+        labels.append(label)
+    return labels, [weight for _, weight in points]
 
 
 def sli_series(result: RolloutResult) -> dict[str, Any] | None:
