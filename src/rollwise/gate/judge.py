@@ -141,11 +141,11 @@ def _degraded_baseline(slo: Slo, baseline: TrackData, before: TrackData | None, 
     own = compare(slo, baseline, before, policy.alpha)
     if own.p_value is not None and own.p_value < policy.alpha and own.beyond_tolerance:
         return (f"the baseline also got worse than before the window ({format_value(slo, window_value(slo, before))} "
-                f"-> {format_value(slo, value)}, {_p_text(own.p_value)})")
+                f"-> {format_value(slo, value)}, {p_text(own.p_value)})")
     return None
 
 
-def _p_text(p: float | None) -> str:
+def p_text(p: float | None) -> str:
     if p is None:
         return "p=n/a"
     return "p<0.0001" if p < 0.0001 else f"p={p:.2g}"
@@ -156,7 +156,7 @@ def _describe_change(c: Comparison, with_p: bool = True) -> str:
     if c.interval_relative:
         interval = f", CI {_signed_percent(c.interval_relative[0])}…{_signed_percent(c.interval_relative[1])}"
     # The p-value tests for a regression; next to an improvement it would read as "not significant".
-    return f"{_signed_percent(c.change)}{interval}" + (f", {c.test} {_p_text(c.p_adjusted)}" if with_p else "")
+    return f"{_signed_percent(c.change)}{interval}" + (f", {c.test} {p_text(c.p_adjusted)}" if with_p else "")
 
 
 def _tolerance_text(slo: Slo) -> str:

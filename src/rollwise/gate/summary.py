@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from rollwise.gate import promql
-from rollwise.gate.judge import format_value
+from rollwise.gate.judge import format_value, p_text
 from rollwise.gate.model import GateResult, SloResult
 
 ICONS = {"proceed": "✅", "rollback": "❌", "inconclusive": "⏸️", "pass": "✅", "fail": "❌", "block": "⛔"}
@@ -110,7 +110,7 @@ def _row(result: SloResult, graph_url: str | None, window_end: float, window_sec
         "interval": interval,
         "objective": slo.objective.describe(slo.counts_based, slo.unit),
         "test": c.test if c else "—",
-        "p": "—" if c is None or c.p_adjusted is None else f"{c.p_adjusted:.2g}",
+        "p": "—" if c is None else p_text(c.p_adjusted).removeprefix("p="),
         "verdict": result.verdict,
         "icon": ICONS.get(result.verdict, "⏸️"),
         "reason": result.reason,
