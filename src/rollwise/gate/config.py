@@ -154,6 +154,7 @@ def _prometheus(raw: dict[str, Any]) -> PrometheusConfig:
         deadline=parse_duration(raw.get("deadline", 30)),
         retries=int(raw.get("retries", 3)),
         scrape_interval=parse_duration(raw.get("scrape_interval", 15)),
+        concurrency=int(raw.get("concurrency", 256)),
     )
 
 

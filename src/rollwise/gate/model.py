@@ -134,6 +134,7 @@ class PrometheusConfig:
     deadline: float = 30.0
     retries: int = 3
     scrape_interval: float = 15.0
+    concurrency: int = 256
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ class PrometheusSource:
     def __init__(self, url: str, *, headers: dict[str, str] | None = None, bearer_token: str | None = None,
                  basic_auth: tuple[str, str] | None = None, verify: bool = True, timeout: float = 10.0,
                  deadline: float = 30.0, retries: int = 3, scrape_interval: float = 15.0,
-                 client: httpx.AsyncClient | None = None) -> None:
+                 concurrency: int = 256, client: httpx.AsyncClient | None = None) -> None:
         self.url = url.rstrip("/")
         self.graph_url = self.url
         self.timeout = timeout
@@ -52,8 +52,10 @@ class PrometheusSource:
             self._headers["Authorization"] = f"Bearer {bearer_token}"
         self._auth = httpx.BasicAuth(*basic_auth) if basic_auth else None
         self._owns_client = client is None
+        # All of a judgement's queries go out together: its latency is one round trip, not one per query.
         self._client = client or httpx.AsyncClient(
-            verify=verify, timeout=timeout, limits=httpx.Limits(max_connections=24, max_keepalive_connections=24))
+            verify=verify, timeout=timeout,
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency))
         self.queries_sent = 0
 
     @classmethod
@@ -73,7 +75,7 @@ class PrometheusSource:
             auth = (_secret(config.username_env) or "", _secret(config.password_env) or "")
         return cls(base, headers=config.headers, bearer_token=token, basic_auth=auth, verify=config.tls_verify,
                    timeout=config.timeout, deadline=config.deadline, retries=config.retries,
-                   scrape_interval=config.scrape_interval, client=client)
+                   scrape_interval=config.scrape_interval, concurrency=config.concurrency, client=client)
 
     async def aclose(self) -> None:
         if self._owns_client:

@@ -64,22 +64,38 @@ async def judge(config: GateConfig, source: Any, baseline: str, canary: str, sta
     step = step or config.policy.step or auto_step(window.seconds, source.rate_window(1.0))
     lookback = config.policy.environment_lookback or window.seconds
     before = Window(begin - lookback, begin)
-    jobs = []
-    for slo in config.slos:
-        jobs += [source.measure(slo, canary, window, step), source.measure(slo, baseline, window, step),
-                 source.measure(slo, baseline, before, step)]
-    outcomes = await asyncio.gather(*jobs, return_exceptions=True)
-    data: dict[str, tuple[TrackData, TrackData, TrackData | None]] = {}
-    for i, slo in enumerate(config.slos):
-        triple = outcomes[3 * i: 3 * i + 3]
-        for outcome in triple:
-            if isinstance(outcome, QueryRejected):
-                raise _rejected(config, slo, outcome)
-            if isinstance(outcome, BaseException):
-                raise outcome
-        data[slo.name] = (triple[0], triple[1], triple[2])
+    # Round one: both tracks in the window, every SLO at once.
+    pairs = await _gather(config, [job for slo in config.slos for job in (
+        (slo, source.measure(slo, canary, window, step)), (slo, source.measure(slo, baseline, window, step)))])
+    data: dict[str, tuple[TrackData, TrackData, TrackData | None]] = {
+        slo.name: (pairs[2 * i], pairs[2 * i + 1], None) for i, slo in enumerate(config.slos)}
+    # Round two, only where the canary breaches its objective: the baseline before the window, which tells an
+    # environmental cause from a bad canary. Most judgements never need it.
+    breached = [slo for slo in config.slos if _breaches(slo, data[slo.name][0])]
+    if breached:
+        before_data = await _gather(config, [(slo, source.measure(slo, baseline, before, step)) for slo in breached])
+        for slo, measured in zip(breached, before_data):
+            data[slo.name] = (data[slo.name][0], data[slo.name][1], measured)
     return judge_core.judge(list(config.slos), data, config.policy, window, baseline=baseline, canary=canary,
                             step=step, source=source.name, graph_url=source.graph_url)
+
+
+def _breaches(slo: Slo, canary: TrackData) -> bool:
+    if canary.error:
+        return False
+    value = judge_core.window_value(slo, canary)
+    return value is not None and slo.objective.breached_by(value, slo.counts_based)
+
+
+async def _gather(config: GateConfig, jobs: list[tuple[Slo, Any]]) -> list[TrackData]:
+    """Run measurements concurrently; a query Prometheus rejects is a config error naming its SLO."""
+    outcomes = await asyncio.gather(*(job for _, job in jobs), return_exceptions=True)
+    for (slo, _), outcome in zip(jobs, outcomes):
+        if isinstance(outcome, QueryRejected):
+            raise _rejected(config, slo, outcome)
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return list(outcomes)
 
 
 def judge_sync(config: GateConfig, source: Any, baseline: str, canary: str, start: datetime | float,
