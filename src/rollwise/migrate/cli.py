@@ -1,0 +1,196 @@
+"""``rollwise migrate lint|plan|apply|rollback``: parse options (each also read from a ROLLWISE_* variable, so
+the action passes its inputs through env:), call a service, render report/summary/outputs, return the exit code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+COMMON = [
+    click.option("--alembic-config", "alembic_config", envvar="ROLLWISE_ALEMBIC_CONFIG", default="alembic.ini",
+                 show_default=True, type=click.Path(dir_okay=False), help="Path of alembic.ini."),
+    click.option("--database-url", envvar="ROLLWISE_DATABASE_URL", default=None,
+                 help="SQLAlchemy URL (default: sqlalchemy.url of alembic.ini)."),
+    click.option("--schema", envvar="ROLLWISE_SCHEMA", default=None,
+                 help="Schema to checksum and back up (PostgreSQL default: public)."),
+    click.option("--report", envvar="ROLLWISE_REPORT", default=None, type=click.Path(dir_okay=False),
+                 help="Write the JSON report here."),
+    click.option("--allow-contract", envvar="ROLLWISE_ALLOW_CONTRACT", default="",
+                 help="Revisions (space/comma separated, or 'all') allowed to contract the schema in this deploy."),
+]
+RUN = [
+    click.option("--lock-timeout", envvar="ROLLWISE_LOCK_TIMEOUT", default=2.0, show_default=True, type=float,
+                 help="Seconds a statement may wait for a lock (PostgreSQL lock_timeout)."),
+    click.option("--statement-timeout", envvar="ROLLWISE_STATEMENT_TIMEOUT", default=900.0, show_default=True,
+                 type=float, help="Seconds a statement may run (PostgreSQL statement_timeout)."),
+    click.option("--lock-retries", envvar="ROLLWISE_LOCK_RETRIES", default=3, show_default=True, type=int,
+                 help="Retries of a revision after a lock timeout (exponential backoff)."),
+    click.option("--retry-backoff", envvar="ROLLWISE_RETRY_BACKOFF", default=1.0, show_default=True, type=float,
+                 help="First backoff in seconds (doubles, capped at 60s)."),
+    click.option("--backup/--no-backup", envvar="ROLLWISE_BACKUP", default=True, show_default=True,
+                 help="Back up first (pg_dump -Fc / SQLite backup API)."),
+    click.option("--backup-dir", envvar="ROLLWISE_BACKUP_DIR", default="rollwise-backups", show_default=True,
+                 type=click.Path(file_okay=False), help="Where backups (and their checksum manifests) go."),
+    click.option("--restore-on-failure/--no-restore-on-failure", envvar="ROLLWISE_RESTORE_ON_FAILURE", default=False,
+                 show_default=True, help="Restore the backup when the downgrade is missing or fails."),
+]
+
+
+def _apply(options: list) -> callable:
+    def decorate(fn):
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return decorate
+
+
+def _options(allow_contract: str, schema: str | None, **run) -> "object":
+    from rollwise.migrate.services import Options
+
+    allowed = frozenset(x for x in allow_contract.replace(",", " ").split() if x)
+    kwargs = {"allow_contract": allowed, "schema": schema}
+    if run:
+        kwargs.update(
+            lock_timeout_s=run["lock_timeout"], statement_timeout_s=run["statement_timeout"],
+            lock_retries=run["lock_retries"], retry_backoff_s=run["retry_backoff"], backup=run["backup"],
+            backup_dir=Path(run["backup_dir"]), restore_on_failure=run["restore_on_failure"],
+        )
+    return Options(**kwargs)
+
+
+def _project(alembic_config: str, database_url: str | None):
+    from rollwise.ghactions import mask
+    from rollwise.migrate.alembic_adapter import Project
+
+    if database_url:
+        import sqlalchemy as sa
+
+        try:
+            mask(sa.make_url(database_url).password)
+        except sa.exc.ArgumentError:
+            pass
+    return Project(alembic_config, database_url)
+
+
+def _finish(payload: dict, summary: str, report: str | None, outputs: dict) -> None:
+    from rollwise import ghactions
+    from rollwise.reporting import write_json
+
+    if report:
+        write_json(report, payload)
+    ghactions.append_summary(summary, report_hint=report)
+    ghactions.set_outputs(outputs)
+
+
+@click.group()
+def migrate() -> None:
+    """Lint, plan, apply or roll back Alembic migrations (safe-migrate).
+
+    Exit codes: 0 clean/applied, 1 unsafe or rolled back, 2 bad input (nothing changed), 3 lock not
+    obtained or database unreachable.
+    """
+
+
+@migrate.command()
+@_apply(COMMON)
+@click.option("--range", "range_text", envvar="ROLLWISE_RANGE", default=None,
+              help="FROM:TO revisions (ids, base, head); lints without a database.")
+@click.option("--squawk/--no-squawk", "use_squawk", envvar="ROLLWISE_SQUAWK", default=None,
+              help="SQL-level lint with squawk (default: on for PostgreSQL projects).")
+def lint(alembic_config, database_url, schema, report, allow_contract, range_text, use_squawk) -> int:
+    """Lint pending revisions (or --range) one by one: lock rules, expand/contract, squawk."""
+    from rollwise import ghactions
+    from rollwise.migrate import report as rep
+    from rollwise.migrate.services import lint as run_lint
+
+    project = _project(alembic_config, database_url)
+    result = run_lint(project, range_text, _options(allow_contract, schema), use_squawk)
+    ghactions.annotate(rep.annotations(result.findings), more_in=report or "the job summary")
+    counts = {s: sum(1 for f in result.findings if f.severity == s) for s in ("error", "warning", "info")}
+    _finish(rep.lint_payload(result), rep.lint_summary(result, report), report,
+            rep.outputs(None, result.status, report, **{"from-revision": result.range[0] or "base",
+                                                         "to-revision": result.range[1] or "base",
+                                                         "backup-path": ""}))
+    click.echo(f"lint {result.status}: {len(result.revisions)} revision(s), {counts['error']} error(s), "
+               f"{counts['warning']} warning(s), {counts['info']} info", err=True)
+    return result.exit_code
+
+
+@migrate.command()
+@_apply(COMMON)
+@click.option("--to", "target", envvar="ROLLWISE_TO", default=None, help="Target revision (default: head).")
+@click.option("--trial/--no-trial", envvar="ROLLWISE_TRIAL", default=True, show_default=True,
+              help="Run the revisions in a transaction on the database and roll it back.")
+@click.option("--lock-timeout", envvar="ROLLWISE_LOCK_TIMEOUT", default=2.0, show_default=True, type=float)
+def plan(alembic_config, database_url, schema, report, allow_contract, target, trial, lock_timeout) -> int:
+    """Show current and target revisions, SQL, findings, table sizes and a rolled-back trial run."""
+    from rollwise import ghactions
+    from rollwise.migrate import report as rep
+    from rollwise.migrate.services import plan as run_plan
+
+    project = _project(alembic_config, database_url)
+    options = _options(allow_contract, schema)
+    options.lock_timeout_s = lock_timeout
+    result = run_plan(project, target, options, trial)
+    ghactions.annotate(rep.annotations(result.findings), more_in=report or "the job summary")
+    payload = rep.plan_payload(result)
+    _finish(payload, rep.plan_summary(result, report), report,
+            {"status": payload["status"], "from-revision": result.current or "base",
+             "to-revision": result.target or "base", "backup-path": "",
+             "report": str(Path(report).resolve()) if report else ""})
+    click.echo(f"plan {result.current or 'base'} -> {result.target or 'base'}: {len(result.revisions)} revision(s), "
+               f"{payload['status']}", err=True)
+    return result.exit_code
+
+
+def _run_result(result, report: str | None) -> int:
+    from rollwise import ghactions
+    from rollwise.migrate import report as rep
+
+    if result.verdicts:
+        ghactions.annotate(rep.annotations([f for v in result.verdicts for f in v.findings]),
+                           more_in=report or "the job summary")
+    _finish(rep.run_payload(result), rep.run_summary(result, report), report,
+            rep.outputs(result, result.status, report))
+    click.echo(f"{result.command} {result.status}: {result.message}", err=True)
+    return result.exit_code
+
+
+@migrate.command()
+@_apply(COMMON)
+@_apply(RUN)
+@click.option("--to", "target", envvar="ROLLWISE_TO", default=None, help="Target revision (default: head).")
+@click.option("--verify", "verify_command", envvar="ROLLWISE_VERIFY", default=None,
+              help="Shell command run after the upgrade (DATABASE_URL is set); non-zero rolls back.")
+@click.option("--verify-timeout", envvar="ROLLWISE_VERIFY_TIMEOUT", default=1800.0, type=float, show_default=True)
+@click.option("--lint/--no-lint", "lint_gate", envvar="ROLLWISE_LINT", default=True, show_default=True,
+              help="Refuse revisions with lint errors.")
+def apply(alembic_config, database_url, schema, report, allow_contract, target, verify_command, verify_timeout,
+          lint_gate, **run) -> int:
+    """Upgrade with backup, integrity checks, verification and automatic rollback."""
+    from rollwise.migrate.services import apply as run_apply
+
+    options = _options(allow_contract, schema, **run)
+    options.verify_command = verify_command or None
+    options.verify_timeout_s = verify_timeout
+    options.lint = lint_gate
+    return _run_result(run_apply(_project(alembic_config, database_url), target, options), report)
+
+
+@migrate.command()
+@_apply(COMMON)
+@_apply(RUN)
+@click.option("--to", "target", envvar="ROLLWISE_TO", default=None, help="Downgrade to this revision.")
+@click.option("--backup-file", "backup_file", envvar="ROLLWISE_BACKUP_FILE", default=None,
+              type=click.Path(dir_okay=False), help="Restore this backup instead (checked against its manifest).")
+def rollback(alembic_config, database_url, schema, report, allow_contract, target, backup_file, **run) -> int:
+    """Downgrade to a revision, or restore a backup, with the same integrity checks."""
+    from rollwise.migrate.services import rollback as run_rollback
+
+    options = _options(allow_contract, schema, **run)
+    result = run_rollback(_project(alembic_config, database_url), target or None,
+                          Path(backup_file) if backup_file else None, options)
+    return _run_result(result, report)

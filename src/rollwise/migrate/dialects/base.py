@@ -1,0 +1,113 @@
+"""The small interface each database speaks for safe-migrate, and the parts every dialect shares.
+
+A dialect knows how to open an engine that really runs DDL in transactions, set timeouts, recognise a
+lock timeout, checksum a table inside the database, size tables from the catalog, and back up/restore.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from rollwise.migrate.model import TableChecksum
+
+#: rows per checksum chunk (PK range); a differing chunk names the id range to look at
+CHUNK_ROWS = 100_000
+VERSION_TABLE = "alembic_version"
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    lock_timeout_s: float
+    statement_timeout_s: float
+
+
+@dataclass(frozen=True)
+class Backup:
+    path: Path
+    tool: str
+
+
+class Dialect:
+    """Base class; subclasses fill in the database-specific SQL and tools."""
+
+    name = "generic"
+    offline_url = "sqlite://"  # dialect used to render offline SQL
+    uses_squawk = False
+
+    def __init__(self, url: sa.URL, schema: str | None = None) -> None:
+        self.url = url
+        self.schema = schema
+
+    # -- connections --------------------------------------------------------------------------------------
+    def engine(self) -> sa.Engine:
+        return sa.create_engine(self.url, poolclass=sa.pool.NullPool)
+
+    def set_timeouts(self, conn: sa.Connection, timeouts: Timeouts) -> None:
+        """Timeouts for the migration session (no-op where the database has none)."""
+
+    def is_lock_timeout(self, exc: BaseException) -> bool:
+        return False
+
+    def blockers(self, conn: sa.Connection) -> list[str]:
+        """Who holds the locks a migration waits for (for the lock-timeout message)."""
+        return []
+
+    # -- integrity ----------------------------------------------------------------------------------------
+    def tables(self, conn: sa.Connection) -> list[str]:
+        names = sa.inspect(conn).get_table_names(schema=self.schema)
+        return sorted(n for n in names if n != VERSION_TABLE)
+
+    def checksum(self, conn: sa.Connection, table: str) -> TableChecksum:
+        inspector = sa.inspect(conn)
+        columns = inspector.get_columns(table, schema=self.schema)
+        pk = inspector.get_pk_constraint(table, schema=self.schema).get("constrained_columns") or []
+        int_pk = None
+        if len(pk) == 1:
+            pk_type = next(c["type"] for c in columns if c["name"] == pk[0])
+            if isinstance(pk_type, sa.Integer):
+                int_pk = pk[0]
+        names = tuple(c["name"] for c in columns)
+        rows = conn.execute(sa.text(self.checksum_sql(table, columns, int_pk))).all()
+        chunks = tuple(sorted((int(r[0]), int(r[1]), str(r[2])) for r in rows))
+        total_rows = sum(c[1] for c in chunks)
+        return TableChecksum(table, names, total_rows, self.combine([c[2] for c in chunks]), chunks)
+
+    def checksum_sql(self, table: str, columns: list[dict[str, Any]], int_pk: str | None) -> str:
+        raise NotImplementedError
+
+    def combine(self, chunk_sums: list[str]) -> str:
+        raise NotImplementedError
+
+    def quote(self, name: str) -> str:
+        return self.engine_dialect().identifier_preparer.quote(name)
+
+    def qualified(self, table: str) -> str:
+        return f"{self.quote(self.schema)}.{self.quote(table)}" if self.schema else self.quote(table)
+
+    def engine_dialect(self) -> sa.Dialect:
+        return self.url.get_dialect()()
+
+    def table_sizes(self, conn: sa.Connection, tables: list[str]) -> dict[str, dict[str, Any]]:
+        return {}
+
+    # -- backup ---------------------------------------------------------------------------------------------
+    def check_backup_tool(self, conn: sa.Connection) -> None:
+        """Raise ConfigError before anything changes when the backup tool is missing."""
+
+    def backup(self, engine: sa.Engine, path: Path) -> Backup:
+        raise NotImplementedError
+
+    def restore(self, engine: sa.Engine, path: Path) -> None:
+        raise NotImplementedError
+
+    def backup_suffix(self) -> str:
+        return ".backup"
+
+
+def snapshot(conn: sa.Connection, dialect: Dialect, tables: list[str] | None = None) -> dict[str, TableChecksum]:
+    """Checksums of ``tables`` (default: every table but alembic_version), computed in the database."""
+    return {t: dialect.checksum(conn, t) for t in (tables if tables is not None else dialect.tables(conn))}

@@ -1,0 +1,662 @@
+"""Orchestration of lint, plan, apply and rollback.
+
+A run ends applied-and-verified, or at its start revision with every table's checksum equal to before, or as
+a loud failure naming the backup. The ladder on failure: transaction rollback -> downgrade -> restore.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from rollwise.errors import ConfigError, InconclusiveError
+from rollwise.ghactions import progress
+from rollwise.migrate import integrity
+from rollwise.migrate.alembic_adapter import Project, Revision
+from rollwise.migrate.dialects import Dialect, Timeouts, for_url, snapshot
+from rollwise.migrate.lint import judge_revision
+from rollwise.migrate.model import ERROR, WARNING, Finding, RevisionSource, RevisionVerdict, TableChecksum, \
+    TableComparison
+from rollwise.migrate.rules.operations import check_env
+from rollwise.migrate.scan import scan_source
+
+# statuses of apply/rollback and their exit codes
+APPLIED, UP_TO_DATE, REFUSED, ROLLED_BACK, RESTORED, LOCK_TIMEOUT, FAILED = (
+    "applied", "up-to-date", "refused", "rolled-back", "restored", "lock-timeout", "failed")
+EXIT = {APPLIED: 0, UP_TO_DATE: 0, REFUSED: 1, ROLLED_BACK: 1, RESTORED: 1, LOCK_TIMEOUT: 3, FAILED: 1}
+
+
+@dataclass
+class Options:
+    """Knobs of apply/rollback (CLI options and action inputs)."""
+
+    lock_timeout_s: float = 2.0
+    statement_timeout_s: float = 900.0
+    lock_retries: int = 3
+    retry_backoff_s: float = 1.0
+    retry_backoff_max_s: float = 60.0
+    backup: bool = True
+    backup_dir: Path = Path("rollwise-backups")
+    restore_on_failure: bool = False
+    verify_command: str | None = None
+    verify_timeout_s: float = 1800.0
+    allow_contract: frozenset[str] = frozenset()
+    lint: bool = True
+    schema: str | None = None
+
+    def allows_contract(self, revision: str | None) -> bool:
+        return "all" in self.allow_contract or (revision is not None and revision in self.allow_contract)
+
+
+# -- shared helpers ----------------------------------------------------------------------------------------------
+def masked(url: str | sa.URL | None) -> str:
+    if url is None:
+        return "<none>"
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "<unparseable URL>"
+
+
+def scan_file(path: str) -> RevisionSource:
+    return scan_source(Path(path).read_text(encoding="utf-8"), path)
+
+
+def _need_url(project: Project) -> str:
+    if not project.database_url:
+        raise ConfigError("no database URL", file=str(project.ini), key="sqlalchemy.url",
+                          fix="pass --database-url (env ROLLWISE_DATABASE_URL) or set sqlalchemy.url in alembic.ini")
+    return project.database_url
+
+
+@contextmanager
+def connect(dialect: Dialect, timeouts: Timeouts | None = None) -> Iterator[tuple[sa.Engine, sa.Connection]]:
+    """A connection with the migration timeouts set; an unreachable database is inconclusive (exit 3)."""
+    engine = dialect.engine()
+    try:
+        conn = engine.connect()
+    except sa.exc.DBAPIError as exc:
+        raise InconclusiveError(
+            f"cannot reach the database {masked(dialect.url)}: {str(exc.orig).strip().splitlines()[0]}; nothing was "
+            "changed. Check the URL, network and credentials, then rerun.") from None
+    try:
+        if timeouts is not None:
+            with conn.begin():
+                dialect.set_timeouts(conn, timeouts)
+        yield engine, conn
+    finally:
+        conn.close()
+        engine.dispose()
+
+
+def _start_revision(project: Project, conn: sa.Connection) -> str | None:
+    with conn.begin():
+        heads = project.current(conn)
+    if len(heads) > 1:
+        raise ConfigError(f"the database is at {len(heads)} revisions ({', '.join(heads)})", key="alembic_version",
+                          fix="merge the heads with `alembic merge` and apply the merge revision")
+    start = heads[0] if heads else None
+    if start is not None:
+        project.resolve(start, "database revision")
+    return start
+
+
+# -- lint --------------------------------------------------------------------------------------------------------
+@dataclass
+class LintResult:
+    revisions: list[RevisionVerdict]
+    env_findings: list[Finding]
+    range: tuple[str | None, str | None]
+    squawk: str  # "ran", "off" or why it did not run
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for v in self.revisions for f in v.findings] + self.env_findings
+
+    @property
+    def status(self) -> str:
+        severities = {f.severity for f in self.findings}
+        return "errors" if ERROR in severities else "warnings" if WARNING in severities else "clean"
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.status == "errors" else 0
+
+
+def parse_range(project: Project, text: str) -> tuple[str | None, str | None]:
+    if ":" not in text:
+        raise ConfigError(f"range '{text}' is not FROM:TO", key="range", fix="e.g. --range base:head or 0003:0005")
+    lower, upper = text.split(":", 1)
+    return project.resolve(lower, "range start"), project.resolve(upper or "head", "range end")
+
+
+def pending_range(project: Project, range_text: str | None, options: Options) -> tuple[str | None, str | None]:
+    if range_text:
+        return parse_range(project, range_text)
+    dialect = for_url(_need_url(project), options.schema)
+    with connect(dialect) as (_, conn):
+        return _start_revision(project, conn), project.single_head()
+
+
+def lint(project: Project, range_text: str | None, options: Options, use_squawk: bool | None = None) -> LintResult:
+    """Lint each revision in the range (or the database's pending ones) on its own."""
+    lower, upper = pending_range(project, range_text, options)
+    revisions = project.path_between(lower, upper)
+    squawk_state = "off"
+    sql_dialect = None
+    if use_squawk is not False:
+        url = project.database_url
+        sql_dialect = for_url(url, options.schema) if url else None
+        if use_squawk is None and (sql_dialect is None or not sql_dialect.uses_squawk):
+            squawk_state, sql_dialect = "off (not a PostgreSQL project; --squawk forces it)", None
+        elif sql_dialect is None or not sql_dialect.uses_squawk:
+            from rollwise.migrate.dialects.postgres import PostgresDialect
+
+            sql_dialect = PostgresDialect(sa.make_url("postgresql+psycopg://"))
+    verdicts = []
+    squawk_problems = []
+    for rev in revisions:
+        extra: list[Finding] = []
+        if sql_dialect is not None:
+            from rollwise.migrate import squawk
+
+            found, problem = squawk.lint_revision(project, rev, sql_dialect.offline_url)
+            extra = found
+            if problem:
+                squawk_problems.append(problem)
+        source = scan_file(rev.path)
+        verdicts.append(judge_revision(source, options.allows_contract(rev.id), squawk_dedupe(source, extra)))
+    if sql_dialect is not None:
+        squawk_state = "ran" if not squawk_problems else "ran with problems: " + "; ".join(squawk_problems[:3])
+    env_findings = []
+    if project.env_path.exists():
+        env_findings = list(check_env(project.env_path.read_text(encoding="utf-8"), str(project.env_path)))
+    return LintResult(verdicts, env_findings, (lower, upper), squawk_state)
+
+
+def squawk_dedupe(source: RevisionSource, found: list[Finding]) -> list[Finding]:
+    """Drop squawk findings that an Alembic-level rule already reports on the same line."""
+    from rollwise.migrate.rules import check_revision
+    from rollwise.migrate.squawk import EQUIVALENT
+
+    ours = {(f.line, f.rule) for f in check_revision(source)}
+    return [f for f in found if (f.line, EQUIVALENT.get(f.rule.removeprefix("squawk/"), "")) not in ours]
+
+
+# -- plan --------------------------------------------------------------------------------------------------------
+@dataclass
+class PlannedRevision:
+    revision: Revision
+    verdict: RevisionVerdict
+    sql: str | None
+    sql_error: str | None
+    sizes: dict[str, dict[str, Any]]
+    trial: dict[str, Any]
+
+
+@dataclass
+class PlanResult:
+    current: str | None
+    target: str | None
+    revisions: list[PlannedRevision]
+    dialect: str
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for r in self.revisions for f in r.verdict.findings]
+
+    @property
+    def exit_code(self) -> int:
+        bad_lint = any(f.severity == ERROR for f in self.findings)
+        bad_trial = any(r.trial.get("status") == "failed" for r in self.revisions)
+        return 1 if bad_lint or bad_trial else 0
+
+
+def plan(project: Project, target: str | None, options: Options, trial: bool = True) -> PlanResult:
+    """Current and target revision, SQL, findings, sizes of touched tables, and a trial run rolled back."""
+    from rollwise.migrate.alembic_adapter import strip_markers
+
+    url = _need_url(project)
+    dialect = for_url(url, options.schema)
+    target_id = project.resolve(target or "head", "to")
+    timeouts = Timeouts(options.lock_timeout_s, options.statement_timeout_s)
+    with connect(dialect, timeouts) as (_, conn):
+        start = _start_revision(project, conn)
+        revisions = project.path_between(start, target_id)
+        planned = []
+        for rev in revisions:
+            source = scan_file(rev.path)
+            verdict = judge_revision(source, options.allows_contract(rev.id))
+            sql, sql_error = None, None
+            try:
+                sql = strip_markers(project.offline_sql(rev, dialect.offline_url))
+            except Exception as exc:  # offline mode cannot render every migration (batch ops, data reads)
+                sql_error = f"{type(exc).__name__}: {exc}"
+            with conn.begin():
+                sizes = dialect.table_sizes(conn, list(verdict.tables))
+            planned.append(PlannedRevision(rev, verdict, sql, sql_error, sizes, {"status": "skipped"}))
+        if trial and planned:
+            _trial(project, dialect, conn, planned)
+    return PlanResult(start, target_id, planned, dialect.name)
+
+
+def _trial(project: Project, dialect: Dialect, conn: sa.Connection, planned: list[PlannedRevision]) -> None:
+    """Apply the revisions in one transaction on the real database, time them, then roll everything back."""
+    with conn.begin() as tx:
+        try:
+            for item in planned:
+                if scan_file(item.revision.path).uses_autocommit:
+                    item.trial = {"status": "skipped", "reason": "uses autocommit_block (cannot run in a transaction)"}
+                    break
+                started = time.monotonic()
+                try:
+                    with conn.begin_nested():
+                        project.upgrade(conn, item.revision.id)
+                except Exception as exc:
+                    item.trial = {"status": "failed", "seconds": round(time.monotonic() - started, 3),
+                                  "error": _first_line(exc), "lock_timeout": dialect.is_lock_timeout(exc)}
+                    break
+                item.trial = {"status": "ok", "seconds": round(time.monotonic() - started, 3)}
+        finally:
+            tx.rollback()
+
+
+# -- apply -------------------------------------------------------------------------------------------------------
+@dataclass
+class Step:
+    revision: str
+    mode: str  # "transaction" or "autocommit"
+    status: str = "pending"
+    attempts: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@dataclass
+class RunResult:
+    """Outcome of apply or rollback, rendered to JSON, summary and outputs."""
+
+    command: str
+    status: str
+    from_revision: str | None
+    to_revision: str | None
+    target: str | None
+    message: str
+    backup_path: str | None = None
+    steps: list[Step] = field(default_factory=list)
+    before: dict[str, TableChecksum] = field(default_factory=dict)
+    comparisons: list[TableComparison] = field(default_factory=list)
+    recovery: dict[str, Any] | None = None
+    verify: dict[str, Any] | None = None
+    verdicts: list[RevisionVerdict] = field(default_factory=list)
+    blockers: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        # a requested rollback that ends verified is a success; an apply that had to roll back is not
+        if self.command == "rollback" and self.status in (ROLLED_BACK, RESTORED):
+            return 0
+        return EXIT[self.status]
+
+
+class StepFailed(Exception):
+    def __init__(self, step: Step, exc: BaseException, lock_timeout: bool) -> None:
+        super().__init__(step.error)
+        self.step, self.exc, self.lock_timeout = step, exc, lock_timeout
+
+
+class VerificationFailed(Exception):
+    pass
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip() or type(exc).__name__
+    return f"{type(getattr(exc, 'orig', None) or exc).__name__}: {text.splitlines()[0]}"
+
+
+def _revision_label(rev: str | None) -> str:
+    return rev or "base"
+
+
+class Runner:
+    """One apply or rollback run on one connection."""
+
+    def __init__(self, project: Project, options: Options, dialect: Dialect, engine: sa.Engine,
+                 conn: sa.Connection) -> None:
+        self.project, self.options, self.dialect, self.engine, self.conn = project, options, dialect, engine, conn
+
+    # a revision, in its own transaction (or in autocommit when it needs it), retried on lock timeouts
+    def run_step(self, step: Step, action: Callable[[], None], check: Callable[[], None] | None = None) -> None:
+        delay = self.options.retry_backoff_s
+        while True:
+            step.attempts += 1
+            started = time.monotonic()
+            try:
+                if step.mode == "autocommit":
+                    action()
+                    if self.conn.in_transaction():
+                        self.conn.commit()
+                else:
+                    with self.conn.begin():
+                        action()
+                        if check is not None:
+                            check()  # raising here rolls the revision back with its transaction
+                step.seconds += time.monotonic() - started
+                step.status = "done"
+                return
+            except VerificationFailed:
+                step.seconds += time.monotonic() - started
+                step.status = "rolled back"
+                raise
+            except Exception as exc:
+                step.seconds += time.monotonic() - started
+                if self.conn.in_transaction():
+                    self.conn.rollback()
+                lock = self.dialect.is_lock_timeout(exc)
+                step.error = _first_line(exc)
+                if lock and step.attempts <= self.options.lock_retries:
+                    progress(f"  {step.revision}: lock timeout (attempt {step.attempts}); retrying in {delay:.1f}s")
+                    time.sleep(delay)
+                    delay = min(delay * 2, self.options.retry_backoff_max_s)
+                    continue
+                step.status = "failed"
+                raise StepFailed(step, exc, lock) from exc
+
+    def snapshot(self) -> dict[str, TableChecksum]:
+        if self.conn.in_transaction():
+            return snapshot(self.conn, self.dialect)
+        with self.conn.begin():
+            return snapshot(self.conn, self.dialect)
+
+    def current(self) -> str | None:
+        with self.conn.begin():
+            heads = self.project.current(self.conn)
+        return heads[0] if heads else None
+
+    def take_backup(self, label: str, before: dict[str, TableChecksum]) -> Path | None:
+        if not self.options.backup:
+            return None
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        name = Path(self.dialect.url.database or "database").stem
+        path = (self.options.backup_dir / f"{name}-{label}-{stamp}{self.dialect.backup_suffix()}").resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        progress(f"backup -> {path}")
+        self.dialect.backup(self.engine, path)
+        manifest = {"schema": "rollwise/migrate-backup/v1", "revision": label if label != "base" else None,
+                    "dialect": self.dialect.name, "database": masked(self.dialect.url),
+                    "tables": {t: c.as_dict() for t, c in before.items()}}
+        Path(f"{path}.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        return path
+
+    def recover(self, start: str | None, before: dict[str, TableChecksum], backup: Path | None) -> dict[str, Any]:
+        """Bring the database back to ``start`` with equal checksums: downgrade if needed, else restore."""
+        ladder: list[dict[str, Any]] = []
+        current = self.current()
+        if current == start:
+            ladder.append({"method": "transaction", "ok": True, "detail": "the failing revision's transaction "
+                                                                          "was rolled back"})
+        else:
+            undo = list(reversed(self.project.path_between(start, current)))
+            missing = [r.id for r in undo if scan_file(r.path).downgrade_state != "ok"]
+            if missing:
+                ladder.append({"method": "downgrade", "ok": False,
+                               "detail": f"revision {', '.join(missing)} has no working downgrade()"})
+            else:
+                try:
+                    for rev in undo:
+                        parent = rev.down[0] if rev.down else None
+                        mode = "autocommit" if scan_file(rev.path).uses_autocommit else "transaction"
+                        step = Step(f"{rev.id} -> {_revision_label(parent)}", mode)
+                        self.run_step(step, lambda p=parent: self.project.downgrade(self.conn, p))
+                    ladder.append({"method": "downgrade", "ok": True, "detail": f"downgraded to "
+                                                                                 f"{_revision_label(start)}"})
+                except StepFailed as exc:
+                    ladder.append({"method": "downgrade", "ok": False, "detail": f"{exc.step.revision}: "
+                                                                                 f"{exc.step.error}"})
+        comparisons: list[TableComparison] = []
+        if ladder[-1]["ok"]:
+            comparisons = integrity.identical(before, self.snapshot())
+            if not integrity.all_ok(comparisons) or self.current() != start:
+                ladder[-1]["ok"] = False
+                ladder[-1]["detail"] += "; but the checksums differ from before"
+        if not ladder[-1]["ok"] and self.options.restore_on_failure and backup is not None:
+            try:
+                progress(f"restoring {backup}")
+                self.dialect.restore(self.engine, backup)
+                comparisons = integrity.identical(before, self.snapshot())
+                ok = integrity.all_ok(comparisons) and self.current() == start
+                ladder.append({"method": "restore", "ok": ok, "detail": f"restored {backup}" +
+                               ("" if ok else "; but the checksums still differ")})
+            except Exception as exc:
+                ladder.append({"method": "restore", "ok": False, "detail": _first_line(exc)})
+        elif not ladder[-1]["ok"]:
+            reason = "no backup was taken" if backup is None else "restore-on-failure is off"
+            ladder.append({"method": "restore", "ok": False, "detail": f"not attempted: {reason}"})
+        return {"ok": ladder[-1]["ok"], "method": ladder[-1]["method"], "ladder": ladder,
+                "comparisons": comparisons}
+
+
+def run_verify(command: str, url: str, timeout_s: float) -> dict[str, Any]:
+    """The user's verify command, with DATABASE_URL pointing at the migrated database."""
+    env = {**os.environ, "DATABASE_URL": url, "ROLLWISE_DATABASE_URL": url}
+    started = time.monotonic()
+    try:
+        done = subprocess.run(command, shell=True, env=env, capture_output=True, text=True, timeout=timeout_s)
+        code, output = done.returncode, (done.stdout + done.stderr)
+    except subprocess.TimeoutExpired as exc:
+        code, output = 124, f"timed out after {timeout_s:.0f}s\n{exc.stdout or ''}"
+    return {"command": command, "exit_code": code, "seconds": round(time.monotonic() - started, 2),
+            "output_tail": output[-2000:]}
+
+
+def apply(project: Project, target: str | None, options: Options) -> RunResult:
+    """Upgrade to ``target`` (default head) with lint gate, backup, integrity checks, verify and auto-rollback."""
+    url = _need_url(project)
+    dialect = for_url(url, options.schema)
+    project.check_env_shares_connection()
+    target_id = project.resolve(target or "head", "to")
+    timeouts = Timeouts(options.lock_timeout_s, options.statement_timeout_s)
+    with connect(dialect, timeouts) as (engine, conn):
+        start = _start_revision(project, conn)
+        try:
+            pending = project.path_between(start, target_id)
+        except ConfigError:
+            raise ConfigError(f"the database is at {_revision_label(start)}, which is not below {target_id}; "
+                              "apply only upgrades", key="to",
+                              fix="use `rollwise migrate rollback --to <revision>` to go back") from None
+        result = RunResult("apply", UP_TO_DATE, start, start, target_id, "")
+        if not pending:
+            result.message = f"the database is already at {_revision_label(start)}; nothing to do"
+            return result
+        sources = {rev.id: scan_file(rev.path) for rev in pending}
+        result.verdicts = [judge_revision(sources[r.id], options.allows_contract(r.id)) for r in pending]
+        errors = [f for v in result.verdicts for f in v.findings if f.severity == ERROR]
+        if options.lint and errors:
+            result.status = REFUSED
+            first = errors[0]
+            result.message = (f"refused: {len(errors)} lint error(s) in the pending revisions, e.g. {first.rule} at "
+                              f"{first.file}:{first.line}; nothing was changed. Fix them, suppress with a reason, "
+                              "or allow a contract step with --allow-contract")
+            return result
+        if options.backup:
+            with conn.begin():
+                dialect.check_backup_tool(conn)
+        runner = Runner(project, options, dialect, engine, conn)
+        progress(f"integrity snapshot before ({dialect.name})")
+        before = runner.snapshot()
+        result.before = before
+        backup = runner.take_backup(_revision_label(start), before)
+        result.backup_path = str(backup) if backup else None
+        touched = {t for v in result.verdicts for t in v.tables}
+        rows_change = {t for s in sources.values() for t in s.rows_change}
+
+        def verify_integrity() -> None:
+            comparisons = integrity.after_migration(before, snapshot(conn, dialect), touched, rows_change)
+            result.comparisons = comparisons
+            heads = project.current(conn)
+            if heads != (target_id,):
+                raise VerificationFailed(f"head check: the database is at {heads}, expected {target_id}")
+            bad = [c for c in comparisons if not c.ok]
+            if bad:
+                raise VerificationFailed(f"integrity: {bad[0].table} {bad[0].note}")
+
+        try:
+            for index, rev in enumerate(pending):
+                mode = "autocommit" if sources[rev.id].uses_autocommit else "transaction"
+                step = Step(rev.id, mode)
+                result.steps.append(step)
+                last = index == len(pending) - 1
+                progress(f"upgrade {_revision_label(rev.down[0] if rev.down else None)} -> {rev.id} ({mode})")
+                check = verify_integrity if last and mode == "transaction" else None
+                runner.run_step(step, lambda r=rev.id: project.upgrade(conn, r), check)
+            if result.steps[-1].mode == "autocommit":
+                with conn.begin():
+                    verify_integrity()
+            if options.verify_command:
+                progress(f"verify: {options.verify_command}")
+                result.verify = run_verify(options.verify_command, dialect.url.render_as_string(hide_password=False),
+                                           options.verify_timeout_s)
+                if result.verify["exit_code"] != 0:
+                    raise VerificationFailed(f"verify command exited {result.verify['exit_code']}")
+        except (StepFailed, VerificationFailed) as failure:
+            lock = isinstance(failure, StepFailed) and failure.lock_timeout
+            if lock:
+                with conn.begin():
+                    result.blockers = dialect.blockers(conn)
+            reason = (f"{failure.step.revision} failed after {failure.step.attempts} attempt(s): {failure.step.error}"
+                      if isinstance(failure, StepFailed) else str(failure))
+            progress(f"failure: {reason}; rolling back to {_revision_label(start)}")
+            recovery = runner.recover(start, before, backup)
+            result.recovery = {k: v for k, v in recovery.items() if k != "comparisons"}
+            result.comparisons = recovery["comparisons"] or result.comparisons
+            result.to_revision = runner.current()
+            where = f"backup: {backup}" if backup else "no backup was taken"
+            if recovery["ok"]:
+                result.status = LOCK_TIMEOUT if lock else (RESTORED if recovery["method"] == "restore" else ROLLED_BACK)
+                result.message = (f"{reason}. Rolled back by {recovery['method']} to {_revision_label(start)}; every "
+                                  f"table's checksum equals its value before the run ({where}).")
+                if lock:
+                    result.message += (f" Lock not obtained within {options.lock_timeout_s:g}s after "
+                                       f"{options.lock_retries} retries; rerun when the blocking sessions are done" +
+                                       (": " + "; ".join(result.blockers[:3]) if result.blockers else "."))
+            else:
+                result.status = FAILED
+                result.message = (f"{reason}. ROLLBACK FAILED: the database is at {_revision_label(result.to_revision)}"
+                                  f", not verified equal to before. {where}. Follow docs/safe-migrate/runbook.md.")
+            return result
+        result.status = APPLIED
+        result.to_revision = target_id
+        result.message = (f"applied {len(pending)} revision(s) {_revision_label(start)} -> {target_id} and verified"
+                          f" (integrity{', verify command' if options.verify_command else ''}, head check)")
+        return result
+
+
+# -- rollback ----------------------------------------------------------------------------------------------------
+def rollback(project: Project, to: str | None, backup_file: Path | None, options: Options) -> RunResult:
+    """Downgrade to a revision, or restore a backup, with integrity checks either way."""
+    url = _need_url(project)
+    dialect = for_url(url, options.schema)
+    timeouts = Timeouts(options.lock_timeout_s, options.statement_timeout_s)
+    if backup_file is not None:
+        return _restore_backup(project, dialect, timeouts, backup_file, options)
+    project.check_env_shares_connection()
+    if to is None:
+        raise ConfigError("rollback needs --to REVISION or --backup-file PATH", key="to",
+                          fix="e.g. rollwise migrate rollback --to 0003, or --backup-file rollwise-backups/app-0003-....dump")
+    target_id = project.resolve(to, "to")
+    with connect(dialect, timeouts) as (engine, conn):
+        start = _start_revision(project, conn)
+        try:
+            undo = list(reversed(project.path_between(target_id, start)))
+        except ConfigError:
+            raise ConfigError(f"{target_id} is not below the database's revision {_revision_label(start)}",
+                              key="to", fix="pick a revision from `alembic history` older than the current one") from None
+        result = RunResult("rollback", UP_TO_DATE, start, start, target_id, "")
+        if not undo:
+            result.message = f"the database is already at {_revision_label(start)}; nothing to do"
+            return result
+        sources = {rev.id: scan_file(rev.path) for rev in undo}
+        missing = [r for r, s in sources.items() if s.downgrade_state != "ok"]
+        if missing:
+            raise ConfigError(f"revision {', '.join(missing)} has no working downgrade(); nothing was changed",
+                              file=sources[missing[0]].path, key="downgrade",
+                              fix="restore a backup instead: rollwise migrate rollback --backup-file PATH")
+        if options.backup:
+            with conn.begin():
+                dialect.check_backup_tool(conn)
+        runner = Runner(project, options, dialect, engine, conn)
+        before = runner.snapshot()
+        result.before = before
+        backup = runner.take_backup(_revision_label(start), before)
+        result.backup_path = str(backup) if backup else None
+        touched = {t for s in sources.values() for t in judge_revision(s).tables}
+        rows_change = {t for s in sources.values() for t in s.rows_change}
+        try:
+            for rev in undo:
+                parent = rev.down[0] if rev.down else None
+                step = Step(f"{rev.id} -> {_revision_label(parent)}",
+                            "autocommit" if sources[rev.id].uses_autocommit else "transaction")
+                result.steps.append(step)
+                progress(f"downgrade {step.revision}")
+                runner.run_step(step, lambda p=parent: project.downgrade(conn, p))
+            result.comparisons = integrity.after_migration(before, runner.snapshot(), touched, rows_change)
+            if not integrity.all_ok(result.comparisons):
+                bad = next(c for c in result.comparisons if not c.ok)
+                raise VerificationFailed(f"integrity: {bad.table} {bad.note}")
+        except (StepFailed, VerificationFailed) as failure:
+            reason = failure.step.error if isinstance(failure, StepFailed) else str(failure)
+            result.to_revision = runner.current()
+            result.status = FAILED
+            result.message = (f"rollback stopped: {reason}. The database is at {_revision_label(result.to_revision)}."
+                              f" {'Backup: ' + str(backup) if backup else 'No backup was taken'}; restore it with "
+                              "rollwise migrate rollback --backup-file PATH.")
+            return result
+        result.status = ROLLED_BACK
+        result.to_revision = runner.current()
+        result.message = (f"rolled back {_revision_label(start)} -> {_revision_label(target_id)}; untouched tables "
+                          "are identical and touched tables kept their row counts")
+        return result
+
+
+def _restore_backup(project: Project, dialect: Dialect, timeouts: Timeouts, path: Path,
+                    options: Options) -> RunResult:
+    if not path.is_file():
+        raise ConfigError(f"backup {path} does not exist", key="backup", fix="pass the backup-path output of apply")
+    manifest_path = Path(f"{path}.json")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else None
+    with connect(dialect, timeouts) as (engine, conn):
+        start = _start_revision(project, conn)
+        runner = Runner(project, options, dialect, engine, conn)
+        result = RunResult("rollback", RESTORED, start, None, manifest.get("revision") if manifest else None, "",
+                           backup_path=str(path))
+        progress(f"restoring {path}")
+        dialect.restore(engine, path)
+        after = runner.snapshot()
+        result.to_revision = runner.current()
+        if manifest is None:
+            result.message = (f"restored {path} (no manifest {manifest_path.name} beside it, so the data could not be "
+                              f"compared with the checksums taken at backup time); now at "
+                              f"{_revision_label(result.to_revision)}")
+            return result
+        expected = {t: TableChecksum(t, tuple(v["columns"]), v["rows"], v["checksum"])
+                    for t, v in manifest["tables"].items()}
+        result.before = expected
+        result.comparisons = integrity.identical(expected, {t: TableChecksum(t, c.columns, c.rows, c.checksum)
+                                                           for t, c in after.items()})
+        if integrity.all_ok(result.comparisons) and result.to_revision == manifest.get("revision"):
+            result.message = (f"restored {path}: at {_revision_label(result.to_revision)}, every table's checksum "
+                              "equals the one taken at backup time")
+        else:
+            result.status = FAILED
+            result.message = f"restored {path} but it does not match its manifest {manifest_path}; investigate"
+        return result
