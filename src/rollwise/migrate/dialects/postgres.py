@@ -78,11 +78,10 @@ class PostgresDialect(Dialect):
         return Backup(path, str(found.pg_dump))
 
     def restore(self, engine: sa.Engine, path: Path) -> None:
-        with engine.connect() as conn:
+        with engine.connect() as conn, conn.begin():
             found = tools.pg_tools(self.server_major(conn))
             # objects the migration created are not in the dump; start the schema from nothing
-            with conn.begin():
-                conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {self.quote(self.schema)} CASCADE")
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {self.quote(self.schema)} CASCADE")
         tools.pg_restore(found, self.url, path)
 
     def backup_suffix(self) -> str:

@@ -1,0 +1,184 @@
+"""apply on real SQLite and PostgreSQL with fault injection. Every case asserts the final revision and that every
+table's checksum (computed by the database) and every row (read back independently) equal their values before."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ROLLWISE = str(Path(sys.executable).with_name("rollwise"))
+
+
+def test_apply_applies_and_verifies_with_backup(project, tmp_path):
+    project.seed()
+    project.add_fault("0006_locks_users.py")
+    before = project.contents()
+    report = tmp_path / "apply.json"
+    assert project.rollwise("apply", "--report", str(report), "--backup-dir", str(tmp_path / "b")) == 0
+    assert project.revision() == "0006"
+    payload = json.loads(report.read_text())
+    assert payload["status"] == "applied" and payload["from_revision"] == "0005" and payload["to_revision"] == "0006"
+    assert Path(payload["backup_path"]).is_file() and Path(payload["backup_path"] + ".json").is_file()
+    verdicts = {c["table"]: c for c in payload["integrity"]}
+    assert verdicts["orders"]["checksum_before"] == verdicts["orders"]["checksum_after"]
+    assert verdicts["users"]["rows_before"] == verdicts["users"]["rows_after"] == 120
+    # users gained a column; the rows over the old columns are unchanged
+    old_columns = {t: tuple(c for c in payload["before"][t]["columns"]) for t in payload["before"]}
+    assert project.contents(old_columns) == before
+
+
+def test_revision_failing_on_second_statement_rolls_back_by_transaction(project, tmp_path):
+    project.seed()
+    project.add_fault("0006_fails_on_second_statement.py")
+    checksums, rows = project.checksums(), project.contents()
+    report = tmp_path / "r.json"
+    assert project.rollwise("apply", "--report", str(report), "--backup-dir", str(tmp_path / "b")) == 1
+    payload = json.loads(report.read_text())
+    assert payload["status"] == "rolled-back" and payload["recovery"]["method"] == "transaction"
+    assert "audit_events" in payload["steps"][0]["error"]
+    assert project.revision() == "0005"
+    assert project.checksums() == checksums and project.contents() == rows
+
+
+def test_failing_verify_command_downgrades_to_start(project, tmp_path):
+    project.seed()
+    project.add_fault("0006_locks_users.py")
+    checksums, rows = project.checksums(), project.contents()
+    report = tmp_path / "r.json"
+    verify = f"{sys.executable} -c \"import os, sys; print(os.environ['DATABASE_URL'][:5]); sys.exit(4)\""
+    code = project.rollwise("apply", "--report", str(report), "--verify", verify, "--backup-dir", str(tmp_path / "b"))
+    assert code == 1
+    payload = json.loads(report.read_text())
+    assert payload["verify"]["exit_code"] == 4
+    assert payload["status"] == "rolled-back" and payload["recovery"]["method"] == "downgrade"
+    assert project.revision() == "0005"
+    assert project.checksums() == checksums and project.contents() == rows
+
+
+def test_revision_without_downgrade_is_restored_from_backup(project, tmp_path):
+    project.seed()
+    project.add_fault("0006_no_downgrade.py")
+    checksums, rows = project.checksums(), project.contents()
+    report = tmp_path / "r.json"
+    code = project.rollwise("apply", "--report", str(report), "--verify", "false", "--restore-on-failure",
+                            "--backup-dir", str(tmp_path / "b"))
+    assert code == 1
+    payload = json.loads(report.read_text())
+    assert [s["method"] for s in payload["recovery"]["ladder"]] == ["downgrade", "restore"]
+    assert payload["status"] == "restored"
+    assert project.revision() == "0005"
+    assert project.checksums() == checksums and project.contents() == rows
+
+
+def test_revision_without_downgrade_and_no_restore_fails_loudly_with_the_backup(project, tmp_path, capsys):
+    project.seed()
+    project.add_fault("0006_no_downgrade.py")
+    report = tmp_path / "r.json"
+    assert project.rollwise("apply", "--report", str(report), "--verify", "false",
+                            "--backup-dir", str(tmp_path / "b")) == 1
+    payload = json.loads(report.read_text())
+    assert payload["status"] == "failed" and project.revision() == "0006"
+    assert payload["backup_path"] in payload["message"] and "ROLLBACK FAILED" in payload["message"]
+
+
+def test_sigkill_mid_migration_leaves_the_start_state_and_a_rerun_applies(project, tmp_path):
+    project.seed()
+    project.add_fault("0006_waits_for_signal.py")
+    checksums, rows = project.checksums(), project.contents()
+    signals = tmp_path / "signals"
+    signals.mkdir()
+    env = {**os.environ, "ROLLWISE_FAULT_DIR": str(signals)}
+    cmd = [ROLLWISE, "migrate", "apply", "--alembic-config", project.ini, "--database-url", project.url,
+           "--backup-dir", str(tmp_path / "b")]
+    process = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not (signals / "reached").exists():
+        assert process.poll() is None, process.stderr.read().decode()
+        assert time.monotonic() < deadline, "the revision never reached its wait point"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(10)
+    assert project.revision() == "0005"
+    assert project.checksums() == checksums and project.contents() == rows
+
+    (signals / "continue").write_text("go")
+    rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    assert project.revision() == "0006"
+    columns = {t: cols for t, (cols, _, _) in checksums.items()}
+    assert project.contents(columns) == rows
+
+
+def test_lock_held_by_another_session_times_out_retries_and_exits_3(pg_project, tmp_path):
+    project = pg_project
+    project.seed()
+    project.add_fault("0006_locks_users.py")
+    checksums, rows = project.checksums(), project.contents()
+    engine = project.engine()
+    holder = engine.connect()
+    holder.exec_driver_sql("BEGIN")
+    holder.exec_driver_sql("LOCK TABLE users IN ACCESS SHARE MODE")
+    holder.exec_driver_sql("SELECT count(*) FROM users").all()
+    report = tmp_path / "r.json"
+    try:
+        started = time.monotonic()
+        code = project.rollwise("apply", "--report", str(report), "--lock-timeout", "0.2", "--lock-retries", "2",
+                                "--retry-backoff", "0.1", "--backup-dir", str(tmp_path / "b"))
+        elapsed = time.monotonic() - started
+    finally:
+        holder.rollback()
+        holder.close()
+        engine.dispose()
+    assert code == 3
+    payload = json.loads(report.read_text())
+    assert payload["status"] == "lock-timeout"
+    assert payload["steps"][0]["attempts"] == 3 and "lock timeout" in payload["steps"][0]["error"]
+    assert any("users" in b for b in payload["blockers"])
+    assert elapsed < 20
+    assert project.revision() == "0005"
+    assert project.checksums() == checksums and project.contents() == rows
+
+
+def test_lock_released_during_backoff_lets_the_retry_succeed(pg_project, tmp_path):
+    project = pg_project
+    project.seed()
+    project.add_fault("0006_locks_users.py")
+    engine = project.engine()
+    holder = engine.connect()
+    holder.exec_driver_sql("BEGIN")
+    holder.exec_driver_sql("LOCK TABLE users IN ACCESS SHARE MODE")
+    release = threading.Timer(0.6, lambda: (holder.rollback(), holder.close()))
+    release.start()
+    try:
+        code = project.rollwise("apply", "--lock-timeout", "0.2", "--lock-retries", "5", "--retry-backoff", "0.2",
+                                "--backup-dir", str(tmp_path / "b"))
+    finally:
+        release.join()
+        engine.dispose()
+    assert code == 0 and project.revision() == "0006"
+
+
+@pytest.mark.parametrize("flag", ["--no-lint", "--lint"], ids=["lint-off", "lint-on"])
+def test_lint_errors_refuse_apply_before_anything_changes(sqlite_project, tmp_path, flag):
+    project = sqlite_project
+    project.seed()
+    revision = project.dir / "migrations" / "versions" / "0006_drop.py"
+    revision.write_text(
+        'from alembic import op\nrevision = "0006"\ndown_revision = "0005"\n\n\ndef upgrade():\n'
+        '    op.drop_column("users", "nickname")\n\n\ndef downgrade():\n    pass\n'
+    )
+    checksums = project.checksums()
+    code = project.rollwise("apply", flag, "--backup-dir", str(tmp_path / "b"))
+    if flag == "--lint":
+        assert code == 1 and project.revision() == "0005" and not (tmp_path / "b").exists()
+        assert project.checksums() == checksums
+    else:
+        assert code == 0 and project.revision() == "0006"
