@@ -126,7 +126,7 @@ def _publish(result, report_path: str | None) -> None:
         reporting.write_json(report_path, result.to_dict())
     ghactions.append_summary(render_markdown(result, report_path), report_hint=report_path)
     ghactions.set_outputs({"decision": result.decision, "phase-reached": result.phase_reached,
-                           "report": report_path or ""})
+                           "report": report_path or "", "state-file": result.state_file or ""})
     if result.decision != "PROCEED":
         level = "error" if result.rollback_errors else "warning"
         ghactions.annotate([ghactions.Annotation(level, result.reason, title=f"canary {result.decision.lower()}")])

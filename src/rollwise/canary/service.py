@@ -145,13 +145,15 @@ class Rollout:
                  f"after {phase.analysis.warmup:g}s warm-up)")
         for hook in self.plan.hooks.before_phase:
             self._command("before_phase hook", hook, env)
+        # recorded before the change, so a process killed during it still leaves a state that says what to undo
+        self.state.write(phase=index + 1, target_weight=phase.weight, updated=iso(time.time()))
         actual = self.router.set_weight(phase.weight)
         record.weight_set = self.weight = actual
         note = "" if actual == phase.weight else f" (requested {phase.weight} %)"
         self._event("weight", f"phase {index + 1}: router set weight {actual} %{note}")
         if note:
             self.log(f"canary: warning: {self.router.name} router set weight {actual} %{note}")
-        self.state.write(phase=index + 1, weight=actual, updated=iso(time.time()))
+        self.state.write(weight=actual, updated=iso(time.time()))
         run = self.traffic.start(index, phase) if self.traffic else None
         try:
             self._analyse(index, phase, record, run)
@@ -239,7 +241,7 @@ class Rollout:
                 break
             errors.append(f"attempt {attempt}: router reports weight {self.weight} % after setting 0")
         self._event("rollback", f"weight {self.weight} % after rollback")
-        self.state.write(weight=self.weight, updated=iso(time.time()))
+        self.state.write(weight=self.weight, target_weight=0, updated=iso(time.time()))
         if self.plan.commands.rollback:
             result = shell.run(self.plan.commands.rollback, timeout=self.plan.commands.timeout,
                                env={"ROLLWISE_WEIGHT": str(self.weight)}, cwd=str(self.base_dir))
