@@ -1,0 +1,59 @@
+"""actions/safe-migrate run the way a runner runs it, on the example project and a SQLite database."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+from support.actionrunner import run_action
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "migrate"
+
+
+def _project(tmp_path: Path) -> Path:
+    work = tmp_path / "repo"
+    work.mkdir()
+    shutil.copy(EXAMPLE / "alembic.ini", work)
+    shutil.copytree(EXAMPLE / "migrations", work / "migrations", ignore=shutil.ignore_patterns("__pycache__"))
+    return work
+
+
+def test_lint_range_without_database_reports_clean(repo_root, tmp_path):
+    work = _project(tmp_path)
+    result = run_action(repo_root / "actions" / "safe-migrate", {"command": "lint", "range": "base:head"},
+                        workdir=work)
+    assert result.exit_code == 0, result.log
+    assert result.outputs["status"] == "clean" and result.outputs["exit-code"] == "0"
+    assert result.outputs["to-revision"] == "0005"
+    assert json.loads(Path(result.outputs["report"]).read_text())["findings"] == []
+    assert "safe-migrate lint: clean" in result.summary
+
+
+def test_apply_rolls_back_a_failing_revision_and_reports_it(repo_root, tmp_path):
+    work = _project(tmp_path)
+    url = f"sqlite:///{work / 'app.db'}"
+    action = repo_root / "actions" / "safe-migrate"
+    first = run_action(action, {"command": "apply", "database-url": url}, workdir=work)
+    assert first.exit_code == 0 and first.outputs["status"] == "applied", first.log
+    with sqlite3.connect(work / "app.db") as db:
+        db.executemany("INSERT INTO users (id, email, name, plan_id) VALUES (?, ?, ?, 1)",
+                       [(i, f"u{i}@example.com", f"User {i}") for i in range(1, 51)])
+    shutil.copy(EXAMPLE / "faults" / "0006_fails_on_second_statement.py", work / "migrations" / "versions")
+
+    result = run_action(action, {"command": "apply", "database-url": url, "backup-dir": str(tmp_path / "backups")},
+                        workdir=work)
+    assert result.exit_code == 1
+    assert result.outputs["status"] == "rolled-back" and result.outputs["exit-code"] == "1"
+    assert result.outputs["from-revision"] == "0005" and result.outputs["to-revision"] == "0005"
+    assert Path(result.outputs["backup-path"]).is_file()
+    assert "| `users` | 50 | 50 |" in result.summary and "Rollback:** transaction ✅" in result.summary
+    report = json.loads(Path(result.outputs["report"]).read_text())
+    assert report["schema"] == "rollwise/migrate-apply/v1" and all(c["ok"] for c in report["integrity"])
+
+
+def test_unknown_command_is_a_usage_error(repo_root, tmp_path):
+    result = run_action(repo_root / "actions" / "safe-migrate", {"command": "upgrade"}, workdir=_project(tmp_path))
+    assert result.exit_code == 1 and result.outputs["exit-code"] == "2"
+    assert any("use lint, plan, apply or rollback" in message for _, _, message in result.annotations)
