@@ -110,7 +110,7 @@ def _row(result: SloResult, graph_url: str | None, window_end: float, window_sec
         "interval": interval,
         "objective": slo.objective.describe(slo.counts_based, slo.unit),
         "test": c.test if c else "—",
-        "p": "—" if c is None else p_text(c.p_adjusted).removeprefix("p="),
+        "p": "—" if c is None else p_text(c.p_adjusted),
         "verdict": result.verdict,
         "icon": ICONS.get(result.verdict, "⏸️"),
         "reason": result.reason,
