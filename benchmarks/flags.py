@@ -149,10 +149,10 @@ def bench_evaluations(n_users: int, workdir: Path) -> dict:
 def subscriber(mode: str, url: str) -> None:
     """Child process: record (sequence, monotonic ns) each time a change becomes visible; dump on stdin EOF."""
     seen: list[tuple[int, int]] = []
-    if mode == "rollwise":
+    if mode.startswith("rollwise"):
         from rollwise.flags import FlagClient
 
-        client = FlagClient.connect(url)
+        client = FlagClient.connect(url, acknowledge=mode == "rollwise")
 
         def on_change(keys, version):
             if client.evaluate("kill-me", None, None).reason in ("DISABLED", "STATIC"):
@@ -208,19 +208,23 @@ def bench_propagation(url: str, subscribers: int, toggles: int, gap: float) -> d
     flags = {"kill-me": {"default": True}} | {f"filler-{i}": {"default": False} for i in range(20)}
     store.apply([Change("flag", k, None, v, 0) for k, v in flags.items()], audit)
 
-    procs = start_subscribers("rollwise", url, subscribers)
-    time.sleep(1.0)
-    started: dict[int, int] = {}
-    for i in range(toggles):
-        snapshot_version = store.load().flag_version("kill-me")
-        before = store.load().raw_flags["kill-me"]
-        after = {**before, "enabled": not before.get("enabled", True)}
-        t0 = time.monotonic_ns()
-        version = store.apply([Change("flag", "kill-me", before, after, snapshot_version)], audit)
-        started[version] = t0
-        time.sleep(gap)
-    time.sleep(0.5)
-    flag_latencies = collect(procs, started)
+    def toggle_run(mode: str) -> list[float]:
+        procs = start_subscribers(mode, url, subscribers)
+        time.sleep(1.0)
+        started: dict[int, int] = {}
+        for _ in range(toggles):
+            snapshot = store.load()
+            before = snapshot.raw_flags["kill-me"]
+            after = {**before, "enabled": not before.get("enabled", True)}
+            t0 = time.monotonic_ns()
+            version = store.apply([Change("flag", "kill-me", before, after, snapshot.flag_version("kill-me"))], audit)
+            started[version] = t0
+            time.sleep(gap)
+        time.sleep(0.5)
+        return collect(procs, started)
+
+    flag_latencies = toggle_run("rollwise")
+    quiet_latencies = toggle_run("rollwise-noack")
     expected = subscribers * toggles
 
     plain = redis.Redis.from_url(url)
@@ -239,7 +243,8 @@ def bench_propagation(url: str, subscribers: int, toggles: int, gap: float) -> d
         q = statistics.quantiles(values, n=100)
         return {"p50_ms": statistics.median(values), "p99_ms": q[98], "max_ms": max(values), "samples": len(values)}
 
-    return {"flags": summary(flag_latencies), "floor": summary(floor_latencies), "expected_samples": expected}
+    return {"flags": summary(flag_latencies), "flags without acks": summary(quiet_latencies),
+            "floor": summary(floor_latencies), "expected_samples": expected}
 
 
 # -- 3. memory -------------------------------------------------------------------------------------------------
@@ -283,6 +288,7 @@ def bench_memory(url: str, workdir: Path) -> dict:
     from rollwise.flags import service
     from rollwise.flags.changes import Audit, Change
 
+    url = url + "?prefix=memory-probe"  # its own namespace: exactly these 1,000 flags
     store = service.open_store(url)
     rules = [{"conditions": [{"attribute": "country", "op": "in", "values": ["DE", "FR"]},
                              {"attribute": "plan", "op": "equals", "value": "pro"}],
@@ -362,9 +368,10 @@ def main() -> None:
         print(f"\n2. propagation: {args.subscribers} subscriber processes x {args.toggles} toggles, loopback Redis, "
               f"{os.cpu_count()} CPUs")
         prop = bench_propagation(url, args.subscribers, args.toggles, args.gap)
-        for name in ("flags", "floor"):
+        labels = {"flags": "rollwise kill -> client returns new value", "flags without acks": "  same, clients not acknowledging",
+                  "floor": "bare Redis publish -> receive (floor)"}
+        for name, label in labels.items():
             r = prop[name]
-            label = "rollwise kill -> client returns new value" if name == "flags" else "bare Redis publish -> receive"
             print(f"   {label:44} p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms  max {r['max_ms']:6.2f} ms "
                   f"({r['samples']}/{prop['expected_samples']} samples)")
         print(f"   p99 vs floor: {prop['flags']['p99_ms'] / prop['floor']['p99_ms']:.2f}x; target p99 < 10 ms: "

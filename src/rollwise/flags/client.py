@@ -13,7 +13,6 @@ thread and from asyncio code. Change listeners run on the client thread, or on a
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import random
@@ -33,6 +32,8 @@ from rollwise.flags.validation import parse_raw_flag, parse_raw_segment
 log = logging.getLogger("rollwise.flags")
 
 PROVIDER_NOT_READY = "PROVIDER_NOT_READY"
+#: seconds between applying a version and acknowledging it (acknowledgements of a burst are coalesced)
+ACK_DELAY = 0.025
 Listener = Callable[[list[str], int], Any]
 
 
@@ -49,7 +50,7 @@ class _State:
 
 
 @dataclass
-class _Subscription:
+class _Listener:
     callback: Listener
     loop: asyncio.AbstractEventLoop | None = None
 
@@ -66,6 +67,18 @@ class ClientOptions:
     defaults: Mapping[str, Any] = field(default_factory=dict)  #: code defaults by flag key
 
 
+def open_reader(url: str) -> Any:
+    """What a client reads from: the light RESP reader for plain Redis URLs, redis-py for Sentinel/Cluster."""
+    scheme = url.split("://", 1)[0]
+    if scheme in ("redis", "rediss", "unix"):
+        from rollwise.flags.stores.resp import RespStore
+
+        return RespStore(url)
+    from rollwise.flags.stores import open_store
+
+    return open_store(url)
+
+
 class FlagClient:
     """In-memory flag evaluation kept current by a store (``FlagClient.connect(url)``)."""
 
@@ -75,10 +88,11 @@ class FlagClient:
         self.id = uuid.uuid4().hex
         self._state = _State(FlagSet(flags={}, version=-1))
         self._lock = threading.RLock()
-        self._listeners: list[_Subscription] = []
+        self._listeners: list[_Listener] = []
         self._stop = threading.Event()
         self._ready = threading.Event()
-        self._pubsub: Any = None
+        self._subscription: Any = None
+        self._ack_due: float | None = None
         self.last_error: str | None = None
         self._thread = threading.Thread(target=self._run, name="rollwise-flags", daemon=True)
 
@@ -91,10 +105,8 @@ class FlagClient:
         Waits up to ``timeout`` for the first load. If the store is unreachable the client still starts,
         serving code defaults (reason ERROR, PROVIDER_NOT_READY) until the store comes back.
         """
-        from rollwise.flags.stores import open_store
-
         options = replace(options or ClientOptions(), **option_overrides)
-        client = cls(open_store(url), options)
+        client = cls(open_reader(url), options)
         client._thread.start()
         client._ready.wait(timeout)
         return client
@@ -102,6 +114,8 @@ class FlagClient:
     @classmethod
     async def connect_async(cls, url: str, **kwargs: Any) -> FlagClient:
         """``connect`` without blocking the event loop."""
+        import asyncio
+
         return await asyncio.to_thread(cls.connect, url, **kwargs)
 
     # -- evaluation (hot path) ----------------------------------------------------------------------------
@@ -153,7 +167,7 @@ class FlagClient:
 
         With ``loop`` the callback is scheduled on that asyncio loop (thread-safe) instead of the client thread.
         """
-        subscription = _Subscription(callback, loop)
+        subscription = _Listener(callback, loop)
         with self._lock:
             self._listeners.append(subscription)
         return lambda: self._listeners.remove(subscription) if subscription in self._listeners else None
@@ -165,12 +179,8 @@ class FlagClient:
     def close(self) -> None:
         """Stop the background thread and release connections."""
         self._stop.set()
-        pubsub = self._pubsub
-        if pubsub is not None:
-            try:
-                pubsub.close()
-            except Exception:  # noqa: BLE001 - closing a dead connection
-                pass
+        if self._subscription is not None:
+            self._subscription.close()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
         if self.options.acknowledge and hasattr(self.store, "forget"):
@@ -188,7 +198,7 @@ class FlagClient:
 
     # -- background ---------------------------------------------------------------------------------------
     def _run(self) -> None:
-        if hasattr(self.store, "channel"):
+        if hasattr(self.store, "subscribe"):
             self._run_redis()
         else:
             self._run_file()
@@ -208,31 +218,27 @@ class FlagClient:
             self._stop.wait(self.options.file_poll_interval)
 
     def _run_redis(self) -> None:
-        import redis
-
         delay = self.options.backoff_initial
         while not self._stop.is_set():
-            pubsub = None
+            subscription = None
             try:
-                pubsub = self._pubsub = self.store.redis.pubsub()
-                pubsub.subscribe(self.store.channel)
                 # subscribe first (confirmed), then load: a change committed in between arrives as a message
-                deadline = time.monotonic() + 5.0
-                while (confirm := pubsub.get_message(timeout=0.1)) is None or confirm["type"] != "subscribe":
-                    if time.monotonic() > deadline:
-                        raise redis.TimeoutError("no subscription confirmation within 5s")
+                subscription = self._subscription = self.store.subscribe()
                 self._resync("connected")
                 delay = self.options.backoff_initial
                 last_full = time.monotonic()
                 while not self._stop.is_set():
-                    message = pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
-                    if message is not None and message.get("type") == "message":
-                        self._on_message(message["data"])
+                    due = self._ack_due
+                    wait = 0.5 if due is None else max(0.0, min(0.5, due - time.monotonic()))
+                    data = subscription.get_message(timeout=wait)
+                    if data is not None:
+                        self._on_message(data)
+                    if self._ack_due is not None and time.monotonic() >= self._ack_due:
+                        self._acknowledge()
                     if time.monotonic() - last_full >= self.options.resync_interval:
                         self._resync("periodic safety net")
                         last_full = time.monotonic()
-            except (redis.ConnectionError, redis.TimeoutError, StoreUnavailable, OSError, ValueError,
-                    AttributeError) as exc:
+            except (StoreUnavailable, OSError, ConnectionError) as exc:
                 if self._stop.is_set():
                     break
                 self._mark_stale(f"lost Redis at {self.store.url} ({exc}); serving the last good flags, "
@@ -241,11 +247,8 @@ class FlagClient:
                 self._stop.wait(delay * random.uniform(0.5, 1.5))
                 delay = min(delay * 2, self.options.backoff_max)
             finally:
-                if pubsub is not None:
-                    try:
-                        pubsub.close()
-                    except Exception:  # noqa: BLE001 - the connection may already be gone
-                        pass
+                if subscription is not None:
+                    subscription.close()
 
     def _on_message(self, data: bytes | str) -> None:
         try:
@@ -317,13 +320,19 @@ class FlagClient:
             self._state = state
             self.last_error = None
         self._ready.set()
-        if self.options.acknowledge and hasattr(self.store, "acknowledge"):
-            try:
-                self.store.acknowledge(self.id, state.version)
-            except Exception as exc:  # noqa: BLE001 - acknowledgement is advisory
-                log.debug("could not acknowledge version %d: %s", state.version, exc)
         if changed:
             self._notify(changed, state.version)
+        if self.options.acknowledge and hasattr(self.store, "acknowledge"):
+            # coalesced and sent shortly after, so a burst of changes fans out to every client first
+            self._ack_due = self._ack_due or time.monotonic() + ACK_DELAY
+
+    def _acknowledge(self) -> None:
+        self._ack_due = None
+        version = self._state.version
+        try:
+            self.store.acknowledge(self.id, version)
+        except Exception as exc:  # noqa: BLE001 - acknowledgement is advisory
+            log.debug("could not acknowledge version %d: %s", version, exc)
 
     def _mark_stale(self, problem: str) -> None:
         with self._lock:

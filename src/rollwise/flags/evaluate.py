@@ -43,7 +43,7 @@ def evaluate(flagset: FlagSet, key: str, context: Mapping[str, Any] | None = Non
         return Evaluation(key, default, None, ERROR, error_code=FLAG_NOT_FOUND,
                           error_message=f"flag '{key}' does not exist (version {flagset.version})")
     try:
-        variant, reason, rule, error = _resolve(flagset, flag, context or _EMPTY, (key,))
+        variant, reason, rule, error = _resolve(flagset, flag, context or _EMPTY, None)
     except _Cycle as exc:
         return Evaluation(key, default, None, ERROR, flag.version, error_code=GENERAL, error_message=str(exc))
     except Exception as exc:  # noqa: BLE001 - evaluation must never raise into the application
@@ -54,10 +54,15 @@ def evaluate(flagset: FlagSet, key: str, context: Mapping[str, Any] | None = Non
     if variant is None:
         return Evaluation(key, default, None, reason, flag.version, rule)
     value = flag.variants[variant]
-    if default is not None and not _same_kind(value, default):
+    if default is not None and default.__class__ is not value.__class__ and not _same_kind(value, default):
         return Evaluation(key, default, None, ERROR, flag.version, rule, error_code=TYPE_MISMATCH,
                           error_message=f"flag '{key}' serves {type(value).__name__}, the default is {type(default).__name__}")
-    return Evaluation(key, value, variant, reason, flag.version, rule)
+    # results are immutable, so each distinct outcome of a flag version is built once and shared
+    memo = (variant, reason, rule)
+    result = flag.results.get(memo)
+    if result is None:
+        result = flag.results[memo] = Evaluation(key, value, variant, reason, flag.version, rule)
+    return result
 
 
 def _same_kind(value: Any, default: Any) -> bool:
@@ -70,38 +75,42 @@ def _same_kind(value: Any, default: Any) -> bool:
     return isinstance(default, (dict, list))
 
 
-def _resolve(flagset: FlagSet, flag: Flag, context: Mapping[str, Any], stack: tuple[str, ...]):
+def _resolve(flagset: FlagSet, flag: Flag, context: Mapping[str, Any], stack: tuple[str, ...] | None):
     """(variant or None for the code default, reason, rule name, (error code, message) or None)."""
     if not flag.enabled:
         return flag.off, DISABLED, None, None
-    for prereq in flag.prerequisites:
-        if prereq.flag in stack:
-            raise _Cycle("prerequisite cycle: " + " -> ".join((*stack, prereq.flag)))
-        parent = flagset.flags.get(prereq.flag)
-        if parent is None:
-            return flag.off, PREREQUISITE_FAILED, prereq.flag, None
-        variant, reason, _, error = _resolve(flagset, parent, context, (*stack, prereq.flag))
-        if error is not None or reason in (DISABLED, PREREQUISITE_FAILED) or variant is None:
-            return flag.off, PREREQUISITE_FAILED, prereq.flag, None
-        met = variant in prereq.variants if prereq.variants else parent.variants[variant] is not False
-        if not met:
-            return flag.off, PREREQUISITE_FAILED, prereq.flag, None
+    if flag.prerequisites:
+        stack = (flag.key,) if stack is None else stack
+        for prereq in flag.prerequisites:
+            if prereq.flag in stack:
+                raise _Cycle("prerequisite cycle: " + " -> ".join((*stack, prereq.flag)))
+            parent = flagset.flags.get(prereq.flag)
+            if parent is None:
+                return flag.off, PREREQUISITE_FAILED, prereq.flag, None
+            variant, reason, _, error = _resolve(flagset, parent, context, (*stack, prereq.flag))
+            if error is not None or reason in (DISABLED, PREREQUISITE_FAILED) or variant is None:
+                return flag.off, PREREQUISITE_FAILED, prereq.flag, None
+            met = variant in prereq.variants if prereq.variants else parent.variants[variant] is not False
+            if not met:
+                return flag.off, PREREQUISITE_FAILED, prereq.flag, None
     if flag.targets:
         target = context.get(TARGETING_KEY)
         if target is not None and (variant := flag.targets.get(str(target))) is not None:
             return variant, TARGETING_MATCH, "targets", None
     for rule in flag.rules:
-        if not all(c.test(context) for c in rule.conditions):
-            continue
-        if rule.segments and not all(flagset.segments[s].matches(context) for s in rule.segments):
-            continue
-        serve = rule.serve
-        if serve.variant is not None:
-            return serve.variant, TARGETING_MATCH, rule.name, None
-        variant = _split(flag, serve, context)
-        if variant is not None:
-            return variant, SPLIT, rule.name, None
-        # no stickiness value: this rule's rollout cannot place the user, so the next rule decides
+        for condition in rule.conditions:
+            if not condition.test(context):
+                break
+        else:
+            if rule.segments and not all(flagset.segments[s].matches(context) for s in rule.segments):
+                continue
+            serve = rule.serve
+            if serve.variant is not None:
+                return serve.variant, TARGETING_MATCH, rule.name, None
+            variant = _split(flag, serve, context)
+            if variant is not None:
+                return variant, SPLIT, rule.name, None
+            # no stickiness value: this rule's rollout cannot place the user, so the next rule decides
     serve = flag.default
     if serve.variant is not None:
         return serve.variant, STATIC if flag.is_static else DEFAULT, None, None

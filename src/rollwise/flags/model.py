@@ -146,6 +146,8 @@ class Flag:
     rules: tuple[Rule, ...] = ()
     version: int = 0
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: memo of the immutable results this flag has produced, keyed by (variant, reason, rule)
+    results: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def kind(self) -> str:

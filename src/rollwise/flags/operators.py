@@ -132,8 +132,19 @@ def _test(op: str, values: tuple[Any, ...]) -> Callable[[Any], bool]:
 
 def compile_condition(attribute: str, op: str, values: tuple[Any, ...], negate: bool = False) -> Predicate:
     """A predicate over a context: attribute present and the operator holds (inverted by ``negate``)."""
-    get = _lookup(attribute)
     test = _test(op, values)
+    if "." not in attribute and op in ("in", "equals") and not negate:
+        # the common targeting case, kept to one call: a string attribute looked up in a set
+        wanted = frozenset(v for v in values if isinstance(v, str))
+
+        def member(ctx: Mapping[str, Any]) -> bool:
+            v = ctx.get(attribute)
+            if v.__class__ is str:
+                return v in wanted
+            return v is not None and test(v)
+
+        return member
+    get = _lookup(attribute)
     if negate:
         return lambda ctx: (v := get(ctx)) is not None and not test(v)
     return lambda ctx: (v := get(ctx)) is not None and test(v)

@@ -12,12 +12,11 @@ import re
 from datetime import date, datetime
 from collections.abc import Mapping
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rollwise.errors import ConfigError
-from rollwise.flags import bucketing, operators
+from rollwise.flags import bucketing, operators, shape
 from rollwise.flags.model import (
     TARGETING_KEY,
     Condition,
@@ -29,16 +28,41 @@ from rollwise.flags.model import (
     Serve,
     value_kind,
 )
-from rollwise.yamlsource import Document, did_you_mean, load_yaml, parse_yaml, validate_schema
+
+if TYPE_CHECKING:
+    from rollwise.yamlsource import Document
 
 BOOLEAN_VARIANTS = {"true": True, "false": False}
+
+
+class Stored:
+    """Where a definition read back from a store came from: errors name the store and key (no lines)."""
+
+    def __init__(self, data: Any, file: str) -> None:
+        self.data, self.file = data, file
+
+    def error(self, path: tuple, problem: str, fix: str | None = None) -> ConfigError:
+        from rollwise.yamlsource import dotted
+
+        return ConfigError(problem, file=self.file, key=dotted(path) or None, fix=fix)
+
+    def check_shape(self) -> None:
+        found = shape.problem(self.data, schema(), schema())
+        if found:
+            raise self.error(*found)
+
+
+def did_you_mean(name: str, choices) -> str | None:
+    from rollwise.yamlsource import did_you_mean as guess
+
+    return guess(name, choices)
 SINGLE_VALUE_OPS = (*operators.NUMBER_OPS, *operators.SEMVER_OPS, *operators.DATE_OPS)
 
 
 @lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
     """The shipped JSON Schema of flags.yml."""
-    return json.loads(resources.files("rollwise").joinpath("schemas/flags.schema.json").read_text("utf-8"))
+    return json.loads((Path(__file__).parent.parent / "schemas" / "flags.schema.json").read_text("utf-8"))
 
 
 def _name(value: Any) -> Any:
@@ -84,17 +108,23 @@ def normalize(data: Any) -> Any:
 
 def load_flagset(path: str | Path) -> FlagSet:
     """Read and validate ``flags.yml``."""
+    from rollwise.yamlsource import load_yaml
+
     doc = load_yaml(path)
     return parse_document(doc)
 
 
 def parse_flagset_text(text: str, file: str = "flags.yml") -> FlagSet:
     """Validate flags.yml given as text."""
+    from rollwise.yamlsource import parse_yaml
+
     return parse_document(parse_yaml(text, file))
 
 
 def parse_document(doc: Document, versions: Mapping[str, int] | None = None, version: int = 0) -> FlagSet:
     """Validate a parsed flags document and build its :class:`FlagSet`."""
+    from rollwise.yamlsource import validate_schema
+
     if doc.data is None:
         raise doc.error((), "the file is empty", "start with `version: rollwise/flags/v1` and a `flags:` mapping")
     doc.data = normalize_document(doc.data)
@@ -114,15 +144,15 @@ def parse_document(doc: Document, versions: Mapping[str, int] | None = None, ver
 
 def parse_raw_flag(key: str, raw: Any, source: str, version: int = 0) -> Flag:
     """One flag from stored JSON (no cross-flag checks: those run on the whole set at write time)."""
-    doc = Document(data={"flags": {key: normalize_flag(raw)}}, file=source)
-    validate_schema(doc, schema())
+    doc = Stored({"flags": {key: normalize_flag(raw)}}, source)
+    doc.check_shape()
     return parse_flag(key, doc.data["flags"][key], doc, ("flags", key), version=version)
 
 
 def parse_raw_segment(key: str, raw: Any, source: str) -> Segment:
     """One segment from stored JSON."""
-    doc = Document(data={"flags": {}, "segments": {key: normalize(raw)}}, file=source)
-    validate_schema(doc, schema())
+    doc = Stored({"flags": {}, "segments": {key: normalize(raw)}}, source)
+    doc.check_shape()
     return parse_segment(key, doc.data["segments"][key], doc, ("segments", key))
 
 
@@ -250,7 +280,7 @@ def parse_flag(key: str, raw: Mapping[str, Any], doc: Document, path: tuple, ver
 
 def check_references(flagset: FlagSet, doc: Document | None = None) -> None:
     """Cross-flag checks: segments and prerequisite flags exist, their variants exist, no prerequisite cycle."""
-    doc = doc or Document(data=flagset.raw(), file="<flags>")
+    doc = doc or Stored(flagset.raw(), "<flags>")
     for key, flag in flagset.flags.items():
         for i, rule in enumerate(flag.rules):
             for j, segment in enumerate(rule.segments):

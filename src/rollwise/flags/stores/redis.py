@@ -14,6 +14,7 @@ and PUBLISH the change (with the new definitions, so subscribers need no round t
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -190,6 +191,21 @@ class RedisStore:
                 break
         return entries
 
+    def subscribe(self) -> _PubSub:
+        """A subscription to the change channel, confirmed before returning."""
+        import redis
+
+        try:
+            pubsub = self.redis.pubsub()
+            pubsub.subscribe(self.channel)
+            deadline = time.monotonic() + 5.0
+            while (confirm := pubsub.get_message(timeout=0.1)) is None or confirm["type"] != "subscribe":
+                if time.monotonic() > deadline:
+                    raise redis.TimeoutError("no subscription confirmation within 5s")
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+            raise StoreUnavailable(f"cannot subscribe to {self.channel} at {self.url}: {exc}") from None
+        return _PubSub(pubsub)
+
     def acknowledge(self, client_id: str, version: int) -> None:
         """Record that a client applied ``version`` (read by ``flags ... --wait-clients``)."""
         self.redis.zadd(self.keys["acks"], {client_id: version})
@@ -202,6 +218,29 @@ class RedisStore:
 
     def close(self) -> None:
         self.redis.close()
+
+
+class _PubSub:
+    """redis-py's PubSub behind the interface FlagClient uses (``get_message``, ``close``)."""
+
+    def __init__(self, pubsub: Any) -> None:
+        self.pubsub = pubsub
+
+    def get_message(self, timeout: float) -> bytes | None:
+        import redis
+
+        try:
+            message = self.pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
+        except (redis.ConnectionError, redis.TimeoutError, OSError, AttributeError, ValueError) as exc:
+            # AttributeError/ValueError: redis-py's reader after its connection was closed underneath it
+            raise StoreUnavailable(f"lost the subscription: {exc}") from None
+        return message["data"] if message is not None and message.get("type") == "message" else None
+
+    def close(self) -> None:
+        try:
+            self.pubsub.close()
+        except Exception:  # noqa: BLE001 - the connection may already be gone
+            pass
 
 
 def snapshot_from_raw(source: str, version: int, epoch: str, flags: dict, segments: dict,
