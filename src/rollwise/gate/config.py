@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -69,7 +70,10 @@ def _percent(value: Any) -> float:
 def _sli(doc: Document, path: tuple, raw: dict[str, Any]):
     kind, body = next(iter(raw.items()))
     if kind == "ratio":
-        return RatioSli(errors=body["errors"], total=body["total"])
+        if ("errors" in body) == ("good" in body):
+            raise doc.error(path + ("ratio",), "a ratio SLI needs exactly one of errors or good",
+                            "write errors: <counter of failed requests> or good: <counter of good requests>")
+        return RatioSli(errors=body.get("errors"), total=body["total"], good=body.get("good"))
     if kind == "latency":
         has_q, has_slow = "quantile" in body, "slower_than" in body
         if has_q == has_slow:
@@ -127,8 +131,8 @@ def _slo(doc: Document, index: int, raw: dict[str, Any]) -> Slo:
     fix = ("check it with promtool or Prometheus's graph page; selectors are plain name{label=\"value\"} "
            "without the track labels")
     kind = next(iter(raw["sli"]))
-    fields = {"ratio": ("errors", "total"), "latency": ("histogram",)}.get(kind, ())
-    for name in fields:
+    fields = {"ratio": ("errors", "good", "total"), "latency": ("histogram",)}.get(kind, ())
+    for name in (f for f in fields if f in raw["sli"][kind]):
         try:
             promql.parse_selector(raw["sli"][kind][name])
         except promql.PromqlError as exc:
@@ -139,6 +143,24 @@ def _slo(doc: Document, index: int, raw: dict[str, Any]) -> Slo:
         where = path + ("sli", kind) + (("query",) if isinstance(raw["sli"][kind], dict) else ())
         raise doc.error(where, str(exc), fix) from None
     return slo
+
+
+def _imported(doc: Document, first_index: int) -> list[Slo]:
+    """SLOs from the Sloth/OpenSLO files under ``import:``, checked like the ones written in rollwise.yml."""
+    from rollwise.gate.imports import load_imported
+
+    out: list[Slo] = []
+    for position, relative in enumerate(doc.data.get("import") or []):
+        path = Path(doc.file).parent / relative
+        if not path.exists():
+            raise doc.error(("import", position), f"imported SLO file {path} does not exist",
+                            "give a path relative to rollwise.yml")
+        for raw in load_imported(path):
+            # Located in the imported file; the key names the SLO as it would sit in slos:.
+            imported = Document(data={"slos": [raw]}, file=str(path))
+            slo = _slo(imported, 0, raw)
+            out.append(replace(slo, index=first_index + len(out), line=doc.line_of(("import", position))))
+    return out
 
 
 def _prometheus(raw: dict[str, Any]) -> PrometheusConfig:
@@ -181,6 +203,7 @@ def config_from_document(doc: Document) -> GateConfig:
     validate_schema(doc, schema())
     data = doc.data
     slos = [_slo(doc, i, raw) for i, raw in enumerate(data.get("slos") or [])]
+    slos += _imported(doc, len(slos))
     seen: dict[str, int] = {}
     for slo in slos:
         if slo.name in seen:

@@ -22,10 +22,11 @@ BUDGET_SCHEMA = "rollwise/gate-budget/v1"
 
 @dataclass(frozen=True)
 class RatioSli:
-    """Error ratio from two counters: ``errors`` / ``total`` (plain selectors, no track labels)."""
+    """Error ratio from counters: ``errors`` / ``total``, or 1 − ``good`` / ``total`` (plain selectors)."""
 
-    errors: str
+    errors: str | None
     total: str
+    good: str | None = None
     kind: str = "ratio"
 
 

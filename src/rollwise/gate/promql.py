@@ -94,7 +94,7 @@ def _escaped(matchers: list[pp.Matcher]) -> list[pp.Matcher]:
     return [pp.Matcher(m.op, m.name, _quoted(m.value)) for m in matchers]
 
 
-def _render(expr: pp.Expr) -> str:
+def render(expr: pp.Expr) -> str:
     """PromQL text of ``expr``. The parser prints string values unescaped, so escape them in the tree first."""
     stack = [expr]
     while stack:
@@ -131,7 +131,7 @@ def inject(query: str, matchers: list[pp.Matcher]) -> str:
         if node.matchers.or_matchers:
             raise PromqlError(f"selector `{node}` uses `or` between matchers; write a regex matcher (=~) instead")
         node.matchers = pp.Matchers(own + list(matchers))
-    return _render(expr)
+    return render(expr)
 
 
 @dataclass(frozen=True)
@@ -169,8 +169,15 @@ def queries_for(slo: Slo, window: float, rate_window: float) -> QuerySet:
     w, r = duration(window), duration(rate_window)
     sli = slo.sli
     if isinstance(sli, RatioSli):
-        parse_selector(sli.errors)
         parse_selector(sli.total)
+        if sli.good is not None:
+            parse_selector(sli.good)
+            return QuerySet(
+                series=f"1 - sum(rate({sli.good}[{r}])) / sum(rate({sli.total}[{r}]))",
+                bad=f"sum(increase({sli.total}[{w}])) - sum(increase({sli.good}[{w}]))",
+                total=f"sum(increase({sli.total}[{w}]))",
+            )
+        parse_selector(sli.errors)
         # No error series at all means no errors (0), not no data: traffic is judged from the total.
         return QuerySet(
             series=f"(sum(rate({sli.errors}[{r}])) or vector(0)) / sum(rate({sli.total}[{r}]))",

@@ -104,3 +104,12 @@ def test_budget_mode_on_real_prometheus(gate_prometheus, repo_root, tmp_path):
     code, burning = budget("environmental")
     assert (code, burning["decision"]) == (1, "block"), burning["reason"]
     assert "availability" in burning["reason"]
+
+
+def test_imported_sloth_and_openslo_slos_judge_on_prometheus(gate_prometheus, repo_root, tmp_path):
+    code, report = run(repo_root, tmp_path, gate_prometheus.url, "error_regression", start=gate_prometheus.start,
+                       end=gate_prometheus.end, config="examples/gate/rollwise-imports.yml")
+    verdicts = {s["name"]: (s["verdict"], s["reason_code"]) for s in report["slos"]}
+    assert code == 1 and report["decision"] == "rollback"
+    assert verdicts == {"latency-p95": ("pass", "ok"), "requests-availability": ("fail", "regression"),
+                        "latency-under-500ms": ("pass", "ok")}
