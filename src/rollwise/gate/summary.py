@@ -59,7 +59,8 @@ def chart(result: SloResult) -> dict[str, Any] | None:
     labels = [datetime.fromtimestamp(t, tz=timezone.utc).strftime("%H:%M") for t in times]
     b, c = column(baseline), column(canary)
     present = [v for v in b + c if v is not None]
-    return {"labels": labels, "baseline": b, "canary": c, "unit": unit, "low": min(present), "high": max(present)}
+    return {"labels": labels, "times": times, "baseline": b, "canary": c, "unit": unit, "low": min(present),
+            "high": max(present)}
 
 
 def _mermaid_series(values: list[float | None]) -> str:
@@ -93,6 +94,7 @@ def _svg(data: dict[str, Any], width: int = 640, height: int = 180, pad: int = 3
 
 
 def _row(result: SloResult, graph_url: str | None, window_end: float, window_seconds: float) -> dict[str, Any]:
+    window_start = window_end - window_seconds
     slo = result.slo
     change, interval = _change(result)
     c = result.comparison
@@ -116,9 +118,13 @@ def _row(result: SloResult, graph_url: str | None, window_end: float, window_sec
         "reason": result.reason,
         "reason_code": result.reason_code,
         "chart": data,
+        # A numeric x axis (minutes into the window): 30 time labels would overlap.
         "mermaid": None if data is None else {"baseline": _mermaid_series(data["baseline"]),
                                               "canary": _mermaid_series(data["canary"]),
-                                              "labels": ", ".join(f'"{x}"' for x in data["labels"])},
+                                              "minutes": round((data["times"][-1] - window_start) / 60),
+                                              "first": round((data["times"][0] - window_start) / 60),
+                                              "start": datetime.fromtimestamp(window_start, tz=timezone.utc)
+                                              .strftime("%H:%M")},
         "svg": None if data is None else _svg(data),
         "queries": queries,
     }
