@@ -39,7 +39,7 @@ def test_kill_switch_writes_outputs_summary_and_audit(action, redis_server, redi
     assert result.exit_code == 0, result.log
     assert result.outputs["status"] == "changed" and result.outputs["changed"] == "true"
     assert result.outputs["version"] == "2" and result.outputs["exit-code"] == "0"
-    assert json.loads(result.outputs["changes"])[0]["after"]["enabled"] is False
+    assert json.loads(result.outputs["changes"])[0]["fields"] == [{"field": "enabled", "before": None, "after": False}]
     assert "kill switch on `checkout`" in result.summary and "canary rolled back" in result.summary
     assert "| flag | `checkout` | update | enabled |" in result.summary
     assert redis_store.load().flagset.flags["checkout"].enabled is False

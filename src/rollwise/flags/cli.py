@@ -7,6 +7,7 @@ conflict, an unreachable store, or clients that did not confirm in time.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -98,17 +99,19 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
     finally:
         if store is not None:
             store.close()
-    ghactions.set_outputs({
-        "status": payload["status"],
-        "version": "" if payload["version"] is None else payload["version"],
-        "changed": "true" if payload["status"] == "changed" else "false",
-        "changes": json.dumps(payload["changes"]),
-    })
+    if os.environ.get("GITHUB_OUTPUT"):
+        # before/after in full are in the report; the output keeps what a workflow branches on
+        ghactions.set_outputs({
+            "status": payload["status"],
+            "version": "" if payload["version"] is None else payload["version"],
+            "changed": "true" if payload["status"] == "changed" else "false",
+            "changes": json.dumps([{k: c[k] for k in ("kind", "key", "action", "fields")} for c in payload["changes"]]),
+        })
     ghactions.append_summary(reporting.render("flags/change.md.j2", title=title, **payload), report_hint=report)
     if report:
         reporting.write_json(report, payload)
     if error is not None:
-        if isinstance(error, ConfigError) and error.location.file:
+        if isinstance(error, ConfigError) and error.location.file and ghactions.in_actions():
             ghactions.annotate([ghactions.Annotation("error", error.problem, error.location.file,
                                                      error.location.line, title="flags.yml")])
         raise error
@@ -209,7 +212,7 @@ def diff_command(flags_file, prune, report, store_url):
               help='evaluate for this JSON context, e.g. \'{"targetingKey": "u1", "country": "DE"}\'')
 @_store_option
 def get_command(key, context_json, store_url):
-    """Print flag KEY's definition and version (all flags without KEY); with --context, its evaluation."""
+    """Print flag KEY's definition and version (all flags without KEY); with --context, how it evaluates."""
     from rollwise.flags import service
     from rollwise.flags.evaluate import evaluate
 
@@ -225,12 +228,13 @@ def get_command(key, context_json, store_url):
                 "unreadable": dict(snapshot.bad)}
     else:
         if key not in snapshot.raw_flags:
-            raise ConfigError(f"flag '{key}' does not exist in {store_url}"
+            raise ConfigError(f"flag '{key}' does not exist in {store.url}"
                               + (f" (unreadable: {snapshot.bad[key]})" if key in snapshot.bad else ""),
                               fix="list flags with `rollwise flags get` (no key)")
-        body = {"key": key, "version": snapshot.flag_version(key), "store_version": snapshot.version,
-                "definition": snapshot.raw_flags[key]}
-        if context_json is not None:
+        body = {"key": key, "version": snapshot.flag_version(key), "store_version": snapshot.version}
+        if context_json is None:
+            body["definition"] = snapshot.raw_flags[key]
+        else:
             try:
                 context = json.loads(context_json)
             except ValueError as exc:
@@ -261,7 +265,8 @@ def history_command(key, limit, report, store_url):
     if report:
         reporting.write_json(report, {"schema": "rollwise/flags-history/v1", "store": redact(store_url), "key": key,
                                       "entries": entries})
-    ghactions.set_output("history", json.dumps(entries))
+    if os.environ.get("GITHUB_OUTPUT"):
+        ghactions.set_output("history", json.dumps(entries))
     ghactions.append_summary(reporting.render("flags/history.md.j2", key=key, store=redact(store_url), entries=entries))
     for entry in entries:
         keys = ", ".join(f"{c['action']} {c['key']}" for c in entry["changes"])

@@ -137,7 +137,7 @@ def set_rollout(store: Store, key: str, percentage: float, audit: Audit, *, vari
         rest = others[0] if others else next((n for n, v in variants.items() if v is False and n != chosen), None)
         if rest is None:
             rest = next(n for n in variants if n != chosen)
-        shares = {chosen: percentage, rest: round(100 - percentage, 3)}
+        shares = {chosen: _number(percentage), rest: _number(round(100 - percentage, 3))}
         # keep the existing order: it decides which bucket range each variant owns (stickiness)
         order = list(serve["rollout"]) if isinstance(serve, dict) and "rollout" in serve else [chosen, rest]
         order += [name for name in (chosen, rest) if name not in order]
@@ -145,6 +145,11 @@ def set_rollout(store: Store, key: str, percentage: float, audit: Audit, *, vari
         container[field_name] = {"rollout": rollout, **({"by": by} if by else {})}
 
     return _change_flag(store, key, edit, audit, expected_version, retries)
+
+
+def _number(percent: float) -> float | int:
+    """Whole percentages as integers, so flags.yml and diffs read 25, not 25.0."""
+    return int(percent) if float(percent).is_integer() else percent
 
 
 def diff(store: Store, desired: FlagSet, prune: bool = True) -> tuple[Snapshot, list[Change]]:
