@@ -52,7 +52,8 @@ class Stack:
     def tracks_served(self, requests: int = 60) -> Counter:
         """Which track answered each of ``requests`` requests sent through nginx."""
         seen: Counter = Counter()
-        with httpx.Client(timeout=5) as client:
+        # a fresh connection per request, as new clients arrive (a kept-alive one may outlive a reload)
+        with httpx.Client(timeout=5, limits=httpx.Limits(max_keepalive_connections=0)) as client:
             for _ in range(requests):
                 seen[client.get(f"{self.entry}/").headers.get("x-track")] += 1
         return seen

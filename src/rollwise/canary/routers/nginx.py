@@ -25,6 +25,10 @@ _SERVERS = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "s
 _COMMAND = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
 
 
+#: fresh connections in a row that must see the new weight before a reload counts as done
+CONFIRMATIONS = 5
+
+
 class NginxRouter(Router):
     name = "nginx"
     options_schema: ClassVar[dict[str, Any]] = {
@@ -107,21 +111,30 @@ class NginxRouter(Router):
         return command
 
     def _confirm(self, weight: int) -> int:
-        """Poll ``weight_url`` until nginx's workers serve the new weight (a reload is asynchronous)."""
+        """Poll ``weight_url`` until nginx's workers serve the new weight (a reload is asynchronous).
+
+        Old workers may still accept a connection or two right after the reload, so the new weight must be seen
+        on several fresh connections in a row.
+        """
         url = self.options["weight_url"]
         deadline = time.monotonic() + float(self.options.get("confirm_timeout", 10))
-        seen = "nothing"
+        with httpx.Client(timeout=2, limits=httpx.Limits(max_keepalive_connections=0)) as client:
+            return self._poll(client, url, weight, deadline)
+
+    def _poll(self, client: httpx.Client, url: str, weight: int, deadline: float) -> int:
+        seen, streak = "nothing", 0
         while True:
             try:
-                seen = httpx.get(url, timeout=2).text.strip()
-                if seen == str(weight):
+                seen = client.get(url).text.strip()
+                streak = streak + 1 if seen == str(weight) else 0
+                if streak >= CONFIRMATIONS:
                     return int(seen)
             except httpx.HTTPError as exc:
-                seen = f"an error ({exc})"
+                seen, streak = f"an error ({exc})", 0
             if time.monotonic() > deadline:
                 raise RouterError(f"nginx router: after the reload {url} still returns {seen}, not weight {weight}; "
                                   "check that the status location returns $rollwise_canary_weight")
-            time.sleep(0.05)
+            time.sleep(0.02)
 
 
 def _servers(value: str | list[str]) -> list[str]:
