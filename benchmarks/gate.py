@@ -1,6 +1,8 @@
 """Benchmark `rollwise gate`: 20 SLOs over a 30-minute window on a real Prometheus, end to end (start-up and
 imports included), against the fetch floor (a bare httpx script sending the same queries all at once) and
 prometheus-api-client sending them one by one; on plain loopback and through a proxy adding 50 ms per response.
+rollwise batches a judgement's queries into a few requests (``label_replace(...) or ...``), so it can beat the
+one-request-per-query floor.
 
     .venv/bin/python benchmarks/gate.py [--runs 5]
 
@@ -233,7 +235,8 @@ def main() -> int:
             floor = statistics.median(asyncio.run(bare_fetch(url, queries, end, range_start, step))
                                       for _ in range(args.runs))
             pac = statistics.median(pac_fetch(url, queries, end, range_start, step) for _ in range(min(3, args.runs)))
-            print(f"== {label}: exit codes {sorted(codes)}, decision {payload['decision']}, {len(queries)} queries")
+            print(f"== {label}: exit codes {sorted(codes)}, decision {payload['decision']}, {len(queries)} queries "
+                  f"(rollwise sends them in {phases[0]['queries']} HTTP requests; the others one request each)")
             print(f"   rollwise gate end to end   {wall * 1000:7.0f} ms   peak RSS {rss:.0f} MiB")
             print(f"     start-up {startup * 1000:.0f} ms, imports {phase['imports'] * 1000:.0f} ms, config "
                   f"{phase['config'] * 1000:.0f} ms, fetch {phase['fetch'] * 1000:.0f} ms, judge "

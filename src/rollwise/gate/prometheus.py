@@ -19,6 +19,11 @@ from rollwise.gate import promql
 from rollwise.gate.model import PrometheusConfig, Slo, TrackData, Window
 
 
+#: most queries answered by one HTTP request (a longer expression, fewer round trips and less client overhead)
+BATCH = 40
+BATCH_LABEL = "rollwise_query"
+
+
 class QueryRejected(Exception):
     """Prometheus refused a query (HTTP 400/422): a problem in the SLO, not in the server."""
 
@@ -57,7 +62,8 @@ class PrometheusSource:
         self._client = client or httpx.AsyncClient(
             verify=verify if self.url.startswith("https:") else False, timeout=timeout,
             limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency))
-        self.queries_sent = 0
+        self.queries_sent = 0  # HTTP requests, after batching
+        self._pending: dict[tuple, list[tuple[str, asyncio.Future]]] = {}
 
     @classmethod
     def from_config(cls, config: PrometheusConfig, url: str | None = None,
@@ -119,31 +125,56 @@ class PrometheusSource:
                 raise Unavailable(f"{problem} (after {attempt} attempt{'s' if attempt > 1 else ''})")
             await asyncio.sleep(backoff)
 
-    async def instant(self, query: str, at: float, give_up_at: float | None = None) -> float | None:
-        """One value at ``at``; None when the result is empty. More than one series is an error in the query."""
-        data = await self._call("/api/v1/query", {"query": query, "time": f"{at:.3f}"},
-                                give_up_at or time.monotonic() + self.deadline)
-        if data["resultType"] == "scalar":
-            return _float(data["result"][1])
-        result = data["result"]
-        if not result:
-            return None
-        if len(result) > 1:
-            raise QueryRejected(f"`{query}` returned {len(result)} series; aggregate it to one, e.g. with sum()")
-        return _float(result[0]["value"][1])
+    def _submit(self, key: tuple, query: str) -> asyncio.Future:
+        """Queue ``query`` for the next batch of its kind; the batch goes out once the current tasks have queued."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        if not self._pending:
+            loop.call_soon(lambda: loop.create_task(self._flush()))
+        self._pending.setdefault(key, []).append((query, future))
+        return future
 
-    async def range(self, query: str, start: float, end: float, step: float,
-                    give_up_at: float | None = None) -> list[tuple[float, float]]:
+    async def _flush(self) -> None:
+        pending, self._pending = self._pending, {}
+        give_up_at = time.monotonic() + self.deadline
+        chunks = [(key, items[i:i + BATCH]) for key, items in pending.items() for i in range(0, len(items), BATCH)]
+        await asyncio.gather(*(self._send(key, items, give_up_at) for key, items in chunks))
+
+    async def _send(self, key: tuple, items: list[tuple[str, asyncio.Future]], give_up_at: float) -> None:
+        """Answer a chunk with one request; if Prometheus rejects it, ask again one by one to find the culprit."""
+        kind, *times = key
+        path, params = _request(kind, times)
+        queries = [q for q, _ in items]
+        try:
+            if len(items) == 1:
+                results = [_parse(kind, queries[0], await self._call(path, {"query": queries[0], **params},
+                                                                     give_up_at))]
+            else:
+                data = await self._call(path, {"query": _batched(queries), **params}, give_up_at)
+                results = _split(kind, queries, data)
+        except QueryRejected as exc:
+            if len(items) == 1:
+                results = [exc]
+            else:
+                await asyncio.gather(*(self._send(key, [item], give_up_at) for item in items))
+                return
+        except Unavailable as exc:
+            results = [exc] * len(items)
+        for (_, future), result in zip(items, results):
+            if future.done():
+                continue
+            if isinstance(result, Exception):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
+    async def instant(self, query: str, at: float) -> float | None:
+        """One value at ``at``; None when the result is empty. More than one series is an error in the query."""
+        return await self._submit(("instant", round(at, 3)), query)
+
+    async def range(self, query: str, start: float, end: float, step: float) -> list[tuple[float, float]]:
         """Values per step; missing steps stay missing."""
-        data = await self._call("/api/v1/query_range",
-                                {"query": query, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"},
-                                give_up_at or time.monotonic() + self.deadline)
-        result = data["result"]
-        if not result:
-            return []
-        if len(result) > 1:
-            raise QueryRejected(f"`{query}` returned {len(result)} series; aggregate it to one, e.g. with sum()")
-        return [(float(t), _float(v)) for t, v in result[0]["values"]]
+        return await self._submit(("range", round(start, 3), round(end, 3), step), query)
 
     # ------------------------------------------------------------------------------------------- SLIs
 
@@ -156,12 +187,12 @@ class PrometheusSource:
         rate_window = self.rate_window(step)
         queries = promql.queries_for(slo, window.seconds, rate_window).injected(promql.track_matchers(track))
         data = TrackData(queries=[q for q in (queries.bad, queries.total, queries.value, queries.series) if q])
-        give_up_at = time.monotonic() + self.deadline
         # The series starts one rate window in, so no point reaches back before the window (the warm-up).
         series_start = min(window.start + rate_window, window.end)
+        # Submitted before the first await, so every SLO's queries of a judgement share one batch.
         jobs = {
-            "series": self.range(queries.series, series_start, window.end, step, give_up_at),
-            **{k: self.instant(q, window.end, give_up_at)
+            "series": self._submit(("range", round(series_start, 3), round(window.end, 3), step), queries.series),
+            **{k: self._submit(("instant", round(window.end, 3)), q)
                for k, q in (("bad", queries.bad), ("total", queries.total), ("value", queries.value)) if q},
         }
         outcomes = await asyncio.gather(*jobs.values(), return_exceptions=True)
@@ -180,10 +211,49 @@ class PrometheusSource:
     async def counts(self, slo: Slo, matchers: list, at: float, seconds: float) -> tuple[float | None, float | None]:
         """Bad and total requests of a counts-based SLO in the ``seconds`` before ``at`` (the budget check)."""
         queries = promql.queries_for(slo, seconds, self.rate_window(60)).injected(matchers)
-        give_up_at = time.monotonic() + self.deadline
-        bad, total = await asyncio.gather(self.instant(queries.bad, at, give_up_at),
-                                          self.instant(queries.total, at, give_up_at))
+        key = ("instant", round(at, 3))
+        bad, total = await asyncio.gather(self._submit(key, queries.bad), self._submit(key, queries.total))
         return bad, total
+
+
+def _request(kind: str, times: list[float]) -> tuple[str, dict[str, str]]:
+    if kind == "instant":
+        return "/api/v1/query", {"time": f"{times[0]:.3f}"}
+    start, end, step = times
+    return "/api/v1/query_range", {"start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"}
+
+
+def _batched(queries: list[str]) -> str:
+    """One PromQL expression answering many: each query's series tagged with its index, joined with ``or``."""
+    return " or ".join(f'label_replace({q}, "{BATCH_LABEL}", "{i}", "", "")' for i, q in enumerate(queries))
+
+
+def _one(query: str, series: list[dict]) -> dict | None:
+    if len(series) > 1:
+        raise QueryRejected(f"`{query}` returned {len(series)} series; aggregate it to one, e.g. with sum()")
+    return series[0] if series else None
+
+
+def _parse(kind: str, query: str, data: dict[str, Any]) -> Any:
+    """The value (instant) or points (range) of a single query's answer."""
+    try:
+        if data["resultType"] == "scalar":
+            return _float(data["result"][1]) if kind == "instant" else []
+        found = _one(query, data["result"])
+    except QueryRejected as exc:
+        return exc
+    if kind == "instant":
+        return None if found is None else _float(found["value"][1])
+    return [] if found is None else [(float(t), _float(v)) for t, v in found["values"]]
+
+
+def _split(kind: str, queries: list[str], data: dict[str, Any]) -> list[Any]:
+    """Each query's share of a batched answer, by the index label."""
+    by_index: dict[int, list[dict]] = {}
+    for series in data["result"]:
+        by_index.setdefault(int(series["metric"].get(BATCH_LABEL, -1)), []).append(series)
+    return [_parse(kind, q, {"resultType": data["resultType"], "result": by_index.get(i, [])})
+            for i, q in enumerate(queries)]
 
 
 def _error_text(response: httpx.Response) -> str:

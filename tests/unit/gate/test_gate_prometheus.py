@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import httpx
 import pytest
@@ -18,6 +19,29 @@ def vector(value: str) -> dict:
     return {"status": "success", "data": {"resultType": "vector", "result": [{"metric": {}, "value": [1, value]}]}}
 
 
+BATCHED = re.compile(r'label_replace\((.*?), "rollwise_query", "(\d+)", "", ""\)(?: or |$)')
+
+
+def unbatch(request: httpx.Request) -> list[tuple[str, dict]]:
+    """The queries inside a (possibly batched) request, each with the labels its answer must carry."""
+    query = dict(httpx.QueryParams(request.content.decode()))["query"]
+    parts = BATCHED.findall(query)
+    return [(q, {"rollwise_query": i}) for q, i in parts] if parts else [(query, {})]
+
+
+def answer(request: httpx.Request, value_of) -> httpx.Response:
+    """Answer every query of a request with ``value_of(query)``: a string (instant) or a list of points (range)."""
+    ranged = request.url.path.endswith("query_range")
+    result = []
+    for query, labels in unbatch(request):
+        value = value_of(query)
+        if value is None:
+            continue
+        result.append({"metric": labels, ("values" if ranged else "value"): value if ranged else [1, value]})
+    return httpx.Response(200, json={"status": "success", "data": {"resultType": "matrix" if ranged else "vector",
+                                                                    "result": result}})
+
+
 def source(handler, **kwargs) -> PrometheusSource:
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     return PrometheusSource("http://prom.test", client=client, **kwargs)
@@ -27,21 +51,21 @@ def test_measure_sends_injected_queries_and_reads_nan_and_missing_steps():
     seen = []
 
     def handler(request: httpx.Request) -> httpx.Response:
-        form = dict(httpx.QueryParams(request.content.decode()))
-        seen.append((request.url.path, form["query"], request.headers.get("X-Scope-OrgID"),
+        seen.append((request.url.path, unbatch(request), request.headers.get("X-Scope-OrgID"),
                      request.headers.get("Authorization")))
-        if request.url.path.endswith("query_range"):
-            return httpx.Response(200, json={"status": "success", "data": {"resultType": "matrix", "result": [
-                {"metric": {}, "values": [[100, "0.01"], [160, "NaN"], [280, "+Inf"]]}]}})
-        return httpx.Response(200, json=vector("12" if "code" in form["query"] else "1000"))
+        return answer(request, lambda q: [[100, "0.01"], [160, "NaN"], [280, "+Inf"]] if "rate(" in q
+                      else ("12" if "code" in q else "1000"))
 
     src = source(handler, headers={"X-Scope-OrgID": "tenant-a"}, bearer_token="s3cret")
     data = asyncio.run(src.measure(SLO, '{track="canary"}', Window(0, 600), 60))
     assert (data.bad, data.total) == (12.0, 1000.0)
     assert data.points == 1 and len(data.series) == 3  # NaN and Inf kept as such, only finite values count
-    assert all('track="canary"' in q for _, q, _, _ in seen)
+    assert all('track="canary"' in q for _, queries, _, _ in seen for q, _ in queries)
     assert {(h, a) for _, _, h, a in seen} == {("tenant-a", "Bearer s3cret")}
-    assert len(seen) == 3 and len(data.queries) == 3
+    # the two instant queries travel in one request, the range query in another
+    assert sorted((path, len(queries)) for path, queries, _, _ in seen) == [("/api/v1/query", 2),
+                                                                          ("/api/v1/query_range", 1)]
+    assert len(data.queries) == 3
 
 
 def test_server_errors_are_retried_then_answered():
@@ -105,10 +129,8 @@ def test_quantile_sli_asks_for_the_window_quantile_and_the_request_count():
     queries = []
 
     def handler(request):
-        queries.append(dict(httpx.QueryParams(request.content.decode()))["query"])
-        if request.url.path.endswith("query_range"):
-            return httpx.Response(200, json={"status": "success", "data": {"resultType": "matrix", "result": []}})
-        return httpx.Response(200, json=vector("0.25"))
+        queries.extend(q for q, _ in unbatch(request))
+        return answer(request, lambda q: None if "rate(" in q else "0.25")
 
     slo = Slo("p95", LatencySli('http_request_duration_seconds{job="api"}', quantile=0.95), Objective(max=0.3),
               Tolerance())
@@ -116,3 +138,47 @@ def test_quantile_sli_asks_for_the_window_quantile_and_the_request_count():
     assert data.value == 0.25 and data.series == []
     assert any(q.startswith("histogram_quantile(0.95") and "increase" in q for q in queries)
     assert any("http_request_duration_seconds_count" in q for q in queries)
+
+
+def test_a_judgements_queries_share_few_requests_and_a_rejected_batch_is_retried_one_by_one():
+    requests = []
+
+    def handler(request):
+        queries = unbatch(request)
+        requests.append(len(queries))
+        if any("bad_metric" in q for q, _ in queries):
+            return httpx.Response(422, json={"status": "error", "error": "many-to-many matching not allowed"})
+        return answer(request, lambda q: [[1, "1"]] if "rate(" in q else "5")
+
+    async def judgement():
+        src = source(handler)
+        good = [Slo(f"s{i}", RatioSli(f"e{i}", f"t{i}"), Objective(target=0.99), Tolerance()) for i in range(30)]
+        bad = Slo("bad", RatioSli("bad_metric", "t"), Objective(target=0.99), Tolerance())
+        window = Window(0, 600)
+        outcomes = await asyncio.gather(*(src.measure(s, '{track="c"}', window, 60) for s in good + [bad]),
+                                        return_exceptions=True)
+        return outcomes, src.queries_sent
+
+    outcomes, sent = asyncio.run(judgement())
+    assert all(o.bad == 5.0 and o.total == 5.0 for o in outcomes[:30])
+    assert isinstance(outcomes[30], QueryRejected) and "many-to-many" in str(outcomes[30])
+    # 62 instant + 31 range queries: 2 + 1 batched requests of up to 40, then the rejected batch one by one
+    assert sorted(requests[:3]) == [22, 31, 40]
+    assert sent == len(requests) < 93
+
+
+def test_multiple_series_in_a_batched_answer_reject_only_their_query():
+    def handler(request):
+        result = []
+        for query, labels in unbatch(request):
+            result.append({"metric": {**labels, "a": "1"}, "value": [1, "1"]})
+            if "many" in query:
+                result.append({"metric": {**labels, "a": "2"}, "value": [1, "2"]})
+        return httpx.Response(200, json={"status": "success", "data": {"resultType": "vector", "result": result}})
+
+    async def both():
+        src = source(handler)
+        return await asyncio.gather(src.instant("one", 1.0), src.instant("many", 1.0), return_exceptions=True)
+
+    one, many = asyncio.run(both())
+    assert one == 1.0 and isinstance(many, QueryRejected)
