@@ -165,6 +165,8 @@ class FlagClient:
     def on_change(self, callback: Listener, loop: asyncio.AbstractEventLoop | None = None) -> Callable[[], None]:
         """Call ``callback(changed_keys, version)`` after each applied change; returns an unsubscribe function.
 
+        ``changed_keys`` includes flags whose prerequisites changed (they may evaluate differently now).
+
         With ``loop`` the callback is scheduled on that asyncio loop (thread-safe) instead of the client thread.
         """
         subscription = _Listener(callback, loop)
@@ -321,7 +323,8 @@ class FlagClient:
             self.last_error = None
         self._ready.set()
         if changed:
-            self._notify(changed, state.version)
+            # a flag whose prerequisite changed may now evaluate differently: report it too
+            self._notify(state.flagset.with_dependents(changed), state.version)
         if self.options.acknowledge and hasattr(self.store, "acknowledge"):
             # coalesced and sent shortly after, so a burst of changes fans out to every client first
             self._ack_due = self._ack_due or time.monotonic() + ACK_DELAY

@@ -150,11 +150,6 @@ class Flag:
     results: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
-    def kind(self) -> str:
-        """``boolean``, ``string``, ``number`` or ``object``, from the variant values."""
-        return value_kind(next(iter(self.variants.values())))
-
-    @property
     def is_static(self) -> bool:
         return not (self.prerequisites or self.targets or self.rules or self.default.is_split)
 
@@ -166,6 +161,20 @@ class FlagSet:
     flags: Mapping[str, Flag]
     segments: Mapping[str, Segment] = field(default_factory=dict)
     version: int = 0
+
+    def with_dependents(self, keys: list[str]) -> list[str]:
+        """``keys`` plus every flag that depends on one of them through prerequisites, at any depth."""
+        dependents: dict[str, list[str]] = {}
+        for key, flag in self.flags.items():
+            for prereq in flag.prerequisites:
+                dependents.setdefault(prereq.flag, []).append(key)
+        found, todo = set(keys), list(keys)
+        while todo:
+            for dependent in dependents.get(todo.pop(), ()):
+                if dependent not in found:
+                    found.add(dependent)
+                    todo.append(dependent)
+        return sorted(found)
 
     def raw(self) -> dict[str, Any]:
         """The flags-as-code form (what ``flags.yml`` holds)."""

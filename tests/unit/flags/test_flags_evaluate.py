@@ -149,3 +149,8 @@ def _one(condition: str, context: dict) -> bool:
 ], ids=lambda v: None if not isinstance(v, str) else v.split("op: ")[1].split(",")[0] if "op: " in v else None)
 def test_operators(condition, context, expected):
     assert _one(condition, context) is expected
+
+
+def test_dependents_are_reported_with_a_changed_flag():
+    assert FLAGS.with_dependents(["payments-off"]) == ["chain-a", "chain-b", "chain-c", "needs-off-payments", "payments-off"]
+    assert FLAGS.with_dependents(["static-on"]) == ["static-on"]
