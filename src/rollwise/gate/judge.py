@@ -32,8 +32,8 @@ from rollwise.gate.model import (
 )
 
 #: which inconclusive reasons explain the whole judgement first
-_INCONCLUSIVE_ORDER = ("source_error", "no_canary_data", "environmental", "low_traffic", "too_few_points",
-                       "no_baseline_data")
+_INCONCLUSIVE_ORDER = ("source_error", "missing_bucket", "no_canary_data", "environmental", "low_traffic",
+                       "too_few_points", "no_baseline_data")
 
 
 def format_value(slo: Slo, value: float | None) -> str:
@@ -85,6 +85,11 @@ def _usable(slo: Slo, data: TrackData, policy: Policy, track: str) -> _Usable:
                        f"{track} has no requests in the window (0 counted): is it deployed and receiving traffic?")
     if not has_count and data.points == 0:
         return _Usable(False, f"no_{track}_data", f"{track} returned no data points in the window")
+    if isinstance(slo.sli, LatencySli) and slo.sli.slower_than is not None and data.bad is None:
+        # The histogram counts requests but has no bucket at this bound: reading it as "none slower" would pass.
+        return _Usable(False, "missing_bucket",
+                       f"the histogram has no bucket at {slo.sli.slower_than * 1000:g} ms "
+                       f"(le=\"{slo.sli.slower_than:g}\") for the {track}; set slower_than to one of its bucket bounds")
     if has_count and data.total < policy.min_requests:
         return _Usable(False, "low_traffic", f"{track} served {data.total:.0f} requests, fewer than min_requests "
                                               f"{policy.min_requests}; run longer or send more traffic")

@@ -172,9 +172,10 @@ def queries_for(slo: Slo, window: float, rate_window: float) -> QuerySet:
         parse_selector(sli.total)
         if sli.good is not None:
             parse_selector(sli.good)
+            # No good series at all means no good requests: every request was bad.
             return QuerySet(
-                series=f"1 - sum(rate({sli.good}[{r}])) / sum(rate({sli.total}[{r}]))",
-                bad=f"sum(increase({sli.total}[{w}])) - sum(increase({sli.good}[{w}]))",
+                series=f"1 - (sum(rate({sli.good}[{r}])) or vector(0)) / sum(rate({sli.total}[{r}]))",
+                bad=f"sum(increase({sli.total}[{w}])) - (sum(increase({sli.good}[{w}])) or vector(0))",
                 total=f"sum(increase({sli.total}[{w}]))",
             )
         parse_selector(sli.errors)

@@ -113,3 +113,25 @@ def test_imported_sloth_and_openslo_slos_judge_on_prometheus(gate_prometheus, re
     assert code == 1 and report["decision"] == "rollback"
     assert verdicts == {"latency-p95": ("pass", "ok"), "requests-availability": ("fail", "regression"),
                         "latency-under-500ms": ("pass", "ok")}
+
+
+def test_slower_than_off_the_bucket_bounds_is_inconclusive_not_pass(gate_prometheus, repo_root, tmp_path):
+    config = tmp_path / "rollwise.yml"
+    config.write_text((repo_root / CONFIG).read_text().replace("slower_than: 500ms", "slower_than: 400ms"))
+    code, report = run(repo_root, tmp_path, gate_prometheus.url, "healthy", start=gate_prometheus.start,
+                       end=gate_prometheus.end, config=str(config))
+    slow = next(s for s in report["slos"] if s["name"] == "slow-requests")
+    assert code == 3 and slow["reason_code"] == "missing_bucket"
+
+
+def test_good_over_total_with_no_good_series_counts_every_request_as_bad(gate_prometheus, repo_root, tmp_path):
+    config = tmp_path / "rollwise.yml"
+    config.write_text("version: rollwise/v1\nslos:\n  - name: good\n    sli:\n      ratio:\n"
+                      '        good: http_requests_total{code="201"}\n        total: http_requests_total\n'
+                      "    objective: 99%\n")
+    code, report = run(repo_root, tmp_path, gate_prometheus.url, "healthy", start=gate_prometheus.start,
+                       end=gate_prometheus.end, config=str(config))
+    slo = report["slos"][0]
+    assert slo["canary"]["bad"] == slo["canary"]["total"] > 0
+    # both tracks are "all bad", so the breach is shared: environmental, not a pass
+    assert slo["objective_breached"] is True and (code, slo["reason_code"]) == (3, "environmental")

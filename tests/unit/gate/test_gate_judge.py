@@ -135,3 +135,10 @@ def test_gate_result_report_is_versioned_json():
     slo = payload["slos"][0]
     assert slo["verdict"] == "fail" and slo["comparison"]["p_value"] < 0.001
     assert slo["canary"]["bad"] == 80 and slo["comparison"]["interval"][0] > 0
+
+
+def test_a_missing_histogram_bucket_is_not_read_as_no_slow_requests():
+    slow = Slo("slow", LatencySli("h", slower_than=0.4), Objective(target=0.99), Tolerance())
+    result = one(slow, counts(None, 10_000), counts(None, 10_000))
+    assert (result.verdict, result.reason_code) == ("inconclusive", "missing_bucket")
+    assert 'le="0.4"' in result.reason and "bucket bounds" in result.reason
