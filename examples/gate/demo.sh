@@ -38,7 +38,7 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
-for scenario in healthy latency_regression error_regression canary_better environmental low_traffic no_canary; do
+for scenario in healthy latency_regression latency_spread error_regression canary_better environmental low_traffic no_canary; do
   echo
   echo "── scenario: $scenario"
   set +e

@@ -32,6 +32,8 @@ BASE = Traffic()
 SCENARIOS: dict[str, dict[str, tuple[Traffic, Traffic] | None]] = {
     "healthy": {"baseline": (BASE, BASE), "canary": (BASE, BASE)},
     "latency_regression": {"baseline": (BASE, BASE), "canary": (BASE, replace(BASE, median=0.11))},
+    # same median latency, wider spread: the tail (p95) moves while a mean or median comparison would not
+    "latency_spread": {"baseline": (BASE, BASE), "canary": (BASE, replace(BASE, sigma=0.75))},
     "error_regression": {"baseline": (BASE, BASE), "canary": (BASE, replace(BASE, error_ratio=0.02))},
     "canary_better": {"baseline": (BASE, BASE), "canary": (BASE, replace(BASE, error_ratio=0.0003, median=0.06))},
     "environmental": {"baseline": (BASE, replace(BASE, error_ratio=0.02)),

@@ -27,6 +27,7 @@ SCENARIOS = [
      "proceed: all 3 SLOs pass"),
     ("latency_regression", 1, "rollback", {"availability": "ok", "latency-p95": "regression",
                                             "slow-requests": "regression"}, "worse than the baseline"),
+    ("latency_spread", 1, "rollback", {"availability": "ok", "latency-p95": "regression"}, "latency-p95"),
     ("error_regression", 1, "rollback", {"availability": "regression"}, "rollback: critical SLO availability"),
     ("canary_better", 0, "proceed", {"availability": "better", "latency-p95": "better"}, "proceed"),
     ("environmental", 3, "inconclusive", {"availability": "environmental"}, "environmental cause"),
