@@ -179,3 +179,36 @@ def test_sentinel_url(redis_server, seeded, tmp_path):
     finally:
         proc.terminate()
         proc.wait(5)
+
+
+def test_cluster_url(tmp_path):
+    import redis
+
+    port = services.free_port()
+    while port > 55535:  # a cluster node also listens on port + 10000 (its bus)
+        port = services.free_port()
+    proc = subprocess.Popen([services.find_binary("redis-server"), "--port", str(port), "--bind", "127.0.0.1",
+                             "--cluster-enabled", "yes", "--cluster-config-file", str(tmp_path / "nodes.conf"),
+                             "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        services.wait_for_port(port, proc, what="redis-server (cluster)")
+        node = redis.Redis(port=port)
+        node.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)  # a one-node cluster owning every slot
+        deadline = time.monotonic() + 10
+        while b"cluster_state:ok" not in node.execute_command("CLUSTER", "INFO"):
+            assert time.monotonic() < deadline, "the one-node cluster did not become ready"
+            time.sleep(0.1)
+        url = f"redis+cluster://127.0.0.1:{port}"
+        (tmp_path / "flags.yml").write_text(FLAGS_YML)
+        store = service.open_store(url)
+        assert service.sync(store, tmp_path / "flags.yml", AUDIT).version == 1
+        with FlagClient.connect(url) as client:
+            result = service.kill(store, "checkout", AUDIT)
+            assert client.wait_for_version(result.version, timeout=5)
+            assert client.evaluate("checkout", {}, True).reason == "DISABLED"
+        assert [e.version for e in service.history(store)] == [2, 1]
+        store.close()
+    finally:
+        proc.terminate()
+        proc.wait(5)
