@@ -113,10 +113,13 @@ def compare(slo: Slo, canary: TrackData, baseline: TrackData, alpha: float) -> C
     else:
         result = stats.mann_whitney(canary.finite_values(), baseline.finite_values(), alternative, alpha)
         reference = median(baseline.finite_values())
-    if reference > 0:
-        change = result.estimate / reference
-        # A share or a latency cannot fall by more than all of it.
-        relative = (max(-1.0, result.interval[0] / reference), result.interval[1] / reference)
+    if reference != 0:
+        scale = abs(reference)  # raw PromQL values may be negative; the sign of the change stays canary − baseline
+        change = result.estimate / scale
+        low, high = result.interval[0] / scale, result.interval[1] / scale
+        if slo.counts_based or isinstance(slo.sli, LatencySli):
+            low = max(-1.0, low)  # a share or a latency cannot fall by more than all of it
+        relative = (low, high)
     else:
         change = math.inf if result.estimate > 0 else (0.0 if result.estimate == 0 else -math.inf)
         relative = None

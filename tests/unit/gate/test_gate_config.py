@@ -115,3 +115,12 @@ def test_parse_duration(text, seconds):
 def test_example_configs_load(repo_root):
     for path in sorted((repo_root / "examples" / "gate").glob("*.yml")):
         assert load_config(path).slos
+
+
+def test_shipped_schema_is_a_valid_draft_2020_12_schema():
+    import jsonschema
+
+    from rollwise.gate.config import schema
+
+    jsonschema.Draft202012Validator.check_schema(schema())
+    assert "canary" in schema()["properties"]  # left to canary-deploy's own schema

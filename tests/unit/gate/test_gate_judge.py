@@ -142,3 +142,15 @@ def test_a_missing_histogram_bucket_is_not_read_as_no_slow_requests():
     result = one(slow, counts(None, 10_000), counts(None, 10_000))
     assert (result.verdict, result.reason_code) == ("inconclusive", "missing_bucket")
     assert 'le="0.4"' in result.reason and "bucket bounds" in result.reason
+
+
+def test_raw_promql_that_must_stay_high_regresses_downwards():
+    from rollwise.gate.model import PromqlSli
+
+    throughput = Slo("throughput", PromqlSli("sum(rate(x[$step]))"), Objective(min=50), Tolerance(0.1, 0.0),
+                     direction="decrease")
+    result = one(throughput, latency(70, spread=2, seed=1), latency(100, spread=2, seed=2))
+    assert (result.verdict, result.reason_code) == ("fail", "regression")
+    assert result.comparison.change == pytest.approx(-0.3, abs=0.03)
+    same = one(throughput, latency(100, spread=2, seed=1), latency(100, spread=2, seed=2))
+    assert same.verdict == "pass"
