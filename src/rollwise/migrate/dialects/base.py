@@ -14,8 +14,9 @@ import sqlalchemy as sa
 
 from rollwise.migrate.model import TableChecksum
 
-#: rows per checksum chunk (PK range); a differing chunk names the id range to look at
-CHUNK_ROWS = 100_000
+#: width of a checksum chunk in primary-key values: each chunk is one bounded aggregate query, and a differing
+#: chunk names the id range to look at
+CHUNK_ROWS = 1_000_000
 VERSION_TABLE = "alembic_version"
 
 
@@ -62,21 +63,35 @@ class Dialect:
         return sorted(n for n in names if n != VERSION_TABLE)
 
     def checksum(self, conn: sa.Connection, table: str) -> TableChecksum:
+        """Row count and checksum of ``table``, aggregated in the database one primary-key range at a time."""
         inspector = sa.inspect(conn)
         columns = inspector.get_columns(table, schema=self.schema)
         pk = inspector.get_pk_constraint(table, schema=self.schema).get("constrained_columns") or []
-        int_pk = None
-        if len(pk) == 1:
-            pk_type = next(c["type"] for c in columns if c["name"] == pk[0])
-            if isinstance(pk_type, sa.Integer):
-                int_pk = pk[0]
         names = tuple(c["name"] for c in columns)
-        rows = conn.execute(sa.text(self.checksum_sql(table, columns, int_pk))).all()
-        chunks = tuple(sorted((int(r[0]), int(r[1]), str(r[2])) for r in rows))
+        query = self.aggregate_sql(table, columns)
+        int_pk = None
+        if len(pk) == 1 and isinstance(next(c["type"] for c in columns if c["name"] == pk[0]), sa.Integer):
+            int_pk = self.quote(pk[0])
+        bounds = None
+        if int_pk:
+            bounds = conn.exec_driver_sql(f"SELECT min({int_pk}), max({int_pk}) FROM {self.qualified(table)}").one()
+        chunks = []
+        if bounds is None or bounds[0] is None:
+            rows, total = conn.exec_driver_sql(query).one()
+            chunks.append((0, int(rows), str(total)))
+        else:
+            first, last = int(bounds[0]) // CHUNK_ROWS, int(bounds[1]) // CHUNK_ROWS
+            for chunk in range(first, last + 1):
+                rows, total = conn.execute(
+                    sa.text(f"{query} WHERE {int_pk} >= :lo AND {int_pk} < :hi"),
+                    {"lo": chunk * CHUNK_ROWS, "hi": (chunk + 1) * CHUNK_ROWS},
+                ).one()
+                chunks.append((chunk, int(rows), str(total)))
         total_rows = sum(c[1] for c in chunks)
-        return TableChecksum(table, names, total_rows, self.combine([c[2] for c in chunks]), chunks)
+        return TableChecksum(table, names, total_rows, self.combine([c[2] for c in chunks]), tuple(chunks))
 
-    def checksum_sql(self, table: str, columns: list[dict[str, Any]], int_pk: str | None) -> str:
+    def aggregate_sql(self, table: str, columns: list[dict[str, Any]]) -> str:
+        """``SELECT count(*), <order-independent sum of row hashes> FROM table`` (a WHERE may be appended)."""
         raise NotImplementedError
 
     def combine(self, chunk_sums: list[str]) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from rollwise.errors import ConfigError
-from rollwise.migrate.dialects.base import CHUNK_ROWS, Backup, Dialect
+from rollwise.migrate.dialects.base import Backup, Dialect
 
 _MASK32 = 0xFFFFFFFF
 
@@ -45,12 +45,11 @@ class SQLiteDialect(Dialect):
     def is_lock_timeout(self, exc: BaseException) -> bool:
         return "database is locked" in str(getattr(exc, "orig", exc))
 
-    def checksum_sql(self, table: str, columns: list[dict[str, Any]], int_pk: str | None) -> str:
+    def aggregate_sql(self, table: str, columns: list[dict[str, Any]]) -> str:
+        # quote() keeps NULL, '' and 'NULL' apart; the hash is split in two 32-bit halves so sum() cannot overflow
         row = " || ',' || ".join(f"quote({self.quote(c['name'])})" for c in columns) or "''"
-        chunk = f"{self.quote(int_pk)} / {CHUNK_ROWS}" if int_pk else "0"
-        return (f"SELECT chunk, count(*), (coalesce(sum(h & {_MASK32}), 0) || ':' || "
-                f"coalesce(sum((h >> 32) & {_MASK32}), 0)) FROM (SELECT {chunk} AS chunk, rollwise_hash({row}) AS h "
-                f"FROM {self.qualified(table)}) GROUP BY chunk")
+        return (f"SELECT count(*), (coalesce(sum(h & {_MASK32}), 0) || ':' || coalesce(sum((h >> 32) & {_MASK32}), 0))"
+                f" FROM (SELECT *, rollwise_hash({row}) AS h FROM {self.qualified(table)})")
 
     def combine(self, chunk_sums: list[str]) -> str:
         low = sum(int(s.split(":")[0]) for s in chunk_sums)
