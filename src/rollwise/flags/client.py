@@ -213,7 +213,8 @@ class FlagClient:
                 marker = (stat.st_mtime_ns, stat.st_size)
                 if marker != seen:
                     seen = marker
-                    self._install(self.store.load(), "file changed")
+                    # the file is the whole truth: a hand edit need not bump its revision
+                    self._install(self.store.load(), "file changed", newest=True)
             except (ConfigError, OSError) as exc:
                 self._mark_stale(f"cannot read {self.store.path}: {exc}; serving the last good flags")
             self._ready.set()
@@ -294,14 +295,14 @@ class FlagClient:
         snapshot = self.store.load()
         self._install(snapshot, why)
 
-    def _install(self, snapshot: Snapshot, why: str) -> None:
+    def _install(self, snapshot: Snapshot, why: str, newest: bool = False) -> None:
         with self._lock:
             state = self._state
             if not snapshot.epoch and state.loaded:
                 self._mark_stale(f"{self.store.url} holds no flags (restarted empty?); serving the last good "
                                  f"flags (version {state.version}) until flags are synced again")
                 return
-            if snapshot.epoch == state.epoch and snapshot.version < state.version:
+            if not newest and snapshot.epoch == state.epoch and snapshot.version < state.version:
                 return  # never go back to an older snapshot of the same data set
             flags = dict(snapshot.flagset.flags)
             for key, problem in snapshot.bad.items():

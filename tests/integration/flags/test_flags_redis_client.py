@@ -130,3 +130,33 @@ async def test_listeners_can_run_on_an_asyncio_loop(redis_server, seeded):
         assert client.evaluate("checkout", {}, True).reason == "DISABLED"
     finally:
         client.close()
+
+
+def test_evaluation_from_many_threads_while_changes_arrive(redis_server, seeded):
+    import threading
+
+    store, _ = seeded
+    errors, seen = [], set()
+    with FlagClient.connect(redis_server.url) as client:
+        stop = threading.Event()
+
+        def reader():
+            while not stop.is_set():
+                try:
+                    result = client.evaluate("checkout", {"targetingKey": "u"}, False)
+                    seen.add((result.value, result.reason))
+                except Exception as exc:  # noqa: BLE001 - the assertion below reports it
+                    errors.append(exc)
+
+        threads = [threading.Thread(target=reader) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for i in range(30):
+            service.set_enabled(store, "checkout", i % 2 == 1, AUDIT)
+        last = service.set_enabled(store, "checkout", True, AUDIT)
+        assert client.wait_for_version(last.version, timeout=5)
+        stop.set()
+        for t in threads:
+            t.join()
+    assert not errors
+    assert seen <= {(True, "STATIC"), (False, "DISABLED")} and len(seen) == 2
