@@ -94,8 +94,14 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
     except RollwiseError as exc:
         error = exc
         payload["message"] = exc.message.replace(store_url, redact(store_url))
-        payload["status"] = {2: "invalid", 3: "conflict" if isinstance(exc, service.ConflictError) else "unavailable"}.get(
-            exc.exit_code, "error")
+        if isinstance(exc, service.ConflictError):
+            payload["status"] = "conflict"
+        elif isinstance(exc, service.StoreUnavailable):
+            payload["status"] = "unavailable"
+        elif exc.exit_code == 3:
+            payload["status"] = "unconfirmed"  # committed, but not enough clients applied it in time
+        else:
+            payload["status"] = "invalid" if exc.exit_code == 2 else "error"
     finally:
         if store is not None:
             store.close()

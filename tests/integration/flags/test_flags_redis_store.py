@@ -124,7 +124,9 @@ def test_kill_waits_until_clients_acknowledge(redis_server, seeded, tmp_path):
         report = json.loads((tmp_path / "r.json").read_text())
         assert report["acks"] == 3 and all(c.evaluate("checkout", {}, True).reason == "DISABLED" for c in clients)
         assert main(["flags", "set", "checkout", "--enabled", "--store", redis_server.url, "--wait-clients", "4",
-                     "--wait-timeout", "0.3"]) == 3
+                     "--wait-timeout", "0.3", "--report", str(tmp_path / "r2.json")]) == 3
+        unconfirmed = json.loads((tmp_path / "r2.json").read_text())
+        assert unconfirmed["status"] == "unconfirmed" and unconfirmed["changes"] and "only 3 of 4 clients" in unconfirmed["message"]
     finally:
         for client in clients:
             client.close()
