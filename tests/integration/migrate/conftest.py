@@ -60,7 +60,6 @@ class Project:
     def contents(self, columns: dict[str, tuple[str, ...]] | None = None) -> dict:
         """Every row of every table (optionally only the given columns), sorted: an independent check."""
         engine = self.engine()
-        inspector_tables = None
         out = {}
         with engine.connect() as conn:
             inspector_tables = [t for t in sa.inspect(conn).get_table_names() if t != "alembic_version"]
