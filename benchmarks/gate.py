@@ -108,7 +108,7 @@ config = load_config(config_path)
 t2 = time.perf_counter()
 source = PrometheusSource.from_config(config.prometheus, url)
 window = core.Window(start + config.policy.warmup, end)
-step = service.auto_step(window.seconds, source.rate_window(1.0))
+step = service.auto_step(window.seconds, source.rate_window(0.0))
 async def fetch():
     jobs = [source.measure(s, tr, window, step) for s in config.slos for tr in ('{scenario="healthy",track="canary"}', '{scenario="healthy",track="baseline"}')]
     out = await asyncio.gather(*jobs)

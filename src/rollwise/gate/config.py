@@ -43,6 +43,10 @@ def parse_duration(value: Any) -> float:
     """Seconds from ``30s``/``5m``/``1h``/``30d`` or a number of seconds; ValueError otherwise."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
+    try:
+        return float(str(value))  # "90" from the command line: seconds
+    except ValueError:
+        pass
     match = _DURATION.match(str(value).strip())
     if not match:
         raise ValueError(f"'{value}' is not a duration; write e.g. 30s, 5m, 1h or 30d")

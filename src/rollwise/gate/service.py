@@ -23,8 +23,9 @@ def _seconds(value: datetime | float | int) -> float:
 
 
 def auto_step(window_seconds: float, rate_floor: float) -> float:
-    """About 30 points per window, never finer than what the data can resolve; whole seconds."""
-    return float(max(1, round(max(window_seconds / 30.0, rate_floor))))
+    """About 30 points per window, never finer than what the data can resolve; whole seconds from 1 s up."""
+    step = max(window_seconds / 30.0, rate_floor, 0.001)
+    return float(round(step)) if step >= 1 else round(step, 3)
 
 
 def _rejected(config: GateConfig, slo: Slo, exc: Exception) -> ConfigError:
@@ -61,7 +62,7 @@ async def judge(config: GateConfig, source: Any, baseline: str, canary: str, sta
     if window.seconds <= 0:
         raise ConfigError(f"the window after warm-up is empty ({finish - begin:.0f}s window, {warm:.0f}s warm-up)",
                           key="--warmup", fix="widen the window (--window/--start/--end) or shorten the warm-up")
-    step = step or config.policy.step or auto_step(window.seconds, source.rate_window(1.0))
+    step = step or config.policy.step or auto_step(window.seconds, source.rate_window(0.0))
     lookback = config.policy.environment_lookback or window.seconds
     before = Window(begin - lookback, begin)
     # Round one: both tracks in the window, every SLO at once.

@@ -106,8 +106,8 @@ def test_missing_file_is_a_config_error(tmp_path):
         load_config(tmp_path / "nope.yml")
 
 
-@pytest.mark.parametrize("text,seconds", [("30s", 30), ("5m", 300), ("1h", 3600), ("30d", 2592000), (12, 12),
-                                          ("250ms", 0.25)], ids=["s", "m", "h", "d", "number", "ms"])
+@pytest.mark.parametrize("text,seconds", [("30s", 30), ("5m", 300), ("1h", 3600), ("30d", 2592000), (12, 12), ("90", 90),
+                                          ("250ms", 0.25)], ids=["s", "m", "h", "d", "number", "text-number", "ms"])
 def test_parse_duration(text, seconds):
     assert parse_duration(text) == pytest.approx(seconds)
 
