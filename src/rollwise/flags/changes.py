@@ -57,13 +57,8 @@ class Change:
         return "update"
 
     def fields(self) -> list[dict[str, Any]]:
-        """Field-level differences (top-level keys of the definition) for reports."""
-        before, after = self.before or {}, self.after or {}
-        return [
-            {"field": name, "before": before.get(name), "after": after.get(name)}
-            for name in sorted(set(before) | set(after), key=lambda n: (n not in after, n))
-            if before.get(name) != after.get(name)
-        ]
+        """Differences down to the changed leaves (``rules[1].serve.rollout.true``), for reports and audit."""
+        return _leaf_diff(self.before or {}, self.after or {}, "")
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "key": self.key, "action": self.action, "before": self.before,
@@ -82,6 +77,29 @@ class AuditEntry:
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "version": self.version, "at": self.at, **asdict(self.audit), "changes": self.changes}
+
+
+_ABSENT = object()
+
+
+def _leaf_diff(before: Any, after: Any, path: str) -> list[dict[str, Any]]:
+    if isinstance(before, dict) and isinstance(after, dict):
+        common = [k for k in before if k in after]
+        # a reordered rollout moves users although every value is equal: report the mapping as a whole
+        if common == [k for k in after if k in before] or not path:
+            out = []
+            for key in [*after, *(k for k in before if k not in after)]:
+                out += _leaf_diff(before.get(key, _ABSENT), after.get(key, _ABSENT), f"{path}.{key}" if path else key)
+            return out
+    elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        out = []
+        for index, (old, new) in enumerate(zip(before, after)):
+            out += _leaf_diff(old, new, f"{path}[{index}]")
+        return out
+    if before is not _ABSENT and after is not _ABSENT and same_definition(before, after):
+        return []
+    return [{"field": path, "before": None if before is _ABSENT else before,
+             "after": None if after is _ABSENT else after}]
 
 
 def same_definition(a: Any, b: Any) -> bool:

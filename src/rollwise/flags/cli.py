@@ -71,6 +71,10 @@ def _audit(actor, reason, run_url, sha):
     return Audit.from_environment(actor=actor, reason=reason, run_url=run_url, sha=sha)
 
 
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _finish(title: str, store_url: str, report: str | None, run, wait_clients: int = 0,
             wait_timeout: float = 30.0) -> int:
     """Run a change, then report it (summary, outputs, JSON) whatever happened; return the exit code."""
@@ -113,7 +117,11 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
             "changed": "true" if payload["status"] == "changed" else "false",
             "changes": json.dumps([{k: c[k] for k in ("kind", "key", "action", "fields")} for c in payload["changes"]]),
         })
-    ghactions.append_summary(reporting.render("flags/change.md.j2", title=title, **payload), report_hint=report)
+    # values as compact JSON in their stored key order (the order of a rollout's variants matters)
+    shown = [{**c, "fields": [{**f, "before": _json(f["before"]), "after": _json(f["after"])} for f in c["fields"]]}
+             for c in payload["changes"]]
+    ghactions.append_summary(reporting.render("flags/change.md.j2", title=title, **{**payload, "changes": shown}),
+                             report_hint=report)
     if report:
         reporting.write_json(report, payload)
     if error is not None:
@@ -273,7 +281,9 @@ def history_command(key, limit, report, store_url):
                                       "entries": entries})
     if os.environ.get("GITHUB_OUTPUT"):
         ghactions.set_output("history", json.dumps(entries))
-    ghactions.append_summary(reporting.render("flags/history.md.j2", key=key, store=redact(store_url), entries=entries))
+    shown = [{**e, "changes": [{**c, "fields": [{**f, "before": _json(f["before"]), "after": _json(f["after"])}
+                                                for f in c["fields"]]} for c in e["changes"]]} for e in entries]
+    ghactions.append_summary(reporting.render("flags/history.md.j2", key=key, store=redact(store_url), entries=shown))
     for entry in entries:
         keys = ", ".join(f"{c['action']} {c['key']}" for c in entry["changes"])
         click.echo(f"v{entry['version']}  {entry['at']}  {entry['actor']}  {keys}  {entry['reason']}")

@@ -105,3 +105,12 @@ def test_sync_writes_only_changed_flags_and_dry_run_writes_nothing(store, tmp_pa
     assert done.version == 1 and len(done.changes) == 2
     assert service.sync(store, desired, AUDIT).changes == []
     assert json.loads(store.audit_path.read_text().splitlines()[-1])["version"] == 1
+
+
+def test_audit_fields_name_the_changed_leaves(store):
+    service.set_rollout(store, "checkout", 40, AUDIT)
+    [entry] = service.history(store, "checkout", limit=1)
+    assert entry.changes[0]["fields"] == [
+        {"field": "default.rollout.false", "before": 90, "after": 60},
+        {"field": "default.rollout.true", "before": 10, "after": 40},
+    ]
