@@ -33,6 +33,8 @@ RUN = [
                  help="Back up first (pg_dump -Fc / SQLite backup API)."),
     click.option("--backup-dir", envvar="ROLLWISE_BACKUP_DIR", default="rollwise-backups", show_default=True,
                  type=click.Path(file_okay=False), help="Where backups (and their checksum manifests) go."),
+    click.option("--skip-table", "skip_tables", envvar="ROLLWISE_SKIP_TABLES", default="",
+                 help="Tables (space/comma separated) left out of the integrity checks, e.g. busy append-only logs."),
     click.option("--restore-on-failure/--no-restore-on-failure", envvar="ROLLWISE_RESTORE_ON_FAILURE", default=False,
                  show_default=True, help="Restore the backup when the downgrade is missing or fails."),
 ]
@@ -57,6 +59,7 @@ def _options(allow_contract: str, schema: str | None, **run) -> "object":
             lock_timeout_s=run["lock_timeout"], statement_timeout_s=run["statement_timeout"],
             lock_retries=run["lock_retries"], retry_backoff_s=run["retry_backoff"], backup=run["backup"],
             backup_dir=Path(run["backup_dir"]), restore_on_failure=run["restore_on_failure"],
+            skip_tables=frozenset(x for x in run["skip_tables"].replace(",", " ").split() if x),
         )
     return Options(**kwargs)
 

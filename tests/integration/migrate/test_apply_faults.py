@@ -182,3 +182,46 @@ def test_lint_errors_refuse_apply_before_anything_changes(sqlite_project, tmp_pa
         assert project.checksums() == checksums
     else:
         assert code == 0 and project.revision() == "0006"
+
+
+HIDDEN_WRITE = '''"""Changes plans through a statement rollwise cannot attribute to a table."""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0005"
+
+# rollwise: ignore-file[raw-sql] test revision
+_SQL = {statements}
+
+
+def upgrade():
+    op.add_column("users", sa.Column("locale", sa.String(10), nullable=True))
+    op.execute(_SQL)
+
+
+def downgrade():
+    op.drop_column("users", "locale")
+'''
+
+
+@pytest.mark.parametrize("skip", [False, True], ids=["checked", "skipped"])
+def test_change_to_an_untouched_table_is_caught_and_rolled_back(project, tmp_path, skip):
+    project.seed()
+    statement = {"sqlite": "WITH x AS (SELECT 1) UPDATE plans SET monthly_cents = monthly_cents + 1",
+                 "postgres": "DO $$ BEGIN EXECUTE 'UP' || 'DATE plans SET monthly_cents = monthly_cents + 1'; END $$"}
+    path = project.dir / "migrations" / "versions" / "0006_hidden.py"
+    path.write_text(HIDDEN_WRITE.replace("{statements}", repr(statement[project.backend])))
+    checksums = project.checksums()
+    report = tmp_path / "r.json"
+    args = ["apply", "--report", str(report), "--backup-dir", str(tmp_path / "b")]
+    code = project.rollwise(*args, *(["--skip-table", "plans"] if skip else []))
+    payload = json.loads(report.read_text())
+    if skip:
+        assert code == 0 and project.revision() == "0006"
+        assert "plans" not in {c["table"] for c in payload["integrity"]}
+    else:
+        assert code == 1 and payload["status"] == "rolled-back"
+        assert "plans changed, but no revision touches it" in payload["message"]
+        assert payload["recovery"]["method"] == "transaction"
+        assert project.revision() == "0005" and project.checksums() == checksums
