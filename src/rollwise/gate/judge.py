@@ -159,12 +159,23 @@ def p_text(p: float | None) -> str:
     return "p<0.0001" if p < 0.0001 else f"p={p:.2g}"
 
 
-def _describe_change(c: Comparison, with_p: bool = True) -> str:
-    interval = ""
-    if c.interval_relative:
-        interval = f", CI {_signed_percent(c.interval_relative[0])}…{_signed_percent(c.interval_relative[1])}"
+def change_texts(slo: Slo, c: Comparison) -> tuple[str, str]:
+    """The change and its interval in words: relative to the baseline, or absolute when the baseline is 0."""
+    if c.interval_relative and c.change is not None and math.isfinite(c.change):
+        low, high = c.interval_relative
+        return _signed_percent(c.change), f"{_signed_percent(low)}…{_signed_percent(high)}"
+    # A baseline of exactly 0 (no errors at all) has no relative change: say how much the canary added.
+    def signed(value: float) -> str:
+        return ("+" if value >= 0 else "−") + format_value(slo, abs(value))
+
+    low, high = c.interval or (c.difference, c.difference)
+    return f"{signed(c.difference)} absolute", f"{signed(low)}…{signed(high)}"
+
+
+def _describe_change(slo: Slo, c: Comparison, with_p: bool = True) -> str:
+    change, interval = change_texts(slo, c)
     # The p-value tests for a regression; next to an improvement it would read as "not significant".
-    return f"{_signed_percent(c.change)}{interval}" + (f", {c.test} {p_text(c.p_adjusted)}" if with_p else "")
+    return f"{change}, CI {interval}" + (f", {c.test} {p_text(c.p_adjusted)}" if with_p else "")
 
 
 def _tolerance_text(slo: Slo) -> str:
@@ -210,7 +221,7 @@ def judge_slos(slos: list[Slo], data: dict[str, tuple[TrackData, TrackData, Trac
         objective = slo.objective.describe(slo.counts_based, slo.unit)
         if c is not None and c.significant and c.beyond_tolerance:
             result.verdict, result.reason_code = "fail", "regression"
-            result.reason = (f"canary {cv} vs baseline {bv} ({_describe_change(c)}) is worse than the "
+            result.reason = (f"canary {cv} vs baseline {bv} ({_describe_change(slo, c)}) is worse than the "
                              f"baseline by more than the tolerance {_tolerance_text(slo)}")
             continue
         if breached:
@@ -231,9 +242,9 @@ def judge_slos(slos: list[Slo], data: dict[str, tuple[TrackData, TrackData, Trac
         result.verdict = "pass"
         better = c.change is not None and c.interval is not None and _improved(slo, c)
         result.reason_code = "better" if better else "ok"
-        result.reason = (f"canary {cv} is better than baseline {bv} ({_describe_change(c, with_p=False)})" if better else
+        result.reason = (f"canary {cv} is better than baseline {bv} ({_describe_change(slo, c, with_p=False)})" if better else
                          f"canary {cv} meets the objective {objective} and is within {_tolerance_text(slo)} of "
-                         f"baseline {bv} ({_describe_change(c)})")
+                         f"baseline {bv} ({_describe_change(slo, c)})")
     return results
 
 

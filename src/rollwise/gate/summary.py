@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from rollwise.gate import promql
-from rollwise.gate.judge import format_value, p_text
+from rollwise.gate.judge import change_texts, format_value, p_text
 from rollwise.gate.model import GateResult, SloResult
 
 ICONS = {"proceed": "✅", "rollback": "❌", "inconclusive": "⏸️", "pass": "✅", "fail": "❌", "block": "⛔"}
@@ -31,15 +31,7 @@ def _change(result: SloResult) -> tuple[str, str]:
     c = result.comparison
     if c is None or c.change is None:
         return "—", "—"
-    change = "n/a" if not math.isfinite(c.change) else f"{c.change * 100:+.1f} %"
-    if c.interval_relative:
-        low, high = c.interval_relative
-        interval = f"{low * 100:+.1f} % … {high * 100:+.1f} %"
-    elif c.interval:
-        interval = f"{format_value(result.slo, c.interval[0])} … {format_value(result.slo, c.interval[1])}"
-    else:
-        interval = "—"
-    return change, interval
+    return change_texts(result.slo, c)
 
 
 def chart(result: SloResult) -> dict[str, Any] | None:
