@@ -215,7 +215,9 @@ class FlagClient:
                     seen = marker
                     # the file is the whole truth: a hand edit need not bump its revision
                     self._install(self.store.load(), "file changed", newest=True)
-            except (ConfigError, OSError) as exc:
+            except Exception as exc:  # noqa: BLE001 - an unreadable file must not stop the watcher
+                if not isinstance(exc, (ConfigError, OSError)):
+                    log.exception("unexpected error reading %s", self.store.path)
                 self._mark_stale(f"cannot read {self.store.path}: {exc}; serving the last good flags")
             self._ready.set()
             self._stop.wait(self.options.file_poll_interval)
@@ -241,9 +243,11 @@ class FlagClient:
                     if time.monotonic() - last_full >= self.options.resync_interval:
                         self._resync("periodic safety net")
                         last_full = time.monotonic()
-            except (StoreUnavailable, OSError, ConnectionError) as exc:
+            except Exception as exc:  # noqa: BLE001 - the follower thread must never die, or flags freeze
                 if self._stop.is_set():
                     break
+                if not isinstance(exc, (StoreUnavailable, OSError, ConnectionError)):
+                    log.exception("unexpected error while following %s; reconnecting", self.store.url)
                 self._mark_stale(f"lost Redis at {self.store.url} ({exc}); serving the last good flags, "
                                  f"retrying in {delay:.2f}s")
                 self._ready.set()
