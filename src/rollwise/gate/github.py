@@ -15,6 +15,8 @@ import httpx
 from rollwise.ghactions import Annotation, annotate, mask
 
 STATUS_CONTEXT = "rollwise/slo-gate"
+#: GitHub refuses comment bodies over 65536 characters
+COMMENT_LIMIT = 65_000
 STATES = {"proceed": "success", "rollback": "failure", "inconclusive": "error"}
 
 
@@ -48,6 +50,20 @@ def pull_request_from_env(env: dict[str, str] | None = None) -> PullRequest | No
 
 def _short(text: str, limit: int = 140) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def fit_comment(body: str, limit: int = COMMENT_LIMIT) -> str:
+    """Cut a comment to GitHub's size limit at a line boundary, closing an open code fence or details block."""
+    if len(body) <= limit:
+        return body
+    note = "\n\n> **Cut to fit GitHub's comment limit**; the job summary and the JSON report have everything.\n"
+    cut = body[: limit - len(note) - 32]
+    cut = cut[: cut.rfind("\n") + 1]
+    if cut.count("```") % 2:
+        cut += "```\n"
+    if cut.count("<details>") > cut.count("</details>"):
+        cut += "</details>\n"
+    return cut + note
 
 
 class GitHub:
@@ -103,6 +119,7 @@ class GitHub:
             if len(comments) < 100:
                 break
             page += 1
+        body = fit_comment(body)
         if existing:
             return self._request("PATCH", f"/repos/{pr.repo}/issues/comments/{existing['id']}",
                                  "update the PR comment", json={"body": body}) is not None
