@@ -112,7 +112,11 @@ class PrometheusSource:
                 if response.status_code in (400, 422):
                     raise QueryRejected(f"{_error_text(response)} in `{params.get('query')}`")
                 if response.status_code == 200:
-                    body = response.json()
+                    try:
+                        body = response.json()
+                    except ValueError:
+                        raise Unavailable(f"{self.url}{path} answered 200 with something other than Prometheus "
+                                          "JSON; is the URL the Prometheus API (not a login page or a proxy)?") from None
                     if body.get("status") == "success":
                         return body["data"]
                     raise QueryRejected(f"{body.get('error') or 'status error'} in `{params.get('query')}`")
@@ -160,6 +164,8 @@ class PrometheusSource:
                 return
         except Unavailable as exc:
             results = [exc] * len(items)
+        except Exception as exc:  # noqa: BLE001 - an unexpected answer must fail its queries, never leave them waiting
+            results = [Unavailable(f"unexpected answer from {self.url}: {type(exc).__name__}: {exc}")] * len(items)
         for (_, future), result in zip(items, results):
             if future.done():
                 continue

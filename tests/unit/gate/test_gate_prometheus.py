@@ -182,3 +182,13 @@ def test_multiple_series_in_a_batched_answer_reject_only_their_query():
 
     one, many = asyncio.run(both())
     assert one == 1.0 and isinstance(many, QueryRejected)
+
+
+@pytest.mark.parametrize("response", [
+    httpx.Response(200, text="<html>login</html>"),
+    httpx.Response(200, json={"status": "success", "data": {"resultType": "vector", "result": [{"metric": {}}]}}),
+], ids=["not-json", "malformed"])
+def test_an_answer_that_is_not_prometheus_fails_the_queries_instead_of_hanging(response):
+    src = source(lambda request: response)
+    data = asyncio.run(asyncio.wait_for(src.measure(SLO, '{track="canary"}', Window(0, 600), 60), timeout=5))
+    assert data.error and data.total is None
