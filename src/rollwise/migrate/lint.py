@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from rollwise.migrate.classify import classify, touched_tables
-from rollwise.migrate.model import CONTRACT, ERROR, MIXED, WARNING, Finding, RevisionSource, RevisionVerdict
+from rollwise.migrate.model import CONTRACT, ERROR, EXPAND, MIXED, WARNING, Finding, RevisionSource, RevisionVerdict
 from rollwise.migrate.rules import CATALOG, check_revision
-from rollwise.migrate.rules.operations import CONTRACT_STEP, MIXED as MIXED_RULE, UNUSED_SUPPRESSION
+from rollwise.migrate.rules.operations import CONTRACT_STEP, CONTRACT_WITH_EXPAND, UNUSED_SUPPRESSION
+from rollwise.migrate.rules.operations import MIXED as MIXED_RULE
 
 #: findings no comment can silence: they mean the file or the comment itself is broken
 UNSUPPRESSIBLE = {"syntax-error", "invalid-directive", "unused-suppression"}
@@ -56,6 +57,18 @@ def judge_revision(rev: RevisionSource, allow_contract: bool = False, extra: lis
         suppressed=suppressed,
         tables=touched_tables(rev),
     )
+
+
+def judge_deploy(revisions: list[tuple[RevisionSource, RevisionVerdict]]) -> None:
+    """Across the revisions of one deploy (oldest first): a contract step may not follow an expand step."""
+    expand = None
+    for source, verdict in revisions:
+        if verdict.classification == CONTRACT and expand is not None:
+            verdict.findings.append(CONTRACT_WITH_EXPAND.finding(
+                source, source.upgrade_line or 1, f"contract revision {verdict.revision} follows expand revision "
+                f"{expand} in this deploy"))
+        elif verdict.classification == EXPAND and expand is None:
+            expand = verdict.revision
 
 
 def _destructive(finding: Finding) -> bool:

@@ -24,7 +24,7 @@ from rollwise.ghactions import progress
 from rollwise.migrate import integrity
 from rollwise.migrate.alembic_adapter import Project, Revision
 from rollwise.migrate.dialects import Dialect, Timeouts, for_url, snapshot
-from rollwise.migrate.lint import judge_revision
+from rollwise.migrate.lint import judge_deploy, judge_revision
 from rollwise.migrate.model import ERROR, WARNING, Finding, RevisionSource, RevisionVerdict, TableChecksum, \
     TableComparison
 from rollwise.migrate.rules.operations import check_env
@@ -165,7 +165,7 @@ def lint(project: Project, range_text: str | None, options: Options, use_squawk:
             from rollwise.migrate.dialects.postgres import PostgresDialect
 
             sql_dialect = PostgresDialect(sa.make_url("postgresql+psycopg://"))
-    verdicts = []
+    pairs = []
     squawk_problems = []
     for rev in revisions:
         extra: list[Finding] = []
@@ -177,7 +177,9 @@ def lint(project: Project, range_text: str | None, options: Options, use_squawk:
             if problem:
                 squawk_problems.append(problem)
         source = scan_file(rev.path)
-        verdicts.append(judge_revision(source, options.allows_contract(rev.id), squawk_dedupe(source, extra)))
+        pairs.append((source, judge_revision(source, options.allows_contract(rev.id), squawk_dedupe(source, extra))))
+    judge_deploy(pairs)
+    verdicts = [verdict for _, verdict in pairs]
     if sql_dialect is not None:
         squawk_state = "ran" if not squawk_problems else "ran with problems: " + "; ".join(squawk_problems[:3])
     env_findings = []
@@ -192,7 +194,7 @@ def squawk_dedupe(source: RevisionSource, found: list[Finding]) -> list[Finding]
     from rollwise.migrate.squawk import EQUIVALENT
 
     ours = {(f.line, f.rule) for f in check_revision(source)}
-    return [f for f in found if (f.line, EQUIVALENT.get(f.rule.removeprefix("squawk/"), "")) not in ours]
+    return [f for f in found if (f.line, EQUIVALENT.get(f.rule, "")) not in ours]
 
 
 # -- plan --------------------------------------------------------------------------------------------------------
@@ -235,7 +237,8 @@ def plan(project: Project, target: str | None, options: Options, trial: bool = T
     with connect(dialect, timeouts) as (_, conn):
         start = _start_revision(project, conn)
         revisions = project.path_between(start, target_id)
-        planned = []
+        planned: list[PlannedRevision] = []
+        sources: list[RevisionSource] = []
         for rev in revisions:
             source = scan_file(rev.path)
             verdict = judge_revision(source, options.allows_contract(rev.id))
@@ -247,6 +250,8 @@ def plan(project: Project, target: str | None, options: Options, trial: bool = T
             with conn.begin():
                 sizes = dialect.table_sizes(conn, list(verdict.tables))
             planned.append(PlannedRevision(rev, verdict, sql, sql_error, sizes, {"status": "skipped"}))
+            sources.append(source)
+        judge_deploy(list(zip(sources, [p.verdict for p in planned])))
         if trial and planned:
             _trial(project, dialect, conn, planned)
     return PlanResult(start, target_id, planned, dialect.name)
@@ -259,6 +264,8 @@ def _trial(project: Project, dialect: Dialect, conn: sa.Connection, planned: lis
             for item in planned:
                 if scan_file(item.revision.path).uses_autocommit:
                     item.trial = {"status": "skipped", "reason": "uses autocommit_block (cannot run in a transaction)"}
+                    for later in planned[planned.index(item) + 1:]:
+                        later.trial = {"status": "skipped", "reason": f"follows {item.revision.id}, not trialled"}
                     break
                 started = time.monotonic()
                 try:
@@ -267,6 +274,8 @@ def _trial(project: Project, dialect: Dialect, conn: sa.Connection, planned: lis
                 except Exception as exc:
                     item.trial = {"status": "failed", "seconds": round(time.monotonic() - started, 3),
                                   "error": _first_line(exc), "lock_timeout": dialect.is_lock_timeout(exc)}
+                    for later in planned[planned.index(item) + 1:]:
+                        later.trial = {"status": "skipped", "reason": f"follows {item.revision.id}, which failed"}
                     break
                 item.trial = {"status": "ok", "seconds": round(time.monotonic() - started, 3)}
         finally:
@@ -485,7 +494,9 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
             result.message = f"the database is already at {_revision_label(start)}; nothing to do"
             return result
         sources = {rev.id: scan_file(rev.path) for rev in pending}
-        result.verdicts = [judge_revision(sources[r.id], options.allows_contract(r.id)) for r in pending]
+        pairs = [(sources[r.id], judge_revision(sources[r.id], options.allows_contract(r.id))) for r in pending]
+        judge_deploy(pairs)
+        result.verdicts = [verdict for _, verdict in pairs]
         errors = [f for v in result.verdicts for f in v.findings if f.severity == ERROR]
         if options.lint and errors:
             result.status = REFUSED

@@ -89,3 +89,20 @@ def test_directive_without_reason_is_an_error_and_suppresses_nothing():
                  downgrade='op.drop_index("ix", table_name="t")')
     rules = sorted(f.rule for f in judge_revision(source).findings)
     assert rules == ["create-index-not-concurrent", "invalid-directive"]
+
+
+def test_contract_step_may_not_ship_with_an_expand_step():
+    from rollwise.migrate.lint import judge_deploy
+
+    expand = rev('op.add_column("users", sa.Column("new", sa.Text()))', downgrade='op.drop_column("users", "new")')
+    expand.revision = "e1"
+    contract = rev('op.drop_column("users", "old")', downgrade='op.add_column("users", sa.Column("old", sa.Text()))')
+    contract.revision = "c1"
+    pairs = [(expand, judge_revision(expand)), (contract, judge_revision(contract, allow_contract=True))]
+    judge_deploy(pairs)
+    assert pairs[0][1].findings == []
+    [finding] = [f for f in pairs[1][1].findings if f.severity == ERROR]
+    assert finding.rule == "contract-in-expand-deploy" and "follows expand revision e1" in finding.message
+    alone = [(contract, judge_revision(contract, allow_contract=True))]
+    judge_deploy(alone)
+    assert [f.rule for f in alone[0][1].findings] == ["drop-column"]

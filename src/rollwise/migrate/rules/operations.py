@@ -42,11 +42,18 @@ CONTRACT_STEP = Rule(
     "Ship it only after the release that stopped using the old schema is fully deployed, with "
     "`--allow-contract {name}` (action input `allow-contract`).",
 )
+CONTRACT_WITH_EXPAND = Rule(
+    "contract-in-expand-deploy", ERROR, "expand-contract", None, None,
+    "a contract step ships in the same deploy as an expand step, so no release runs against the expanded schema "
+    "before the old one is removed",
+    "Deploy the expand revisions (and the code that uses them) first; ship this revision in a later deploy.",
+)
 UNUSED_SUPPRESSION = Rule(
     "unused-suppression", WARNING, "operations", None, None,
     "this `# rollwise: ignore` matched no finding", "Remove it, or fix its rule id or line.",
 )
-RULES = (MISSING_TIMEOUTS, BATCH_REBUILD, SYNTAX_ERROR, INVALID_DIRECTIVE, MIXED, CONTRACT_STEP, UNUSED_SUPPRESSION)
+RULES = (MISSING_TIMEOUTS, BATCH_REBUILD, SYNTAX_ERROR, INVALID_DIRECTIVE, MIXED, CONTRACT_STEP, CONTRACT_WITH_EXPAND,
+         UNUSED_SUPPRESSION)
 
 
 def check(rev: RevisionSource) -> Iterator[Finding]:
