@@ -173,3 +173,14 @@ def test_bad_config_is_exit_2(repo_root, tmp_path, prometheus):
     result = gate(repo_root, tmp_path, prometheus, "healthy", config=str(config))
     assert result.exit_code == 1 and result.outputs["exit-code"] == "2"
     assert "should be non-empty" in result.log or "minItems" in result.log or "too short" in result.log
+
+
+def test_budget_mode_blocks_a_deploy_while_the_budget_burns(repo_root, tmp_path, prometheus):
+    url, end = prometheus
+    result = run_action(repo_root / "actions" / "slo-gate", {
+        "config": str(repo_root / "examples" / "gate" / "rollwise.yml"), "prometheus-url": url, "mode": "budget",
+        "selector": '{scenario="environmental",track="baseline"}', "end": str(end),
+        "report": str(tmp_path / "budget.json")}, workdir=tmp_path)
+    assert result.exit_code == 1 and result.outputs["decision"] == "block"
+    assert float(result.outputs["budget-remaining"]) < 0
+    assert "error budget: **block**" in result.summary
