@@ -18,6 +18,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
+from alembic.script.revision import RevisionError
 from alembic.util.exc import CommandError
 
 from rollwise.errors import ConfigError
@@ -116,7 +117,7 @@ class Project:
             return self.single_head()
         try:
             found = self.script.get_revision(name)
-        except CommandError as exc:
+        except (CommandError, RevisionError) as exc:
             raise ConfigError(f"{what} '{name}': {exc}", key=what, file=str(self.ini),
                               fix="use a revision id from `alembic history`, 'head' or 'base'") from None
         if found is None:
@@ -130,7 +131,7 @@ class Project:
             return []
         try:
             scripts = list(self.script.iterate_revisions(upper, lower or "base"))
-        except CommandError as exc:
+        except (CommandError, RevisionError) as exc:
             raise ConfigError(f"no upgrade path from {lower or 'base'} to {upper}: {exc}", key="range",
                               fix="check the range with `alembic history -r FROM:TO`") from None
         return [Revision.of(s) for s in reversed(scripts)]

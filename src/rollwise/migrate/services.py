@@ -640,8 +640,8 @@ def rollback(project: Project, to: str | None, backup_file: Path | None, options
             return result
         result.status = ROLLED_BACK
         result.to_revision = runner.current()
-        result.message = (f"rolled back {_revision_label(start)} -> {_revision_label(target_id)}; untouched tables "
-                          "are identical and touched tables kept their row counts")
+        result.message = (f"rolled back {_revision_label(start)} -> {_revision_label(target_id)}; integrity "
+                          "checked: tables the downgrades do not touch are identical")
         return result
 
 

@@ -99,3 +99,13 @@ def test_pg_tools_match_the_server_major(postgres_server):
 def test_bad_range(sqlite_project, capsys, text):
     assert sqlite_project.rollwise("lint", "--range", text) == 2
     assert "range" in capsys.readouterr().err
+
+
+def test_apply_to_an_older_revision_is_refused(sqlite_project, tmp_path, capsys):
+    project = sqlite_project
+    project.seed()
+    checksums = project.checksums()
+    assert project.rollwise("apply", "--to", "0003", "--backup-dir", str(tmp_path / "b")) == 2
+    assert "rollwise migrate rollback --to" in capsys.readouterr().err
+    _unchanged(project, checksums, tmp_path)
+    assert project.rollwise("rollback", "--to", "0005") == 0 and project.revision() == "0005"
