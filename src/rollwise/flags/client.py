@@ -266,34 +266,41 @@ class FlagClient:
             log.error("ignoring an unreadable change message (%s); reloading all flags", exc)
             self._resync("unreadable change message")
             return
-        state = self._state
-        if epoch != state.epoch:
-            self._resync("the store was re-initialised")
-            return
-        if version <= state.version:
-            return  # already applied by a reload
-        if previous != state.version:
-            self._resync(f"missed change(s): holding {state.version}, message follows {previous}")
-            return
-        flags, segments = dict(state.flagset.flags), dict(state.flagset.segments)
-        changed = []
-        for change in changes:
-            key, kind, text = change["key"], change["kind"], change["value"]
-            source = f"{self.store.url} {kind} {key}"
-            try:
-                if kind == "segment":
+        with self._lock:  # a concurrent refresh() must not be overwritten by an older derived state
+            state = self._state
+            if epoch != state.epoch:
+                self._resync("the store was re-initialised")
+                return
+            if version <= state.version:
+                return  # already applied by a reload
+            if previous != state.version:
+                self._resync(f"missed change(s): holding {state.version}, message follows {previous}")
+                return
+            flags, segments = dict(state.flagset.flags), dict(state.flagset.segments)
+            changed: list[str] = []
+            changed_segments: set[str] = set()
+            for change in changes:
+                key, kind, text = change["key"], change["kind"], change["value"]
+                source = f"{self.store.url} {kind} {key}"
+                try:
+                    if kind == "segment":
+                        if text:
+                            segments[key] = parse_raw_segment(key, json.loads(text), source)
+                        else:
+                            segments.pop(key, None)
+                        changed_segments.add(key)
+                        continue
                     if text:
-                        segments[key] = parse_raw_segment(key, json.loads(text), source)
+                        flags[key] = parse_raw_flag(key, json.loads(text), source, version=version)
                     else:
-                        segments.pop(key, None)
-                elif text:
-                    flags[key] = parse_raw_flag(key, json.loads(text), source, version=version)
-                else:
-                    flags.pop(key, None)
-                changed.append(key)
-            except (ValueError, ConfigError) as exc:
-                log.error("flag data for %s at version %d is invalid, keeping the last good one: %s", key, version, exc)
-        self._swap(_State(FlagSet(flags, segments, version), epoch, loaded=True, stale=False), changed)
+                        flags.pop(key, None)
+                    changed.append(key)
+                except (ValueError, ConfigError) as exc:
+                    log.error("flag data for %s at version %d is invalid, keeping the last good one: %s", key, version, exc)
+            if changed_segments:
+                changed += [k for k, flag in flags.items() if k not in changed
+                            and any(s in changed_segments for rule in flag.rules for s in rule.segments)]
+            self._swap(_State(FlagSet(flags, segments, version), epoch, loaded=True, stale=False), changed)
 
     def _resync(self, why: str) -> None:
         snapshot = self.store.load()

@@ -160,3 +160,24 @@ def test_evaluation_from_many_threads_while_changes_arrive(redis_server, seeded)
             t.join()
     assert not errors
     assert seen <= {(True, "STATIC"), (False, "DISABLED")} and len(seen) == 2
+
+
+def test_a_segment_change_is_pushed_and_names_the_flags_using_it(redis_server, tmp_path):
+    path = tmp_path / "flags.yml"
+    text = ("segments:\n  staff: {include: [alice]}\nflags:\n  beta:\n    rules: [{segments: [staff], serve: true}]\n"
+            "  gated: {prerequisites: [{flag: beta}], default: true}\n  other: {default: true}\n")
+    path.write_text(text)
+    store = service.open_store(redis_server.url)
+    service.sync(store, path, AUDIT)
+    seen = []
+    with FlagClient.connect(redis_server.url) as client:
+        client.on_change(lambda keys, version: seen.append(keys))
+        assert client.evaluate("beta", {"targetingKey": "bob"}, False).value is False
+        path.write_text(text.replace("include: [alice]", "include: [alice, bob]"))
+        result = service.sync(store, path, AUDIT)
+        assert [c.key for c in result.changes] == ["staff"]
+        assert client.wait_for_version(result.version)
+        assert client.evaluate("beta", {"targetingKey": "bob"}, False).value is True
+        eventually(lambda: seen)
+        assert seen == [["beta", "gated"]]
+    store.close()
