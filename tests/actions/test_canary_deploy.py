@@ -45,10 +45,17 @@ def test_healthy_canary_is_promoted_through_the_action(repo_root, stacks):
     assert result.outputs["decision"] == "PROCEED"
     assert result.outputs["phase-reached"] == "100"
     assert result.outputs["report"] == str(stack.report_path)
-    assert json.loads(stack.report_path.read_text())["decision"] == "PROCEED"
+    data = json.loads(stack.report_path.read_text())
+    assert (data["schema"], data["decision"], data["phase_reached"]) == ("rollwise/canary/v1", "PROCEED", 100)
+    assert [(p["weight"], p["weight_set"], p["outcome"], len(p["analyses"])) for p in data["phases"]] == [
+        (10, 10, "passed", 2), (50, 50, "passed", 1), (100, 100, "passed", 1)]
+    assert all(p["k6"]["tracks"]["canary"]["requests"] > 50 for p in data["phases"])
+    assert "canary: phase 2 analysis 1: PROCEED" in result.log
+    assert stack.weight() == "100"
     assert "## ✅ canary-deploy: PROCEED" in result.summary
     assert "xychart-beta" in result.summary and "| 3 | 100 % | 100 % |" in result.summary
     assert stack.tracks_served(20) == {"canary": 20}
+    assert json.loads((stack.workdir / "state.json").read_text())["status"] == "promoted"
 
 
 def test_regressed_canary_is_rolled_back_through_the_action(repo_root, stacks):
