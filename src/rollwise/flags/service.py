@@ -157,14 +157,12 @@ def diff(store: Store, desired: FlagSet, prune: bool = True) -> tuple[Snapshot, 
     snapshot = store.load()
     segment_versions = {k[len("segment:"):]: v for k, v in snapshot.versions.items() if k.startswith("segment:")}
     flag_versions = {k[len("flag:"):]: v for k, v in snapshot.versions.items() if k.startswith("flag:")}
-    # unreadable stored flags count as present-but-different, so sync repairs them
-    current_flags = {**{k: {"__unreadable__": True} for k in snapshot.bad if not k.startswith("segment:")},
+    # an unreadable stored flag counts as present and different, so sync repairs (or prunes) it
+    current_flags = {**{k: {"unreadable": why} for k, why in snapshot.bad.items() if not k.startswith("segment:")},
                      **snapshot.raw_flags}
     changes = diff_raw(snapshot.raw_segments, {k: s.raw for k, s in desired.segments.items()},
                        segment_versions, "segment", prune)
     changes += diff_raw(current_flags, {k: f.raw for k, f in desired.flags.items()}, flag_versions, "flag", prune)
-    changes = [c if c.before != {"__unreadable__": True} else Change(c.kind, c.key, None, c.after, c.expected_version)
-               for c in changes]
     return snapshot, changes
 
 

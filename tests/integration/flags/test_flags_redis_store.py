@@ -214,3 +214,13 @@ def test_cluster_url(tmp_path):
     finally:
         proc.terminate()
         proc.wait(5)
+
+
+def test_sync_repairs_a_corrupt_flag(redis_server, seeded):
+    store, flags_file = seeded
+    store.redis.hset(store.keys["flags"], "banner", "{garbage")
+    assert "banner" in store.load().bad
+    result = service.sync(store, flags_file, AUDIT)
+    [change] = result.changes
+    assert change.key == "banner" and change.action == "update" and "unreadable" in change.before
+    assert store.load().bad == {} and store.load().raw_flags["banner"]["default"] == "none"
