@@ -181,3 +181,17 @@ def test_a_segment_change_is_pushed_and_names_the_flags_using_it(redis_server, t
         eventually(lambda: seen)
         assert seen == [["beta", "gated"]]
     store.close()
+
+
+def test_an_application_client_does_not_import_redis_py(redis_server, seeded):
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom rollwise.flags import FlagClient\n"
+              f"c = FlagClient.connect({redis_server.url!r})\n"
+              "assert c.evaluate('checkout', {}, False).value is True\n"
+              "heavy = sorted(m for m in ('redis', 'jsonschema', 'yaml', 'asyncio') if m in sys.modules)\n"
+              "print(','.join(heavy))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "", f"the client imported {out.stdout.strip()} (memory budget)"
