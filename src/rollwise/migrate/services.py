@@ -413,11 +413,34 @@ class Runner:
         Path(f"{path}.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         return path
 
-    def recover(self, start: str | None, before: dict[str, TableChecksum], backup: Path | None) -> dict[str, Any]:
-        """Bring the database back to ``start`` with equal checksums: downgrade if needed, else restore."""
+    def _undo_partial(self, revision: str, start: str | None) -> dict[str, Any]:
+        """A revision that failed outside a transaction (autocommit_block) may have left work behind, e.g. an
+        INVALID index: stamp it as applied and run its downgrade, whose IF EXISTS guards skip what never ran."""
+        if scan_file(self.project.revision(revision).path).downgrade_state != "ok":
+            return {"method": "downgrade", "ok": False,
+                    "detail": f"{revision} failed outside a transaction and has no working downgrade()"}
+
+        def undo() -> None:
+            self.project.stamp(self.conn, revision)
+            self.project.downgrade(self.conn, start)
+
+        try:
+            self.run_step(Step(f"{revision} (partly applied) -> {_revision_label(start)}", "autocommit"), undo)
+        except StepFailed as exc:
+            return {"method": "downgrade", "ok": False, "detail": f"{exc.step.revision}: {exc.step.error}"}
+        return {"method": "downgrade", "ok": True,
+                "detail": f"{revision} failed outside a transaction; its downgrade() undid what it had done"}
+
+    def recover(self, start: str | None, before: dict[str, TableChecksum], backup: Path | None,
+                partial: str | None = None) -> dict[str, Any]:
+        """Bring the database back to ``start`` with equal checksums: downgrade if needed, else restore.
+
+        ``partial`` names a revision that failed while running outside a transaction."""
         ladder: list[dict[str, Any]] = []
         current = self.current()
-        if current == start:
+        if current == start and partial is not None:
+            ladder.append(self._undo_partial(partial, start))
+        elif current == start:
             ladder.append({"method": "transaction", "ok": True, "detail": "the failing revision's transaction "
                                                                           "was rolled back"})
         else:
@@ -553,7 +576,10 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
             reason = (f"{failure.step.revision} failed after {failure.step.attempts} attempt(s): {failure.step.error}"
                       if isinstance(failure, StepFailed) else str(failure))
             progress(f"failure: {reason}; rolling back to {_revision_label(start)}")
-            recovery = runner.recover(start, before, backup)
+            partial = None
+            if isinstance(failure, StepFailed) and failure.step.mode == "autocommit":
+                partial = failure.step.revision
+            recovery = runner.recover(start, before, backup, partial)
             result.recovery = {k: v for k, v in recovery.items() if k != "comparisons"}
             result.comparisons = recovery["comparisons"] or result.comparisons
             result.to_revision = runner.current()

@@ -225,3 +225,29 @@ def test_change_to_an_untouched_table_is_caught_and_rolled_back(project, tmp_pat
         assert "plans changed, but no revision touches it" in payload["message"]
         assert payload["recovery"]["method"] == "transaction"
         assert project.revision() == "0005" and project.checksums() == checksums
+
+
+def test_autocommit_revision_failing_midway_is_undone_by_its_downgrade(pg_project, tmp_path):
+    project = pg_project
+    project.seed()
+    (project.dir / "migrations" / "versions" / "0006_concurrent.py").write_text(
+        'from alembic import op\nrevision = "0006"\ndown_revision = "0005"\n\n\ndef upgrade():\n'
+        '    with op.get_context().autocommit_block():\n'
+        '        op.create_index("ix_users_name", "users", ["name"], postgresql_concurrently=True, if_not_exists=True)\n'
+        '        op.execute("SELECT no_such_function()")\n\n\n'
+        'def downgrade():\n    with op.get_context().autocommit_block():\n'
+        '        op.drop_index("ix_users_name", table_name="users", postgresql_concurrently=True, if_exists=True)\n'
+    )
+    checksums, rows = project.checksums(), project.contents()
+    report = tmp_path / "r.json"
+    assert project.rollwise("apply", "--report", str(report), "--backup-dir", str(tmp_path / "b")) == 1
+    payload = json.loads(report.read_text())
+    assert payload["status"] == "rolled-back" and payload["recovery"]["method"] == "downgrade"
+    assert payload["steps"][0]["mode"] == "autocommit"
+    engine = project.engine()
+    with engine.connect() as conn:
+        indexes = conn.exec_driver_sql("SELECT indexname FROM pg_indexes WHERE tablename = 'users'").scalars().all()
+    engine.dispose()
+    assert "ix_users_name" not in indexes
+    assert project.revision() == "0005"
+    assert project.checksums() == checksums and project.contents() == rows
