@@ -76,6 +76,7 @@ print(f"  app: version {client.version}, new-checkout={client.value('new-checkou
 sys.stdin.read()
 client.close()
 PY
+rm -f app.in
 mkfifo app.in
 "$python" app.py "$store" < app.in &
 app_pid=$!
