@@ -57,7 +57,8 @@ def _window(start: str | None, end: str | None, window: str | None, span: tuple[
     if begin is not None and length is not None and end is None:
         finish = begin + length
     if finish is None:
-        finish = span[1] if span and begin is None and length is None else time.time()
+        # k6 results end when the load test ended, not now
+        finish = span[1] if span else time.time()
     if begin is None:
         if length is not None:
             begin = finish - length

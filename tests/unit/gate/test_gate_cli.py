@@ -110,3 +110,12 @@ def test_judge_sync_is_the_python_entry_for_canary_deploy(tmp_path, config):
     assert result.decision == "rollback"
     assert {s.slo.name: s.verdict for s in result.slos} == {"errors": "fail", "p95": "pass"}
     assert result.window.start == T0 + 60
+
+
+def test_window_on_k6_results_ends_where_the_results_end(tmp_path, config):
+    results = k6_file(tmp_path / "k6.json", 0.002, 100.0)
+    report = tmp_path / "report.json"
+    assert main(["gate", "--config", str(config), "--k6-results", str(results), "--window", "5m", "--report",
+                 str(report)]) == 0
+    window = json.loads(report.read_text())["window"]
+    assert window["end"].startswith(datetime.fromtimestamp(T0 + 599, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M"))
