@@ -89,6 +89,7 @@ class FlagClient:
         self._state = _State(FlagSet(flags={}, version=-1))
         self._lock = threading.RLock()
         self._listeners: list[_Listener] = []
+        self._status_listeners: list[Callable[[bool, str | None], Any]] = []
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._subscription: Any = None
@@ -173,6 +174,12 @@ class FlagClient:
         with self._lock:
             self._listeners.append(subscription)
         return lambda: self._listeners.remove(subscription) if subscription in self._listeners else None
+
+    def on_status(self, callback: Callable[[bool, str | None], Any]) -> Callable[[], None]:
+        """Call ``callback(stale, problem)`` when the client loses its store (stale=True) and when it is back."""
+        with self._lock:
+            self._status_listeners.append(callback)
+        return lambda: self._status_listeners.remove(callback) if callback in self._status_listeners else None
 
     def refresh(self) -> None:
         """Reload everything now (normally unnecessary: changes are pushed)."""
@@ -331,8 +338,11 @@ class FlagClient:
 
     def _swap(self, state: _State, changed: list[str]) -> None:
         with self._lock:
+            recovered = self._state.stale and self._state.loaded
             self._state = state
             self.last_error = None
+        if recovered:
+            self._status(False, None)
         self._ready.set()
         if changed:
             # a flag whose prerequisite changed may now evaluate differently: report it too
@@ -354,8 +364,18 @@ class FlagClient:
             if self.last_error != problem:
                 log.error("%s", problem)
             self.last_error = problem
-            if not self._state.stale:
+            became_stale = not self._state.stale
+            if became_stale:
                 self._state = replace(self._state, stale=True)
+        if became_stale:
+            self._status(True, problem)
+
+    def _status(self, stale: bool, problem: str | None) -> None:
+        for callback in list(self._status_listeners):
+            try:
+                callback(stale, problem)
+            except Exception:  # noqa: BLE001 - one bad listener must not stop the others
+                log.exception("flag status listener failed")
 
     def _notify(self, changed: list[str], version: int) -> None:
         for subscription in list(self._listeners):

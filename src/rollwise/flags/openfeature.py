@@ -8,7 +8,8 @@
 Reasons map one to one (PREREQUISITE_FAILED is passed through as a provider-specific reason); a disabled flag
 without an off variant resolves to the caller's default with reason DISABLED, as flagd does. Flag metadata
 carries the store ``version`` of the definition used (and ``stale`` while Redis is unreachable). Each
-change pushed by the store is emitted as PROVIDER_CONFIGURATION_CHANGED with the changed flag keys.
+change pushed by the store is emitted as PROVIDER_CONFIGURATION_CHANGED with the changed flag keys; losing
+the store emits PROVIDER_STALE (last-known values keep being served) and getting it back PROVIDER_READY.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class RollwiseProvider(AbstractProvider):
         super().__init__()
         self.client = client
         self._unsubscribe = client.on_change(self._changed)
+        self._unsubscribe_status = client.on_status(self._status)
 
     @classmethod
     def connect(cls, url: str, **kwargs: Any) -> RollwiseProvider:
@@ -44,11 +46,18 @@ class RollwiseProvider(AbstractProvider):
 
     def shutdown(self) -> None:
         self._unsubscribe()
+        self._unsubscribe_status()
         self.client.close()
 
     def _changed(self, keys: list[str], version: int) -> None:
         self.emit_provider_configuration_changed(
             ProviderEventDetails(flags_changed=keys, message=f"rollwise flags version {version}", metadata={"version": version}))
+
+    def _status(self, stale: bool, problem: str | None) -> None:
+        if stale:
+            self.emit_provider_stale(ProviderEventDetails(message=problem))
+        else:
+            self.emit_provider_ready(ProviderEventDetails(message="rollwise store reachable again"))
 
     def _resolve(self, key: str, default: Any, context: EvaluationContext | None, kind: tuple[type, ...],
                  exclude: tuple[type, ...] = ()) -> FlagResolutionDetails:

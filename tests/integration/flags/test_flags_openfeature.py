@@ -56,3 +56,18 @@ def test_kill_switch_serves_the_code_default_and_emits_configuration_changed(of_
     assert seen == [["checkout"]]
     details = client.get_boolean_details("checkout", False)
     assert (details.value, details.reason, details.error_code) == (False, "DISABLED", None)
+
+
+def test_losing_redis_emits_stale_and_keeps_serving(redis_server, seeded, tmp_path):
+    provider = RollwiseProvider.connect(redis_server.url, backoff_max=0.1)
+    api.set_provider(provider, domain="rollwise-stale")
+    client = api.get_client(domain="rollwise-stale")
+    stale = threading.Event()
+    client.add_handler(ProviderEvent.PROVIDER_STALE, lambda details: stale.set())
+    try:
+        redis_server.stop()
+        assert stale.wait(5)
+        details = client.get_boolean_details("checkout", False)
+        assert (details.value, details.reason, details.flag_metadata.get("stale")) == (True, "STATIC", True)
+    finally:
+        api.shutdown()
