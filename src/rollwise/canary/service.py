@@ -232,7 +232,7 @@ class Rollout:
         for attempt in range(1, ROLLBACK_ATTEMPTS + 1):
             try:
                 self.weight = self.router.set_weight(0)
-            except RouterError as exc:
+            except Exception as exc:  # whatever the router raises, the remaining steps of the rollback still run
                 errors.append(f"attempt {attempt} to set weight 0: {exc}")
                 time.sleep(min(1.0, 0.25 * attempt))
                 continue
