@@ -70,10 +70,15 @@ def libpq_env(url: sa.URL) -> dict[str, str]:
     return env
 
 
-def pg_dump(tools: PgTools, url: sa.URL, schema: str, path: Path, lock_wait_s: float = 30) -> None:
+def pg_dump(tools: PgTools, url: sa.URL, schema: str, path: Path, lock_wait_s: float = 30,
+            snapshot_id: str | None = None) -> None:
+    """``pg_dump -Fc`` of one schema; with ``snapshot_id`` it dumps exactly what that exported snapshot sees."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    _run([str(tools.pg_dump), "--format=custom", f"--schema={schema}", f"--file={path}",
-          f"--lock-wait-timeout={int(lock_wait_s * 1000)}"], url, "backup")
+    cmd = [str(tools.pg_dump), "--format=custom", f"--schema={schema}", f"--file={path}",
+           f"--lock-wait-timeout={int(lock_wait_s * 1000)}"]
+    if snapshot_id:
+        cmd.append(f"--snapshot={snapshot_id}")
+    _run(cmd, url, "backup")
 
 
 def pg_restore(tools: PgTools, url: sa.URL, path: Path) -> None:

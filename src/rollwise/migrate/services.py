@@ -398,20 +398,33 @@ class Runner:
             heads = self.project.current(self.conn)
         return heads[0] if heads else None
 
-    def take_backup(self, label: str, before: dict[str, TableChecksum]) -> Path | None:
-        if not self.options.backup:
-            return None
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-        name = Path(self.dialect.url.database or "database").stem
-        path = (self.options.backup_dir / f"{name}-{label}-{stamp}{self.dialect.backup_suffix()}").resolve()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        progress(f"backup -> {path}")
-        self.dialect.backup(self.engine, path)
+    def snapshot_and_backup(self, label: str) -> tuple[dict[str, TableChecksum], Path | None]:
+        """Checksums and backup of the same moment: on PostgreSQL pg_dump imports the snapshot the checksums
+        were read in, so the backup's manifest describes exactly what the backup holds."""
+        with self.conn.begin():
+            snapshot_id = self.dialect.export_snapshot(self.conn)
+            progress(f"integrity snapshot before ({self.dialect.name})")
+            before = self._snapshot()
+            if not self.options.backup:
+                return before, None
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+            name = Path(self.dialect.url.database or "database").stem
+            path = (self.options.backup_dir / f"{name}-{label}-{stamp}{self.dialect.backup_suffix()}").resolve()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            progress(f"backup -> {path}")
+            try:
+                self.dialect.backup(self.engine, path, snapshot_id)
+            except (ConfigError, InconclusiveError):
+                raise
+            except Exception as exc:
+                raise InconclusiveError(f"the backup failed, so nothing was changed: {_first_line(exc)}. Check disk "
+                                        f"space in {self.options.backup_dir} and the database's locks, then rerun.") \
+                    from None
         manifest = {"schema": "rollwise/migrate-backup/v1", "revision": label if label != "base" else None,
                     "dialect": self.dialect.name, "database": masked(self.dialect.url),
                     "tables": {t: c.as_dict() for t, c in before.items()}}
         Path(f"{path}.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        return path
+        return before, path
 
     def _undo_partial(self, revision: str, start: str | None) -> dict[str, Any]:
         """A revision that failed outside a transaction (autocommit_block) may have left work behind, e.g. an
@@ -532,10 +545,8 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
             with conn.begin():
                 dialect.check_backup_tool(conn)
         runner = Runner(project, options, dialect, engine, conn)
-        progress(f"integrity snapshot before ({dialect.name})")
-        before = runner.snapshot()
+        before, backup = runner.snapshot_and_backup(_revision_label(start))
         result.before = before
-        backup = runner.take_backup(_revision_label(start), before)
         result.backup_path = str(backup) if backup else None
         touched = {t for v in result.verdicts for t in v.tables}
         rows_change = {t for s in sources.values() for t in s.rows_change}
@@ -638,9 +649,8 @@ def rollback(project: Project, to: str | None, backup_file: Path | None, options
             with conn.begin():
                 dialect.check_backup_tool(conn)
         runner = Runner(project, options, dialect, engine, conn)
-        before = runner.snapshot()
+        before, backup = runner.snapshot_and_backup(_revision_label(start))
         result.before = before
-        backup = runner.take_backup(_revision_label(start), before)
         result.backup_path = str(backup) if backup else None
         touched = {t for s in sources.values() for t in judge_revision(s).tables}
         rows_change = {t for s in sources.values() for t in s.rows_change}

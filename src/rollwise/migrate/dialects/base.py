@@ -113,7 +113,11 @@ class Dialect:
     def check_backup_tool(self, conn: sa.Connection) -> None:
         """Raise ConfigError before anything changes when the backup tool is missing."""
 
-    def backup(self, engine: sa.Engine, path: Path) -> Backup:
+    def export_snapshot(self, conn: sa.Connection) -> str | None:
+        """Start the transaction in a snapshot another session (the backup tool) can share; None if unsupported."""
+        return None
+
+    def backup(self, engine: sa.Engine, path: Path, snapshot_id: str | None = None) -> Backup:
         raise NotImplementedError
 
     def restore(self, engine: sa.Engine, path: Path) -> None:

@@ -78,10 +78,14 @@ class PostgresDialect(Dialect):
     def check_backup_tool(self, conn: sa.Connection) -> None:
         tools.pg_tools(self.server_major(conn))
 
-    def backup(self, engine: sa.Engine, path: Path) -> Backup:
+    def export_snapshot(self, conn: sa.Connection) -> str | None:
+        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        return conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
+
+    def backup(self, engine: sa.Engine, path: Path, snapshot_id: str | None = None) -> Backup:
         with engine.connect() as conn:
             found = tools.pg_tools(self.server_major(conn))
-        tools.pg_dump(found, self.url, self.schema, path)
+        tools.pg_dump(found, self.url, self.schema, path, snapshot_id=snapshot_id)
         return Backup(path, str(found.pg_dump))
 
     def restore(self, engine: sa.Engine, path: Path) -> None:

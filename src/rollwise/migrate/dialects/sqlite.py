@@ -74,7 +74,7 @@ class SQLiteDialect(Dialect):
     def check_backup_tool(self, conn: sa.Connection) -> None:
         self._database_file()
 
-    def backup(self, engine: sa.Engine, path: Path) -> Backup:
+    def backup(self, engine: sa.Engine, path: Path, snapshot_id: str | None = None) -> Backup:
         source = sqlite3.connect(self._database_file())
         target = sqlite3.connect(path)
         try:
