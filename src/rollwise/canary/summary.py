@@ -19,9 +19,10 @@ def weight_timeline(result: RolloutResult) -> tuple[list[str], list[int]]:
             offset = event.time - result.started
             points += [(offset, points[-1][1]), (offset, event.weight)]
     points.append((result.ended - result.started, points[-1][1]))
+    digits = 1 if points[-1][0] < 100 else 0  # short rollouts (tests, demos) need tenths to tell points apart
     labels: list[str] = []
     for offset, _ in points:
-        label = f"{offset:.0f}s"
+        label = f"{offset:.{digits}f}s"
         while label in labels:  # mermaid merges equal category labels; keep every point
             label += "​"
         labels.append(label)

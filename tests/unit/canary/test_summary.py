@@ -19,7 +19,7 @@ def test_weight_timeline_draws_steps_with_distinct_labels():
     labels, weights = weight_timeline(result())
     assert weights == [0, 0, 10, 10, 0, 0]
     assert len(set(labels)) == len(labels)
-    assert [label.rstrip("\u200b") for label in labels] == ["0s", "1s", "1s", "8s", "8s", "8s"]
+    assert [label.rstrip("\u200b") for label in labels] == ["0.0s", "1.2s", "1.2s", "7.5s", "7.5s", "8.0s"]
 
 
 def test_sli_series():
