@@ -136,6 +136,13 @@ def check(rev: RevisionSource) -> Iterator[Finding]:
             if nullable is False and default is None and not primary:
                 yield ADD_REQUIRED_COLUMN.finding(rev, call.line, f"add_column {table}.{name} NOT NULL without a "
                                                   "server_default", table=table, column=name)
+            column_call = p.get("column")
+            if isinstance(column_call, CallValue) and column_call.kw("unique") is True:
+                yield UNIQUE_CONSTRAINT.finding(rev, call.line, f"add_column {table}.{name} unique=True",
+                                                table=table, name=f"uq_{table}_{name}")
+            if isinstance(column_call, CallValue) and column_call.kw("index") is True:
+                yield INDEX_NOT_CONCURRENT.finding(rev, call.line, f"add_column {table}.{name} index=True",
+                                                   table=table, index=f"ix_{table}_{name}")
             default_sql = default.args[0] if isinstance(default, CallValue) and default.args else default
             if isinstance(default_sql, str) and _VOLATILE.search(default_sql):
                 yield VOLATILE_DEFAULT.finding(rev, call.line, f"add_column {table}.{name} server_default "
