@@ -20,8 +20,10 @@ _SQL_CONTRACT = re.compile(
     r"ADD\s+CONSTRAINT(?!.*USING\s+INDEX))|ALTER\s+TYPE\s+.*\b(RENAME|DROP)\b)",
     re.IGNORECASE | re.DOTALL,
 )
-_SQL_EXPAND = re.compile(r"^\s*(CREATE\s|ALTER\s+TABLE\s+.*\bADD\s+(COLUMN\s+)?(?!CONSTRAINT)|ALTER\s+TYPE\s+.*ADD\s+VALUE)",
-                         re.IGNORECASE | re.DOTALL)
+_SQL_EXPAND = re.compile(
+    r"^\s*(CREATE\s|ALTER\s+TABLE\s+.*\bADD\s+(COLUMN\s+)?(?!CONSTRAINT)|ALTER\s+TYPE\s+.*ADD\s+VALUE)",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def op_kind(call: OpCall, new_tables: set[str]) -> str:

@@ -8,34 +8,39 @@ from pathlib import Path
 
 import click
 
+def _opt(*decls: str, env: str, **kwargs):
+    """A click option that reads ``env`` too (action inputs arrive as ROLLWISE_* variables) and says so in --help."""
+    return click.option(*decls, envvar=env, show_envvar=True, **kwargs)
+
+
 COMMON = [
-    click.option("--alembic-config", "alembic_config", envvar="ROLLWISE_ALEMBIC_CONFIG", default="alembic.ini",
+    _opt("--alembic-config", "alembic_config", env="ROLLWISE_ALEMBIC_CONFIG", default="alembic.ini",
                  show_default=True, type=click.Path(dir_okay=False), help="Path of alembic.ini."),
-    click.option("--database-url", envvar="ROLLWISE_DATABASE_URL", default=None,
+    _opt("--database-url", env="ROLLWISE_DATABASE_URL", default=None,
                  help="SQLAlchemy URL (default: sqlalchemy.url of alembic.ini)."),
-    click.option("--schema", envvar="ROLLWISE_SCHEMA", default=None,
+    _opt("--schema", env="ROLLWISE_SCHEMA", default=None,
                  help="Schema to checksum and back up (PostgreSQL default: public)."),
-    click.option("--report", envvar="ROLLWISE_REPORT", default=None, type=click.Path(dir_okay=False),
+    _opt("--report", env="ROLLWISE_REPORT", default=None, type=click.Path(dir_okay=False),
                  help="Write the JSON report here."),
-    click.option("--allow-contract", envvar="ROLLWISE_ALLOW_CONTRACT", default="",
+    _opt("--allow-contract", env="ROLLWISE_ALLOW_CONTRACT", default="",
                  help="Revisions (space/comma separated, or 'all') allowed to contract the schema in this deploy."),
 ]
 RUN = [
-    click.option("--lock-timeout", envvar="ROLLWISE_LOCK_TIMEOUT", default=2.0, show_default=True, type=float,
+    _opt("--lock-timeout", env="ROLLWISE_LOCK_TIMEOUT", default=2.0, show_default=True, type=float,
                  help="Seconds a statement may wait for a lock (PostgreSQL lock_timeout)."),
-    click.option("--statement-timeout", envvar="ROLLWISE_STATEMENT_TIMEOUT", default=900.0, show_default=True,
+    _opt("--statement-timeout", env="ROLLWISE_STATEMENT_TIMEOUT", default=900.0, show_default=True,
                  type=float, help="Seconds a statement may run (PostgreSQL statement_timeout)."),
-    click.option("--lock-retries", envvar="ROLLWISE_LOCK_RETRIES", default=3, show_default=True, type=int,
+    _opt("--lock-retries", env="ROLLWISE_LOCK_RETRIES", default=3, show_default=True, type=int,
                  help="Retries of a revision after a lock timeout (exponential backoff)."),
-    click.option("--retry-backoff", envvar="ROLLWISE_RETRY_BACKOFF", default=1.0, show_default=True, type=float,
+    _opt("--retry-backoff", env="ROLLWISE_RETRY_BACKOFF", default=1.0, show_default=True, type=float,
                  help="First backoff in seconds (doubles, capped at 60s)."),
-    click.option("--backup/--no-backup", envvar="ROLLWISE_BACKUP", default=True, show_default=True,
+    _opt("--backup/--no-backup", env="ROLLWISE_BACKUP", default=True, show_default=True,
                  help="Back up first (pg_dump -Fc / SQLite backup API)."),
-    click.option("--backup-dir", envvar="ROLLWISE_BACKUP_DIR", default="rollwise-backups", show_default=True,
+    _opt("--backup-dir", env="ROLLWISE_BACKUP_DIR", default="rollwise-backups", show_default=True,
                  type=click.Path(file_okay=False), help="Where backups (and their checksum manifests) go."),
-    click.option("--skip-table", "skip_tables", envvar="ROLLWISE_SKIP_TABLES", default="",
+    _opt("--skip-table", "skip_tables", env="ROLLWISE_SKIP_TABLES", default="",
                  help="Tables (space/comma separated) left out of the integrity checks, e.g. busy append-only logs."),
-    click.option("--restore-on-failure/--no-restore-on-failure", envvar="ROLLWISE_RESTORE_ON_FAILURE", default=False,
+    _opt("--restore-on-failure/--no-restore-on-failure", env="ROLLWISE_RESTORE_ON_FAILURE", default=False,
                  show_default=True, help="Restore the backup when the downgrade is missing or fails."),
 ]
 
@@ -99,9 +104,9 @@ def migrate() -> None:
 
 @migrate.command()
 @_apply(COMMON)
-@click.option("--range", "range_text", envvar="ROLLWISE_RANGE", default=None,
+@_opt("--range", "range_text", env="ROLLWISE_RANGE", default=None,
               help="FROM:TO revisions (ids, base, head); lints without a database.")
-@click.option("--squawk/--no-squawk", "use_squawk", envvar="ROLLWISE_SQUAWK", default=None,
+@_opt("--squawk/--no-squawk", "use_squawk", env="ROLLWISE_SQUAWK", default=None,
               help="SQL-level lint with squawk (default: on for PostgreSQL projects).")
 def lint(alembic_config, database_url, schema, report, allow_contract, range_text, use_squawk) -> int:
     """Lint pending revisions (or --range) one by one: lock rules, expand/contract, squawk."""
@@ -124,10 +129,11 @@ def lint(alembic_config, database_url, schema, report, allow_contract, range_tex
 
 @migrate.command()
 @_apply(COMMON)
-@click.option("--to", "target", envvar="ROLLWISE_TO", default=None, help="Target revision (default: head).")
-@click.option("--trial/--no-trial", envvar="ROLLWISE_TRIAL", default=True, show_default=True,
+@_opt("--to", "target", env="ROLLWISE_TO", default=None, help="Target revision (default: head).")
+@_opt("--trial/--no-trial", env="ROLLWISE_TRIAL", default=True, show_default=True,
               help="Run the revisions in a transaction on the database and roll it back.")
-@click.option("--lock-timeout", envvar="ROLLWISE_LOCK_TIMEOUT", default=2.0, show_default=True, type=float)
+@_opt("--lock-timeout", env="ROLLWISE_LOCK_TIMEOUT", default=2.0, show_default=True,
+              type=float, help="Seconds the trial run may wait for a lock.")
 def plan(alembic_config, database_url, schema, report, allow_contract, target, trial, lock_timeout) -> int:
     """Show current and target revisions, SQL, findings, table sizes and a rolled-back trial run."""
     from rollwise import ghactions
@@ -165,11 +171,12 @@ def _run_result(result, report: str | None) -> int:
 @migrate.command()
 @_apply(COMMON)
 @_apply(RUN)
-@click.option("--to", "target", envvar="ROLLWISE_TO", default=None, help="Target revision (default: head).")
-@click.option("--verify", "verify_command", envvar="ROLLWISE_VERIFY", default=None,
+@_opt("--to", "target", env="ROLLWISE_TO", default=None, help="Target revision (default: head).")
+@_opt("--verify", "verify_command", env="ROLLWISE_VERIFY", default=None,
               help="Shell command run after the upgrade (DATABASE_URL is set); non-zero rolls back.")
-@click.option("--verify-timeout", envvar="ROLLWISE_VERIFY_TIMEOUT", default=1800.0, type=float, show_default=True)
-@click.option("--lint/--no-lint", "lint_gate", envvar="ROLLWISE_LINT", default=True, show_default=True,
+@_opt("--verify-timeout", env="ROLLWISE_VERIFY_TIMEOUT", default=1800.0, type=float,
+              show_default=True, help="Seconds the verify command may run.")
+@_opt("--lint/--no-lint", "lint_gate", env="ROLLWISE_LINT", default=True, show_default=True,
               help="Refuse revisions with lint errors.")
 def apply(alembic_config, database_url, schema, report, allow_contract, target, verify_command, verify_timeout,
           lint_gate, **run) -> int:
@@ -186,8 +193,8 @@ def apply(alembic_config, database_url, schema, report, allow_contract, target, 
 @migrate.command()
 @_apply(COMMON)
 @_apply(RUN)
-@click.option("--to", "target", envvar="ROLLWISE_TO", default=None, help="Downgrade to this revision.")
-@click.option("--backup-file", "backup_file", envvar="ROLLWISE_BACKUP_FILE", default=None,
+@_opt("--to", "target", env="ROLLWISE_TO", default=None, help="Downgrade to this revision.")
+@_opt("--backup-file", "backup_file", env="ROLLWISE_BACKUP_FILE", default=None,
               type=click.Path(dir_okay=False), help="Restore this backup instead (checked against its manifest).")
 def rollback(alembic_config, database_url, schema, report, allow_contract, target, backup_file, **run) -> int:
     """Downgrade to a revision, or restore a backup, with the same integrity checks."""

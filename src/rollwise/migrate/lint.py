@@ -14,7 +14,9 @@ from rollwise.migrate.rules.operations import MIXED as MIXED_RULE
 UNSUPPRESSIBLE = {"syntax-error", "invalid-directive", "unused-suppression"}
 
 
-def judge_revision(rev: RevisionSource, allow_contract: bool = False, extra: list[Finding] | None = None) -> RevisionVerdict:
+def judge_revision(
+    rev: RevisionSource, allow_contract: bool = False, extra: list[Finding] | None = None
+) -> RevisionVerdict:
     """Findings of one revision after the expand/contract gate and its suppressions.
 
     ``allow_contract`` is the deploy's explicit permission for this revision to contract the schema: its

@@ -15,6 +15,8 @@ from rollwise.migrate.model import UNKNOWN, CallValue, OpCall, RevisionSource, S
 #: ``# rollwise: ignore[rule-a, rule-b] reason`` / ``ignore-file[...]`` / ``rows-change[table, ...] reason``
 DIRECTIVE = re.compile(r"#\s*rollwise:\s*(?P<kind>[a-z-]+)\s*(?:\[(?P<names>[^\]]*)\])?\s*(?P<reason>.*)$")
 DIRECTIVE_KINDS = ("ignore", "ignore-file", "rows-change")
+#: attributes of `op` that do not change the database
+NOT_OPERATIONS = ("get_bind", "get_context", "batch_alter_table", "f", "inline_literal")
 
 
 def dotted(node: ast.AST) -> str | None:
@@ -101,7 +103,7 @@ class _OpCollector(ast.NodeVisitor):
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
             owner, name = func.value.id, func.attr
             batch_table = None
-            is_op = owner == "op" and name not in ("get_bind", "get_context", "batch_alter_table", "f", "inline_literal")
+            is_op = owner == "op" and name not in NOT_OPERATIONS
             if owner in self.batch_aliases:
                 is_op, batch_table = True, self.batch_aliases[owner]
             if owner in self.bind_aliases and name in ("execute", "exec_driver_sql"):
@@ -159,13 +161,15 @@ def _directives(text: str, path: str, rev: RevisionSource) -> None:
         # a second comment on the same line (`# noqa`, `# expect: ...`) is not part of the reason
         reason = re.split(r"(?:^|\s)#", match["reason"])[0].strip(" -—:")
         if kind not in DIRECTIVE_KINDS:
-            rev.directive_errors.append((line, f"unknown directive 'rollwise: {kind}' (use {', '.join(DIRECTIVE_KINDS)})"))
+            known = ", ".join(DIRECTIVE_KINDS)
+            rev.directive_errors.append((line, f"unknown directive 'rollwise: {kind}' (use {known})"))
             continue
         if not names:
             rev.directive_errors.append((line, f"'rollwise: {kind}' needs names in brackets, e.g. {kind}[drop-column]"))
             continue
         if not reason:
-            rev.directive_errors.append((line, f"'rollwise: {kind}[{', '.join(names)}]' has no reason; say why it is safe"))
+            listed = ", ".join(names)
+            rev.directive_errors.append((line, f"'rollwise: {kind}[{listed}]' has no reason; say why it is safe"))
             continue
         if kind == "rows-change":
             rev.rows_change += names

@@ -626,7 +626,7 @@ def rollback(project: Project, to: str | None, backup_file: Path | None, options
     project.check_env_shares_connection()
     if to is None:
         raise ConfigError("rollback needs --to REVISION or --backup-file PATH", key="to",
-                          fix="e.g. rollwise migrate rollback --to 0003, or --backup-file rollwise-backups/app-0003-....dump")
+                          fix="e.g. rollwise migrate rollback --to 0003, or --backup-file <backup-path output>")
     target_id = project.resolve(to, "to")
     with connect(dialect, timeouts) as (engine, conn):
         start = _start_revision(project, conn)
@@ -634,7 +634,7 @@ def rollback(project: Project, to: str | None, backup_file: Path | None, options
             undo = list(reversed(project.path_between(target_id, start)))
         except ConfigError:
             raise ConfigError(f"{target_id} is not below the database's revision {_revision_label(start)}",
-                              key="to", fix="pick a revision from `alembic history` older than the current one") from None
+                              key="to", fix="pick an older revision from `alembic history`") from None
         result = RunResult("rollback", UP_TO_DATE, start, start, target_id, "")
         if not undo:
             result.message = f"the database is already at {_revision_label(start)}; nothing to do"

@@ -233,7 +233,8 @@ def test_autocommit_revision_failing_midway_is_undone_by_its_downgrade(pg_projec
     (project.dir / "migrations" / "versions" / "0006_concurrent.py").write_text(
         'from alembic import op\nrevision = "0006"\ndown_revision = "0005"\n\n\ndef upgrade():\n'
         '    with op.get_context().autocommit_block():\n'
-        '        op.create_index("ix_users_name", "users", ["name"], postgresql_concurrently=True, if_not_exists=True)\n'
+        '        op.create_index("ix_users_name", "users", ["name"], postgresql_concurrently=True,\n'
+        '                        if_not_exists=True)\n'
         '        op.execute("SELECT no_such_function()")\n\n\n'
         'def downgrade():\n    with op.get_context().autocommit_block():\n'
         '        op.drop_index("ix_users_name", table_name="users", postgresql_concurrently=True, if_exists=True)\n'

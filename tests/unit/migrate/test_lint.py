@@ -38,7 +38,8 @@ def rev(body: str, downgrade: str = "pass"):
         ('op.alter_column("t", "c", nullable=True)', EXPAND),
         ('op.alter_column("t", "c", nullable=False)', CONTRACT),
         ('op.create_check_constraint("ck", "t", "c > 0", postgresql_not_valid=True)', CONTRACT),
-        ('op.create_table("n", sa.Column("id", sa.Integer()))\nop.create_check_constraint("ck", "n", "id > 0")', EXPAND),
+        ('op.create_table("n", sa.Column("id", sa.Integer()))\n'
+         'op.create_check_constraint("ck", "n", "id > 0")', EXPAND),
         ('op.add_column("t", sa.Column("c", sa.Text()))\nop.drop_column("t", "d")', MIXED),
         ('op.execute("UPDATE t SET c = 1 WHERE id < 10 LIMIT 5")', NEUTRAL),
         ('op.execute("ALTER TABLE t RENAME COLUMN a TO b")', CONTRACT),
@@ -80,7 +81,8 @@ def test_fix_names_the_users_table_and_column():
 
 
 def test_touched_tables_include_raw_sql_and_rename_targets():
-    source = rev('op.rename_table("a", "b")\nop.execute("UPDATE c SET x = 1")\nop.create_foreign_key("f", "d", "e", ["x"], ["y"])')
+    source = rev('op.rename_table("a", "b")\nop.execute("UPDATE c SET x = 1")\n'
+                 'op.create_foreign_key("f", "d", "e", ["x"], ["y"])')
     assert touched_tables(source) == ("a", "b", "c", "d", "e")
 
 

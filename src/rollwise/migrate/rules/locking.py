@@ -189,7 +189,9 @@ _RAW_ADD_CONSTRAINT = re.compile(r"ADD\s+CONSTRAINT\s+\"?(\w+)\"?\s+(FOREIGN\s+K
 _RAW_VALIDATE = re.compile(r"VALIDATE\s+CONSTRAINT\s+\"?(\w+)", re.IGNORECASE)
 
 
-def _raw(rev: RevisionSource, call: OpCall, new_tables: set[str], not_valid: dict[str, str | None]) -> Iterator[Finding]:
+def _raw(
+    rev: RevisionSource, call: OpCall, new_tables: set[str], not_valid: dict[str, str | None]
+) -> Iterator[Finding]:
     for statement in sql_statements(sql_of(call) or ""):
         tables = sql_tables(statement)
         table = tables[0] if tables else None
