@@ -6,7 +6,6 @@ import time
 
 import pytest
 
-from rollwise.flags import service
 from rollwise.flags.changes import Audit
 
 FLAGS_YML = """\
