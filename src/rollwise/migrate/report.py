@@ -72,7 +72,7 @@ def plan_payload(result: PlanResult) -> dict[str, Any]:
         "findings": [finding_json(f) for f in result.findings],
         "revisions": [
             {**verdict_json(r.verdict), "sql": r.sql, "sql_error": r.sql_error, "table_sizes": r.sizes,
-             "trial": r.trial}
+             "trial": r.trial, "preflight": r.preflight}
             for r in result.revisions
         ],
     }

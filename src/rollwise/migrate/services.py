@@ -206,6 +206,7 @@ class PlannedRevision:
     sql_error: str | None
     sizes: dict[str, dict[str, Any]]
     trial: dict[str, Any]
+    preflight: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -223,7 +224,8 @@ class PlanResult:
     def exit_code(self) -> int:
         bad_lint = any(f.severity == ERROR for f in self.findings)
         bad_trial = any(r.trial.get("status") == "failed" for r in self.revisions)
-        return 1 if bad_lint or bad_trial else 0
+        bad_data = any((c.get("count") or 0) > 0 for r in self.revisions for c in r.preflight)
+        return 1 if bad_lint or bad_trial or bad_data else 0
 
 
 def plan(project: Project, target: str | None, options: Options, trial: bool = True) -> PlanResult:
@@ -254,6 +256,11 @@ def plan(project: Project, target: str | None, options: Options, trial: bool = T
         judge_deploy(list(zip(sources, [p.verdict for p in planned])))
         if trial and planned:
             _trial(project, dialect, conn, planned)
+        elif planned:
+            with conn.begin() as tx:
+                for item in planned:
+                    item.preflight = _preflight(dialect, conn, item)
+                tx.rollback()
     return PlanResult(start, target_id, planned, dialect.name)
 
 
@@ -267,6 +274,8 @@ def _trial(project: Project, dialect: Dialect, conn: sa.Connection, planned: lis
                     for later in planned[planned.index(item) + 1:]:
                         later.trial = {"status": "skipped", "reason": f"follows {item.revision.id}, not trialled"}
                     break
+                # count the rows that would make it fail, in the state the earlier revisions left
+                item.preflight = _preflight(dialect, conn, item)
                 started = time.monotonic()
                 try:
                     with conn.begin_nested():
@@ -280,6 +289,21 @@ def _trial(project: Project, dialect: Dialect, conn: sa.Connection, planned: lis
                 item.trial = {"status": "ok", "seconds": round(time.monotonic() - started, 3)}
         finally:
             tx.rollback()
+
+
+def _preflight(dialect: Dialect, conn: sa.Connection, item: PlannedRevision) -> list[dict[str, Any]]:
+    from rollwise.migrate.preflight import checks
+
+    results = []
+    for check in checks(scan_file(item.revision.path), dialect.quote):
+        entry: dict[str, Any] = {"line": check.line, "table": check.table, "check": check.what, "count": None}
+        try:
+            with conn.begin_nested():
+                entry["count"] = int(conn.exec_driver_sql(check.sql).scalar() or 0)
+        except sa.exc.DBAPIError as exc:
+            entry["error"] = _first_line(exc)
+        results.append(entry)
+    return results
 
 
 # -- apply -------------------------------------------------------------------------------------------------------

@@ -88,3 +88,27 @@ def test_lint_pending_revisions_from_the_database_with_squawk(pg_project, tmp_pa
     assert ("create-index-not-concurrent", 8, "alembic") in found
     # squawk's require-concurrent-index-creation is the same danger on the same line: reported once
     assert not any(rule == "require-concurrent-index-creation" for rule, _, _ in found)
+
+
+def test_plan_counts_the_rows_that_would_make_a_tightening_fail(project, tmp_path):
+    project.seed()
+    engine = project.engine()
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE users SET nickname = 'n' || id WHERE id > 20"))
+        conn.execute(sa.text("UPDATE users SET name = 'Twin' WHERE id IN (1, 2, 3)"))
+    engine.dispose()
+    (project.dir / "migrations" / "versions" / "0006_tighten.py").write_text(
+        'from alembic import op\nrevision = "0006"\ndown_revision = "0005"\n\n\ndef upgrade():\n'
+        '    op.alter_column("users", "nickname", nullable=False)\n'
+        '    op.create_unique_constraint("uq_users_name", "users", ["name"])\n'
+        '    op.create_check_constraint("ck_orders_total", "orders", "total_cents < 2000")\n\n\n'
+        'def downgrade():\n    op.drop_constraint("ck_orders_total", "orders", type_="check")\n'
+        '    op.drop_constraint("uq_users_name", "users", type_="unique")\n'
+        '    op.alter_column("users", "nickname", nullable=True)\n'
+    )
+    report = tmp_path / "plan.json"
+    assert project.rollwise("plan", "--report", str(report), "--allow-contract", "0006") == 1
+    [rev] = json.loads(report.read_text())["revisions"]
+    counts = {(c["line"], c["table"]): c["count"] for c in rev["preflight"]}
+    assert counts == {(7, "users"): 20, (8, "users"): 1, (9, "orders"): 15}
+    assert project.revision() == "0005"
