@@ -112,3 +112,68 @@ def test_interpolation_keeps_types_for_whole_expressions():
     assert interpolate("${{ 1 == 1 }}", ctx) is True
     assert interpolate("n=${{ inputs.n }}, x=${{ steps.a.outputs.x }}", ctx) == "n=2, x=y"
     assert evaluate("format('{0}-{1}', inputs.n, 'z')", ctx) == "2-z"
+
+
+WORKFLOW = """\
+name: sample
+on:
+  workflow_call:
+    inputs:
+      mode: {type: string, default: fast}
+      broken: {type: boolean, default: false}
+permissions: {}
+env:
+  MODE: ${{ inputs.mode }}
+jobs:
+  first:
+    runs-on: ubuntu-latest
+    outputs:
+      value: ${{ steps.make.outputs.value }}
+    steps:
+      - id: make
+        env:
+          BROKEN: ${{ inputs.broken }}
+        run: |
+          echo "value=$MODE-1" >> "$GITHUB_OUTPUT"
+          [ "$BROKEN" != true ]
+  skipped:
+    if: inputs.mode == 'slow'
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo never
+  second:
+    needs: [first, skipped]
+    if: ${{ !cancelled() && !contains(needs.*.result, 'failure') }}
+    runs-on: ubuntu-latest
+    outputs:
+      seen: ${{ steps.read.outputs.seen }}
+    steps:
+      - id: read
+        env:
+          VALUE: ${{ needs.first.outputs.value }}
+        run: echo "seen=$VALUE" >> "$GITHUB_OUTPUT"
+  report:
+    needs: [first, second]
+    if: always()
+    runs-on: ubuntu-latest
+    steps:
+      - env:
+          RESULTS: ${{ needs.first.result }}/${{ needs.second.result }}
+        run: echo "$RESULTS" >> "$GITHUB_STEP_SUMMARY"
+"""
+
+
+def test_workflow_jobs_run_in_needs_order_with_conditions(tmp_path):
+    path = tmp_path / "wf.yml"
+    path.write_text(WORKFLOW)
+    from support.actionrunner import run_workflow
+
+    jobs = run_workflow(path, inputs={"mode": "fast"}, workdir=tmp_path)
+    assert jobs["skipped"] is None
+    assert jobs["second"].outputs == {"seen": "fast-1"}
+    assert jobs["report"].summary == "success/success\n"
+
+    broken = run_workflow(path, inputs={"broken": True}, workdir=tmp_path)
+    assert broken["first"].exit_code == 1
+    assert broken["second"] is None
+    assert broken["report"].summary == "failure/skipped\n"

@@ -259,25 +259,75 @@ def run_action(action_dir: str | Path, inputs: dict[str, Any] | None = None, *, 
     return runner.result(code, outputs, records)
 
 
-def run_workflow_job(workflow: str | Path, job: str, *, inputs: dict[str, Any] | None = None,
-                     secrets: dict[str, str] | None = None, env: dict[str, str] | None = None,
-                     workdir: str | Path | None = None, github: dict[str, Any] | None = None,
-                     timeout: float = 1800) -> ActionResult:
-    """Run the steps of one job of a workflow file (workflow and job ``env:`` included, ``needs`` ignored)."""
-    doc = yaml.safe_load(Path(workflow).read_text())
+def _workflow_inputs(doc: dict, inputs: dict[str, Any] | None) -> dict[str, Any]:
     on = doc.get(True, doc.get("on")) or {}
-    declared = {}
+    declared: dict[str, Any] = {}
     for trigger in ("workflow_call", "workflow_dispatch"):
         if isinstance(on, dict) and isinstance(on.get(trigger), dict):
             declared.update(on[trigger].get("inputs") or {})
-    resolved = {name: (inputs or {}).get(name, (spec or {}).get("default", "")) for name, spec in declared.items()}
-    runner = Runner(Path(workdir or os.getcwd()), env, github, secrets=secrets, timeout=timeout)
-    job_spec = doc["jobs"][job]
-    ctx = runner.contexts(resolved, {}, {})
-    level_env = {k: to_string(interpolate(v, ctx)) for k, v in (doc.get("env") or {}).items()}
-    ctx["env"] = level_env
-    level_env.update({k: to_string(interpolate(v, ctx)) for k, v in (job_spec.get("env") or {}).items()})
-    status, steps_ctx, records = runner.run_steps(job_spec.get("steps") or [], resolved, None, level_env)
-    ctx = runner.contexts(resolved, steps_ctx, level_env)
-    outputs = {name: to_string(interpolate(value, ctx, status)) for name, value in (job_spec.get("outputs") or {}).items()}
-    return runner.result(0 if status == "success" else 1, outputs, records)
+    unknown = set(inputs or {}) - set(declared)
+    if unknown:
+        raise ValueError(f"unexpected input(s) {sorted(unknown)}; valid: {sorted(declared)}")
+    return {name: (inputs or {}).get(name, (spec or {}).get("default", "")) for name, spec in declared.items()}
+
+
+def _job_order(jobs: dict) -> list[str]:
+    order: list[str] = []
+    pending = dict(jobs)
+    while pending:
+        ready = [name for name, spec in pending.items()
+                 if all(need in order for need in _needs(spec))]
+        if not ready:
+            raise ValueError(f"jobs with unmet or cyclic needs: {sorted(pending)}")
+        for name in ready:
+            order.append(name)
+            del pending[name]
+    return order
+
+
+def _needs(spec: dict) -> list[str]:
+    needs = (spec or {}).get("needs") or []
+    return [needs] if isinstance(needs, str) else list(needs)
+
+
+def run_workflow(workflow: str | Path, *, inputs: dict[str, Any] | None = None,
+                 secrets: dict[str, str] | None = None, env: dict[str, str] | None = None,
+                 workdir: str | Path | None = None, github: dict[str, Any] | None = None,
+                 jobs: list[str] | None = None, timeout: float = 1800) -> dict[str, ActionResult | None]:
+    """Run a workflow's jobs in ``needs`` order on one machine, like a runner per job.
+
+    Job-level ``if:`` is evaluated with the ``needs`` context (results and outputs); a job that does not run maps
+    to None. ``jobs`` limits the run to those jobs (the others count as skipped). Each job gets a fresh runner
+    (its own env, temp dir and summary) in the same ``workdir``, as jobs on separate runners would.
+    """
+    doc = yaml.safe_load(Path(workflow).read_text())
+    resolved = _workflow_inputs(doc, inputs)
+    results: dict[str, ActionResult | None] = {}
+    needs_ctx: dict[str, dict] = {}
+    for name in _job_order(doc["jobs"]):
+        spec = doc["jobs"][name]
+        needed = [needs_ctx[n] for n in _needs(spec)]
+        status = "success"
+        if any(n["result"] in ("failure", "cancelled") for n in needed):
+            status = "failure"
+        elif any(n["result"] == "skipped" for n in needed):
+            status = "skipped"
+        runner = Runner(Path(workdir or os.getcwd()), env, github, secrets=secrets, timeout=timeout)
+        ctx = runner.contexts(resolved, {}, {}, {"needs": {n: needs_ctx[n] for n in _needs(spec)}})
+        selected = jobs is None or name in jobs
+        if not selected or not condition(spec.get("if"), ctx, status):
+            results[name] = None
+            needs_ctx[name] = {"result": "skipped", "outputs": {}}
+            continue
+        level_env = {k: to_string(interpolate(v, ctx)) for k, v in (doc.get("env") or {}).items()}
+        ctx["env"] = dict(level_env)
+        level_env.update({k: to_string(interpolate(v, ctx)) for k, v in (spec.get("env") or {}).items()})
+        extra = {"needs": ctx["needs"]}
+        job_status, steps_ctx, records = runner.run_steps(spec.get("steps") or [], resolved, None, level_env, extra)
+        ctx = runner.contexts(resolved, steps_ctx, level_env, extra)
+        outputs = {key: to_string(interpolate(value, ctx, job_status))
+                   for key, value in (spec.get("outputs") or {}).items()}
+        result = runner.result(0 if job_status == "success" else 1, outputs, records)
+        results[name] = result
+        needs_ctx[name] = {"result": job_status, "outputs": outputs}
+    return results

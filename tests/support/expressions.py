@@ -155,7 +155,8 @@ class _Parser:
                 if name == "*":
                     value = list(value.values()) if isinstance(value, dict) else value
                     continue
-                value = _index(value, str(name))
+                # after a `.*` filter, property access maps over the list (needs.*.result)
+                value = [_index(v, str(name)) for v in value] if isinstance(value, list) else _index(value, str(name))
             else:
                 key = self.or_()
                 self.take("]")
