@@ -15,33 +15,35 @@ def _opt(*decls: str, env: str, **kwargs):
 
 COMMON = [
     _opt("--alembic-config", "alembic_config", env="ROLLWISE_ALEMBIC_CONFIG", default="alembic.ini",
-                 show_default=True, type=click.Path(dir_okay=False), help="Path of alembic.ini."),
+         show_default=True, type=click.Path(dir_okay=False), help="Path of alembic.ini."),
     _opt("--database-url", env="ROLLWISE_DATABASE_URL", default=None,
-                 help="SQLAlchemy URL (default: sqlalchemy.url of alembic.ini)."),
+         help="SQLAlchemy URL (default: sqlalchemy.url of alembic.ini)."),
     _opt("--schema", env="ROLLWISE_SCHEMA", default=None,
-                 help="Schema to checksum and back up (PostgreSQL default: public)."),
+         help="Schema to checksum and back up (PostgreSQL default: public)."),
     _opt("--report", env="ROLLWISE_REPORT", default=None, type=click.Path(dir_okay=False),
-                 help="Write the JSON report here."),
+         help="Write the JSON report here."),
     _opt("--allow-contract", env="ROLLWISE_ALLOW_CONTRACT", default="",
-                 help="Revisions (space/comma separated, or 'all') allowed to contract the schema in this deploy."),
+         help="Revisions (space/comma separated, or 'all') allowed to contract the schema in this deploy."),
 ]
+SMALL = _opt("--small-table-rows", env="ROLLWISE_SMALL_TABLE_ROWS", default=0, show_default=True, type=int,
+             help="Locking errors on tables with fewer rows (catalog estimate) become warnings; 0 never.")
 RUN = [
     _opt("--lock-timeout", env="ROLLWISE_LOCK_TIMEOUT", default=2.0, show_default=True, type=float,
-                 help="Seconds a statement may wait for a lock (PostgreSQL lock_timeout)."),
+         help="Seconds a statement may wait for a lock (PostgreSQL lock_timeout)."),
     _opt("--statement-timeout", env="ROLLWISE_STATEMENT_TIMEOUT", default=900.0, show_default=True,
-                 type=float, help="Seconds a statement may run (PostgreSQL statement_timeout)."),
+         type=float, help="Seconds a statement may run (PostgreSQL statement_timeout)."),
     _opt("--lock-retries", env="ROLLWISE_LOCK_RETRIES", default=3, show_default=True, type=int,
-                 help="Retries of a revision after a lock timeout (exponential backoff)."),
+         help="Retries of a revision after a lock timeout (exponential backoff)."),
     _opt("--retry-backoff", env="ROLLWISE_RETRY_BACKOFF", default=1.0, show_default=True, type=float,
-                 help="First backoff in seconds (doubles, capped at 60s)."),
+         help="First backoff in seconds (doubles, capped at 60s)."),
     _opt("--backup/--no-backup", env="ROLLWISE_BACKUP", default=True, show_default=True,
-                 help="Back up first (pg_dump -Fc / SQLite backup API)."),
+         help="Back up first (pg_dump -Fc / SQLite backup API)."),
     _opt("--backup-dir", env="ROLLWISE_BACKUP_DIR", default="rollwise-backups", show_default=True,
-                 type=click.Path(file_okay=False), help="Where backups (and their checksum manifests) go."),
+         type=click.Path(file_okay=False), help="Where backups (and their checksum manifests) go."),
     _opt("--skip-table", "skip_tables", env="ROLLWISE_SKIP_TABLES", default="",
-                 help="Tables (space/comma separated) left out of the integrity checks, e.g. busy append-only logs."),
+         help="Tables (space/comma separated) left out of the integrity checks, e.g. busy append-only logs."),
     _opt("--restore-on-failure/--no-restore-on-failure", env="ROLLWISE_RESTORE_ON_FAILURE", default=False,
-                 show_default=True, help="Restore the backup when the downgrade is missing or fails."),
+         show_default=True, help="Restore the backup when the downgrade is missing or fails."),
 ]
 
 
@@ -105,9 +107,9 @@ def migrate() -> None:
 @migrate.command()
 @_apply(COMMON)
 @_opt("--range", "range_text", env="ROLLWISE_RANGE", default=None,
-              help="FROM:TO revisions (ids, base, head); lints without a database.")
+      help="FROM:TO revisions (ids, base, head); lints without a database.")
 @_opt("--squawk/--no-squawk", "use_squawk", env="ROLLWISE_SQUAWK", default=None,
-              help="SQL-level lint with squawk (default: on for PostgreSQL projects).")
+      help="SQL-level lint with squawk (default: on for PostgreSQL projects).")
 def lint(alembic_config, database_url, schema, report, allow_contract, range_text, use_squawk) -> int:
     """Lint pending revisions (or --range) one by one: lock rules, expand/contract, squawk."""
     from rollwise import ghactions
@@ -131,10 +133,12 @@ def lint(alembic_config, database_url, schema, report, allow_contract, range_tex
 @_apply(COMMON)
 @_opt("--to", "target", env="ROLLWISE_TO", default=None, help="Target revision (default: head).")
 @_opt("--trial/--no-trial", env="ROLLWISE_TRIAL", default=True, show_default=True,
-              help="Run the revisions in a transaction on the database and roll it back.")
+      help="Run the revisions in a transaction on the database and roll it back.")
 @_opt("--lock-timeout", env="ROLLWISE_LOCK_TIMEOUT", default=2.0, show_default=True,
-              type=float, help="Seconds the trial run may wait for a lock.")
-def plan(alembic_config, database_url, schema, report, allow_contract, target, trial, lock_timeout) -> int:
+      type=float, help="Seconds the trial run may wait for a lock.")
+@SMALL
+def plan(alembic_config, database_url, schema, report, allow_contract, target, trial, lock_timeout,
+         small_table_rows) -> int:
     """Show current and target revisions, SQL, findings, table sizes and a rolled-back trial run."""
     from rollwise import ghactions
     from rollwise.migrate import report as rep
@@ -143,6 +147,7 @@ def plan(alembic_config, database_url, schema, report, allow_contract, target, t
     project = _project(alembic_config, database_url)
     options = _options(allow_contract, schema)
     options.lock_timeout_s = lock_timeout
+    options.small_table_rows = small_table_rows
     result = run_plan(project, target, options, trial)
     ghactions.annotate(rep.annotations(result.findings), more_in=report or "the job summary")
     payload = rep.plan_payload(result)
@@ -173,13 +178,14 @@ def _run_result(result, report: str | None) -> int:
 @_apply(RUN)
 @_opt("--to", "target", env="ROLLWISE_TO", default=None, help="Target revision (default: head).")
 @_opt("--verify", "verify_command", env="ROLLWISE_VERIFY", default=None,
-              help="Shell command run after the upgrade (DATABASE_URL is set); non-zero rolls back.")
+      help="Shell command run after the upgrade (DATABASE_URL is set); non-zero rolls back.")
 @_opt("--verify-timeout", env="ROLLWISE_VERIFY_TIMEOUT", default=1800.0, type=float,
-              show_default=True, help="Seconds the verify command may run.")
+      show_default=True, help="Seconds the verify command may run.")
 @_opt("--lint/--no-lint", "lint_gate", env="ROLLWISE_LINT", default=True, show_default=True,
-              help="Refuse revisions with lint errors.")
+      help="Refuse revisions with lint errors.")
+@SMALL
 def apply(alembic_config, database_url, schema, report, allow_contract, target, verify_command, verify_timeout,
-          lint_gate, **run) -> int:
+          lint_gate, small_table_rows, **run) -> int:
     """Upgrade with backup, integrity checks, verification and automatic rollback."""
     from rollwise.migrate.services import apply as run_apply
 
@@ -187,6 +193,7 @@ def apply(alembic_config, database_url, schema, report, allow_contract, target, 
     options.verify_command = verify_command or None
     options.verify_timeout_s = verify_timeout
     options.lint = lint_gate
+    options.small_table_rows = small_table_rows
     return _run_result(run_apply(_project(alembic_config, database_url), target, options), report)
 
 
@@ -195,7 +202,7 @@ def apply(alembic_config, database_url, schema, report, allow_contract, target, 
 @_apply(RUN)
 @_opt("--to", "target", env="ROLLWISE_TO", default=None, help="Downgrade to this revision.")
 @_opt("--backup-file", "backup_file", env="ROLLWISE_BACKUP_FILE", default=None,
-              type=click.Path(dir_okay=False), help="Restore this backup instead (checked against its manifest).")
+      type=click.Path(dir_okay=False), help="Restore this backup instead (checked against its manifest).")
 def rollback(alembic_config, database_url, schema, report, allow_contract, target, backup_file, **run) -> int:
     """Downgrade to a revision, or restore a backup, with the same integrity checks."""
     from rollwise.migrate.services import rollback as run_rollback

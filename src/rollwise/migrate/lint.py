@@ -73,6 +73,21 @@ def judge_deploy(revisions: list[tuple[RevisionSource, RevisionVerdict]]) -> Non
             expand = verdict.revision
 
 
+def relax_small_tables(verdicts: list[RevisionVerdict], rows: dict[str, int], limit: int) -> None:
+    """Locking errors on tables with fewer than ``limit`` rows (catalog estimate) become warnings: the lock is
+    held for milliseconds. Destructive and expand/contract findings never relax."""
+    if limit <= 0:
+        return
+    for verdict in verdicts:
+        for index, finding in enumerate(verdict.findings):
+            rule = CATALOG.get(finding.rule)
+            count = rows.get(finding.table or "")
+            if rule and rule.group == "locking" and finding.severity == ERROR and count is not None and count < limit:
+                verdict.findings[index] = replace(finding, severity=WARNING, message=(
+                    f"{finding.message} (warning only: {finding.table} has about {count} rows, under "
+                    f"--small-table-rows {limit})"))
+
+
 def _destructive(finding: Finding) -> bool:
     rule = CATALOG.get(finding.rule)
     return rule is not None and rule.group == "destructive"

@@ -115,6 +115,7 @@ class Finding:
     revision: str | None = None
     source: str = "alembic"  # "alembic" (AST of the op calls) or "squawk" (offline SQL)
     lock: str | None = None
+    table: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

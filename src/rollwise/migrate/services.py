@@ -24,7 +24,7 @@ from rollwise.ghactions import progress
 from rollwise.migrate import integrity
 from rollwise.migrate.alembic_adapter import Project, Revision
 from rollwise.migrate.dialects import Dialect, Timeouts, for_url, snapshot
-from rollwise.migrate.lint import judge_deploy, judge_revision
+from rollwise.migrate.lint import judge_deploy, judge_revision, relax_small_tables
 from rollwise.migrate.model import ERROR, WARNING, Finding, RevisionSource, RevisionVerdict, TableChecksum, \
     TableComparison
 from rollwise.migrate.rules.operations import check_env
@@ -53,6 +53,8 @@ class Options:
     allow_contract: frozenset[str] = frozenset()
     lint: bool = True
     schema: str | None = None
+    #: locking errors on tables with fewer rows than this become warnings (0: never)
+    small_table_rows: int = 0
     #: tables left out of the integrity checks (busy tables the application writes during the run)
     skip_tables: frozenset[str] = frozenset()
 
@@ -254,6 +256,8 @@ def plan(project: Project, target: str | None, options: Options, trial: bool = T
             planned.append(PlannedRevision(rev, verdict, sql, sql_error, sizes, {"status": "skipped"}))
             sources.append(source)
         judge_deploy(list(zip(sources, [p.verdict for p in planned])))
+        rows = {t: s["rows_estimate"] for p in planned for t, s in p.sizes.items() if s["rows_estimate"] is not None}
+        relax_small_tables([p.verdict for p in planned], rows, options.small_table_rows)
         if trial and planned:
             _trial(project, dialect, conn, planned)
         elif planned:
@@ -557,6 +561,11 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
         pairs = [(sources[r.id], judge_revision(sources[r.id], options.allows_contract(r.id))) for r in pending]
         judge_deploy(pairs)
         result.verdicts = [verdict for _, verdict in pairs]
+        if options.small_table_rows:
+            with conn.begin():
+                sizes = dialect.table_sizes(conn, sorted({t for v in result.verdicts for t in v.tables}))
+            known = {t: s["rows_estimate"] for t, s in sizes.items() if s["rows_estimate"] is not None}
+            relax_small_tables(result.verdicts, known, options.small_table_rows)
         errors = [f for v in result.verdicts for f in v.findings if f.severity == ERROR]
         if options.lint and errors:
             result.status = REFUSED

@@ -252,3 +252,25 @@ def test_autocommit_revision_failing_midway_is_undone_by_its_downgrade(pg_projec
     assert "ix_users_name" not in indexes
     assert project.revision() == "0005"
     assert project.checksums() == checksums and project.contents() == rows
+
+
+def test_small_tables_relax_locking_errors_only_when_asked(pg_project, tmp_path):
+    project = pg_project
+    project.seed()
+    (project.dir / "migrations" / "versions" / "0006_index.py").write_text(
+        'from alembic import op\nrevision = "0006"\ndown_revision = "0005"\n\n\ndef upgrade():\n'
+        '    op.create_index("ix_users_name", "users", ["name"])\n\n\n'
+        'def downgrade():\n    op.drop_index("ix_users_name", table_name="users")\n'
+    )
+    engine = project.engine()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE users")
+    engine.dispose()
+    report = tmp_path / "r.json"
+    assert project.rollwise("apply", "--report", str(report), "--backup-dir", str(tmp_path / "b"),
+                            "--small-table-rows", "100") == 1
+    assert json.loads(report.read_text())["status"] == "refused"
+    assert project.rollwise("apply", "--report", str(report), "--backup-dir", str(tmp_path / "b"),
+                            "--small-table-rows", "1000") == 0
+    [finding] = json.loads(report.read_text())["findings"]
+    assert finding["severity"] == "warning" and "about 120 rows" in finding["message"]

@@ -70,7 +70,8 @@ class PostgresDialect(Dialect):
             "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :schema AND c.relkind = 'r' "
             "AND c.relname = ANY(:tables)"
         ), {"schema": self.schema, "tables": list(tables)}).all()
-        return {r[0]: {"rows_estimate": max(int(r[1]), 0), "bytes": int(r[2])} for r in rows}
+        # reltuples is -1 until the table is first analyzed: unknown, never "small"
+        return {r[0]: {"rows_estimate": int(r[1]) if r[1] >= 0 else None, "bytes": int(r[2])} for r in rows}
 
     def server_major(self, conn: sa.Connection) -> int:
         return int(conn.exec_driver_sql("SHOW server_version_num").scalar()) // 10000

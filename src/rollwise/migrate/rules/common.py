@@ -33,6 +33,7 @@ class Rule:
             fix=self.fix.format(**{k: ("<?>" if v is None else v) for k, v in values.items()}),
             revision=rev.revision,
             lock=self.lock,
+            table=names.get("table") if isinstance(names.get("table"), str) else None,
         )
 
 
