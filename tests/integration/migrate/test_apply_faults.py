@@ -274,3 +274,18 @@ def test_small_tables_relax_locking_errors_only_when_asked(pg_project, tmp_path)
                             "--small-table-rows", "1000") == 0
     [finding] = json.loads(report.read_text())["findings"]
     assert finding["severity"] == "warning" and "about 120 rows" in finding["message"]
+
+
+def test_failure_after_committed_revisions_downgrades_them_all(project, tmp_path):
+    project.seed()
+    assert project.rollwise("rollback", "--to", "0003", "--no-backup") == 0
+    project.add_fault("0006_fails_on_second_statement.py")
+    checksums, rows = project.checksums(), project.contents()
+    report = tmp_path / "r.json"
+    assert project.rollwise("apply", "--report", str(report), "--backup-dir", str(tmp_path / "b")) == 1
+    payload = json.loads(report.read_text())
+    assert [(s["revision"], s["status"]) for s in payload["steps"]] == [
+        ("0004", "done"), ("0005", "done"), ("0006", "failed")]
+    assert payload["status"] == "rolled-back" and payload["recovery"]["method"] == "downgrade"
+    assert project.revision() == "0003"
+    assert project.checksums() == checksums and project.contents() == rows
