@@ -32,8 +32,8 @@ from rollwise.flags.validation import parse_raw_flag, parse_raw_segment
 log = logging.getLogger("rollwise.flags")
 
 PROVIDER_NOT_READY = "PROVIDER_NOT_READY"
-#: seconds between applying a version and acknowledging it (acknowledgements of a burst are coalesced)
-ACK_DELAY = 0.025
+#: seconds from applying a version to acknowledging it: a burst of changes costs one acknowledgement per client
+ACK_DELAY = 0.1
 Listener = Callable[[list[str], int], Any]
 
 
