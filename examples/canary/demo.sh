@@ -16,13 +16,18 @@ mkdir -p "$demo"
 demo="$(cd "$demo" && pwd)"
 
 rollwise_bin="$(command -v rollwise)" || { echo "rollwise is not on PATH (pip install rollwise, or activate .venv)" >&2; exit 2; }
-# the example app runs on rollwise's own Python; it needs prometheus_client
+# rollwise's own Python (it has PyYAML) writes the config; the example app also needs prometheus_client
 python="$(head -1 "$rollwise_bin" | sed 's/^#!//')"
+if ! "$python" -c 'import rollwise, yaml' 2>/dev/null; then
+  echo "cannot find the Python that runs $rollwise_bin (its first line: $(head -1 "$rollwise_bin"))" >&2
+  exit 2
+fi
+app_python="$python"
 if ! "$python" -c 'import prometheus_client' 2>/dev/null; then
   echo "prometheus_client is missing from rollwise's Python; installing it for the example app into $demo/app-venv"
   "$python" -m venv "$demo/app-venv"
   "$demo/app-venv/bin/pip" install --quiet --disable-pip-version-check prometheus-client
-  python="$demo/app-venv/bin/python"
+  app_python="$demo/app-venv/bin/python"
 fi
 
 # NGINX= or PROMETHEUS= (set and empty) runs the demo without that service, as on a machine without it
@@ -66,9 +71,9 @@ run_scenario() {  # name, expected exit code, app environment for the canary...
   local baseline canary entry prom
   baseline="$(free_port)"; canary="$(free_port)"; entry="$(free_port)"; prom="$(free_port)"
 
-  "$python" "$examples/app/app.py" --port "$baseline" --track baseline >"$dir/app-baseline.log" 2>&1 &
+  "$app_python" "$examples/app/app.py" --port "$baseline" --track baseline >"$dir/app-baseline.log" 2>&1 &
   pids+=($!)
-  env "$@" "$python" "$examples/app/app.py" --port "$canary" --track canary >"$dir/app-canary.log" 2>&1 &
+  env "$@" "$app_python" "$examples/app/app.py" --port "$canary" --track canary >"$dir/app-canary.log" 2>&1 &
   pids+=($!)
   wait_http "http://127.0.0.1:$baseline/healthz" baseline
   wait_http "http://127.0.0.1:$canary/healthz" canary
