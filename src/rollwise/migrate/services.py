@@ -373,6 +373,28 @@ class Runner:
     def __init__(self, project: Project, options: Options, dialect: Dialect, engine: sa.Engine,
                  conn: sa.Connection) -> None:
         self.project, self.options, self.dialect, self.engine, self.conn = project, options, dialect, engine, conn
+        self.replaced: list[sa.Connection] = []
+
+    def ensure_connection(self) -> None:
+        """Reconnect when the run's connection died (network, a killed backend) so the rollback can still run."""
+        try:
+            if self.conn.in_transaction():
+                self.conn.rollback()
+            with self.conn.begin():
+                self.conn.exec_driver_sql("SELECT 1")
+            return
+        except sa.exc.DBAPIError:
+            pass
+        progress("the connection was lost; reconnecting for the rollback")
+        self.replaced.append(self.conn)
+        self.conn = self.engine.connect()
+        timeouts = Timeouts(self.options.lock_timeout_s, self.options.statement_timeout_s)
+        with self.conn.begin():
+            self.dialect.set_timeouts(self.conn, timeouts)
+
+    def close(self) -> None:
+        for conn in [*self.replaced, self.conn]:
+            conn.close()
 
     # a revision, in its own transaction (or in autocommit when it needs it), retried on lock timeouts
     def run_step(self, step: Step, action: Callable[[], None], check: Callable[[], None] | None = None) -> None:
@@ -478,6 +500,7 @@ class Runner:
 
         ``partial`` names a revision that failed while running outside a transaction."""
         ladder: list[dict[str, Any]] = []
+        self.ensure_connection()
         current = self.current()
         if current == start and partial is not None:
             ladder.append(self._undo_partial(partial, start))
@@ -612,21 +635,36 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
                                            options.verify_timeout_s)
                 if result.verify["exit_code"] != 0:
                     raise VerificationFailed(f"verify command exited {result.verify['exit_code']}")
-        except (StepFailed, VerificationFailed) as failure:
+        except (StepFailed, VerificationFailed, sa.exc.SQLAlchemyError) as failure:
             lock = isinstance(failure, StepFailed) and failure.lock_timeout
             if lock:
-                with conn.begin():
-                    result.blockers = dialect.blockers(conn)
-            reason = (f"{failure.step.revision} failed after {failure.step.attempts} attempt(s): {failure.step.error}"
-                      if isinstance(failure, StepFailed) else str(failure))
+                runner.ensure_connection()
+                with runner.conn.begin():
+                    result.blockers = dialect.blockers(runner.conn)
+            if isinstance(failure, StepFailed):
+                step = failure.step
+                reason = f"{step.revision} failed after {step.attempts} attempt(s): {step.error}"
+            elif isinstance(failure, VerificationFailed):
+                reason = str(failure)
+            else:
+                reason = f"verification could not run: {_first_line(failure)}"
             progress(f"failure: {reason}; rolling back to {_revision_label(start)}")
             partial = None
             if isinstance(failure, StepFailed) and failure.step.mode == "autocommit":
                 partial = failure.step.revision
-            recovery = runner.recover(start, before, backup, partial)
+            try:
+                recovery = runner.recover(start, before, backup, partial)
+            except sa.exc.SQLAlchemyError as exc:
+                recovery = {"ok": False, "method": "none", "comparisons": [],
+                            "ladder": [{"method": "recover", "ok": False, "detail": _first_line(exc)}]}
             result.recovery = {k: v for k, v in recovery.items() if k != "comparisons"}
             result.comparisons = recovery["comparisons"] or result.comparisons
-            result.to_revision = runner.current()
+            try:
+                result.to_revision = runner.current()
+            except sa.exc.SQLAlchemyError:
+                result.to_revision = "unknown (database unreachable)"
+            finally:
+                runner.close()
             where = f"backup: {backup}" if backup else "no backup was taken"
             if recovery["ok"]:
                 result.status = LOCK_TIMEOUT if lock else (RESTORED if recovery["method"] == "restore" else ROLLED_BACK)

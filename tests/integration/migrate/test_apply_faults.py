@@ -59,6 +59,7 @@ def test_failing_verify_command_downgrades_to_start(project, tmp_path):
     payload = json.loads(report.read_text())
     assert payload["verify"]["exit_code"] == 4
     assert payload["status"] == "rolled-back" and payload["recovery"]["method"] == "downgrade"
+    assert "the connection was lost; reconnecting" in capsys.readouterr().err
     assert project.revision() == "0005"
     assert project.checksums() == checksums and project.contents() == rows
 
@@ -288,4 +289,30 @@ def test_failure_after_committed_revisions_downgrades_them_all(project, tmp_path
         ("0004", "done"), ("0005", "done"), ("0006", "failed")]
     assert payload["status"] == "rolled-back" and payload["recovery"]["method"] == "downgrade"
     assert project.revision() == "0003"
+    assert project.checksums() == checksums and project.contents() == rows
+
+
+KILL_OTHERS = (
+    "import os, psycopg; "
+    "url = os.environ['DATABASE_URL'].replace('postgresql+psycopg', 'postgresql'); "
+    "conn = psycopg.connect(url, autocommit=True); "
+    "conn.execute('SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND pid <> pg_backend_pid()'); "
+    "raise SystemExit(1)"
+)
+
+
+def test_connection_killed_during_verify_reconnects_and_rolls_back(pg_project, tmp_path, capsys):
+    project = pg_project
+    project.seed()
+    project.add_fault("0006_locks_users.py")
+    checksums, rows = project.checksums(), project.contents()
+    report = tmp_path / "r.json"
+    code = project.rollwise("apply", "--report", str(report), "--backup-dir", str(tmp_path / "b"),
+                            "--verify", f'{sys.executable} -c "{KILL_OTHERS}"')
+    assert code == 1
+    payload = json.loads(report.read_text())
+    assert payload["status"] == "rolled-back" and payload["recovery"]["method"] == "downgrade"
+    assert "the connection was lost; reconnecting" in capsys.readouterr().err
+    assert project.revision() == "0005"
     assert project.checksums() == checksums and project.contents() == rows
