@@ -27,7 +27,7 @@ from rollwise.errors import ConfigError
 from rollwise.flags.evaluate import evaluate as evaluate_flag
 from rollwise.flags.model import ERROR, Evaluation, Flag, FlagSet
 from rollwise.flags.stores.base import Snapshot, StoreUnavailable
-from rollwise.flags.validation import parse_raw_flag, parse_raw_segment
+from rollwise.flags.validation import parse_raw_segment, parse_stored_flag
 
 log = logging.getLogger("rollwise.flags")
 
@@ -298,7 +298,7 @@ class FlagClient:
                         changed_segments.add(key)
                         continue
                     if text:
-                        flags[key] = parse_raw_flag(key, json.loads(text), source, version=version)
+                        flags[key] = parse_stored_flag(key, text, source, version=version)
                     else:
                         flags.pop(key, None)
                     changed.append(key)

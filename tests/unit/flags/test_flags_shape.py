@@ -44,3 +44,18 @@ def test_reports_the_path_of_the_problem():
     found = shape.problem({"flags": {"k": {"rules": [{"serve": "true", "conditions": [{"attribute": "a", "op": "x", "value": 1}]}]}}},
                           schema(), schema())
     assert found[0] == ("flags", "k", "rules", 0, "conditions", 0, "op")
+
+
+def test_stored_texts_are_checked_once_and_invalid_ones_always_refused():
+    import json
+
+    from rollwise.errors import ConfigError
+    from rollwise.flags.validation import parse_stored_flag
+
+    good = json.dumps({"default": "true", "enabled": False})
+    assert parse_stored_flag("cached", good, "redis://t", version=3).version == 3
+    assert parse_stored_flag("cached", good, "redis://t", version=4).version == 4  # same text, new version
+    bad = json.dumps({"enabled": "no"})
+    for _ in range(2):
+        with pytest.raises(ConfigError, match="is not of type boolean"):
+            parse_stored_flag("cached", bad, "redis://t")

@@ -25,7 +25,7 @@ from rollwise.errors import ConfigError
 from rollwise.flags.changes import Audit, AuditEntry, Change
 from rollwise.flags.model import FlagSet
 from rollwise.flags.stores.base import ConflictError, Snapshot, StoreUnavailable, redact
-from rollwise.flags.validation import parse_raw_flag, parse_raw_segment
+from rollwise.flags.validation import parse_raw_segment, parse_stored_flag
 
 AUDIT_MAXLEN = 10_000
 
@@ -256,8 +256,7 @@ def snapshot_from_raw(source: str, version: int, epoch: str, flags: dict, segmen
             bad[f"segment:{key}"] = str(exc)
     for key, text in flags.items():
         try:
-            raw = json.loads(text)
-            flag = parse_raw_flag(key, raw, f"{source} flag {key}", version=versions.get(f"flag:{key}", 0))
+            flag = parse_stored_flag(key, text, f"{source} flag {key}", version=versions.get(f"flag:{key}", 0))
             if any(s not in parsed_segments for rule in flag.rules for s in rule.segments):
                 raise ConfigError(f"flag '{key}' uses a segment that is missing or unreadable")
             parsed_flags[key] = flag
