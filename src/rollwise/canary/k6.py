@@ -26,6 +26,8 @@ from rollwise.errors import ConfigError
 THRESHOLDS_FAILED, EXTERNAL_ABORT = 99, 105
 #: k6 keeps running after the phase ends only if it ignores SIGINT; then it is killed after this long
 STOP_GRACE_SECONDS = 10.0
+#: the tags kept on every point (k6's default adds url, proto, group, tls_version...): smaller NDJSON per phase
+SYSTEM_TAGS = "status,method,name,scenario,expected_response,check,error_code"
 #: generated scripts run longer than any phase can; the rollout stops them
 _SPARE_SECONDS = 60
 
@@ -195,7 +197,7 @@ class K6Traffic:
         results, summary, log = (Path(f"{stem}{suffix}") for suffix in (".ndjson", "-summary.json", ".log"))
         for stale in (results, summary):
             stale.unlink(missing_ok=True)
-        command = [self.k6, "run", "--quiet", "--no-color", "--no-usage-report",
+        command = [self.k6, "run", "--quiet", "--no-color", "--no-usage-report", f"--system-tags={SYSTEM_TAGS}",
                    f"--out=json={results}", f"--summary-export={summary}",
                    "-e", f"ROLLWISE_WEIGHT={phase.weight}", "-e", f"ROLLWISE_PHASE={phase_index + 1}"]
         for name, url in (("BASELINE_URL", self.warmup.baseline_url), ("CANARY_URL", self.warmup.canary_url)):
