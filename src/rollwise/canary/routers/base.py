@@ -56,8 +56,9 @@ class Router(abc.ABC):
 
     def run(self, command: str | list[str], what: str, *, timeout: float = 60.0, stdin: str | None = None,
             env: dict[str, str] | None = None) -> shell.CommandResult:
-        """Run a platform command; a failure becomes a RouterError that says what was being done."""
-        result = shell.run(command, timeout=timeout, cancel=self.cancel, stdin=stdin, env=env)
+        """Run a platform command in the directory of rollwise.yml; a failure becomes a RouterError saying what
+        was being done."""
+        result = shell.run(command, timeout=timeout, cancel=self.cancel, stdin=stdin, env=env, cwd=str(self.base_dir))
         if not result.ok:
             hint = " (is it installed and on PATH?)" if result.returncode == 127 else ""
             raise RouterError(f"{self.name} router: {what} failed: {result.failure()}{hint}")
