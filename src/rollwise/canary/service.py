@@ -101,7 +101,7 @@ class Rollout:
             for index, phase in enumerate(self.plan.phases):
                 self._run_phase(index, phase)
             self._promote()
-        except _Cancelled:
+        except (_Cancelled, shell.CommandCancelled):  # the latter: cancelled inside a router's platform command
             return self._roll_back(started, f"rollout cancelled ({self.cancel.reason}) at weight {self.weight} %",
                                    outcome="cancelled")
         except _Abort as abort:

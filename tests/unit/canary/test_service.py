@@ -176,3 +176,16 @@ def test_refuses_to_start_over_an_unfinished_rollout(tmp_path):
                                         on_inconclusive="hold"))).run()
     with pytest.raises(ConfigError, match="a previous rollout is held at weight 50 %"):
         check_previous(StateFile(tmp_path / "state.json"))
+
+
+def test_cancellation_during_a_slow_router_command_is_a_cancellation(tmp_path):
+    from rollwise.canary.routers.command import CommandRouter
+
+    cancel = Cancellation()
+    router = CommandRouter({"command": f"[ {{weight}} = 0 ] || sleep 30; echo {{weight}} >> {tmp_path}/weights"},
+                           base_dir=tmp_path)
+    threading.Timer(0.3, cancel.cancel, args=("received SIGINT",)).start()
+    result = rollout(tmp_path, ScriptedJudge("proceed"), router, cancel=cancel).run()
+    assert result.reason == "rollout cancelled (received SIGINT) at weight 0 %"
+    assert result.ended - result.started < 5
+    assert (tmp_path / "weights").read_text() == "0\n"
