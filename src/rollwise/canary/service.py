@@ -123,7 +123,6 @@ class Rollout:
         if self.plan.commands.deploy:
             self.log("canary: deploying the canary")
             self._command("deploy", self.plan.commands.deploy, {"ROLLWISE_WEIGHT": "0"})
-            self._event("deploy", "deploy command succeeded")
             self.state.write(deployed=True)
 
     def _promote(self) -> None:
