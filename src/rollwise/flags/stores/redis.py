@@ -70,9 +70,13 @@ def connect(url: str, **options: Any):
 
     Sentinel: ``redis+sentinel://[:password@]host:port[,host:port...]/<service>[/<db>]``.
     """
-    import redis
-    from redis.cluster import RedisCluster
-    from redis.sentinel import Sentinel
+    try:
+        import redis
+        from redis.cluster import RedisCluster
+        from redis.sentinel import Sentinel
+    except ImportError:
+        raise ConfigError("writing to Redis needs the redis package",
+                          fix="pip install 'rollwise[redis]'") from None
 
     options.setdefault("socket_connect_timeout", 2.0)
     options.setdefault("socket_timeout", 5.0)
