@@ -195,3 +195,43 @@ def test_an_application_client_does_not_import_redis_py(redis_server, seeded):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "", f"the client imported {out.stdout.strip()} (memory budget)"
+
+
+def test_rediss_url_with_a_private_ca(tmp_path):
+    import shutil
+    import subprocess
+
+    openssl = shutil.which("openssl")
+    assert openssl, "openssl is needed to make a test certificate (apt-get install openssl)"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(tmp_path / "key.pem"),
+                    "-out", str(tmp_path / "cert.pem"), "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    port = services.free_port()
+    proc = subprocess.Popen([services.find_binary("redis-server"), "--port", "0", "--tls-port", str(port),
+                             "--bind", "127.0.0.1", "--tls-cert-file", str(tmp_path / "cert.pem"),
+                             "--tls-key-file", str(tmp_path / "key.pem"), "--tls-ca-cert-file", str(tmp_path / "cert.pem"),
+                             "--tls-auth-clients", "no", "--save", "", "--appendonly", "no"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        services.wait_for_port(port, proc, what="redis-server (TLS)")
+        url = f"rediss://127.0.0.1:{port}/0?ssl_ca_certs={tmp_path / 'cert.pem'}"
+        path = tmp_path / "flags.yml"
+        from flags_support import FLAGS_YML
+
+        path.write_text(FLAGS_YML)
+        store = service.open_store(url)
+        service.sync(store, path, AUDIT)
+        with FlagClient.connect(url) as client:
+            assert client.evaluate("checkout", {}, False).reason == "STATIC"
+            result = service.kill(store, "checkout", AUDIT)
+            assert client.wait_for_version(result.version)
+            assert client.evaluate("checkout", {}, True).reason == "DISABLED"
+        store.close()
+        untrusted = FlagClient.connect(url.split("?")[0], timeout=1)  # the default trust store rejects it
+        try:
+            assert untrusted.evaluate("checkout", {}, True).error_code == "PROVIDER_NOT_READY"
+        finally:
+            untrusted.close()
+    finally:
+        proc.terminate()
+        proc.wait(5)

@@ -30,6 +30,8 @@ def test_partial_replies_wait_for_more(cut):
     ("rediss://:s%40cret@cache.internal", Address("cache.internal", 6379, tls=True, password="s@cret")),
     ("redis://app:pw@h:1/0?prefix=x", Address("h", 1, username="app", password="pw")),
     ("unix:///run/redis.sock?db=3", Address(path="/run/redis.sock", db=3)),
-], ids=["db", "tls-password", "user", "unix"])
+    ("rediss://h?ssl_ca_certs=/etc/ca.pem", Address("h", tls=True, ca_certs="/etc/ca.pem")),
+    ("rediss://h?ssl_cert_reqs=none", Address("h", tls=True, verify=False)),
+], ids=["db", "tls-password", "user", "unix", "private-ca", "no-verify"])
 def test_addresses(url, expected):
     assert Address.from_url(url) == expected

@@ -41,6 +41,8 @@ class Address:
     username: str | None = None
     password: str | None = None
     db: int = 0
+    ca_certs: str | None = None  #: ``?ssl_ca_certs=/path/ca.pem`` (same name as redis-py)
+    verify: bool = True  #: ``?ssl_cert_reqs=none`` turns certificate checks off (same name as redis-py)
 
     @classmethod
     def from_url(cls, url: str) -> Address:
@@ -54,7 +56,8 @@ class Address:
         return cls(host=parts.hostname or "127.0.0.1", port=parts.port or 6379, tls=parts.scheme == "rediss",
                    username=unquote(parts.username) if parts.username else None,
                    password=unquote(parts.password) if parts.password else None,
-                   db=int(db or path_db or 0))
+                   db=int(db or path_db or 0), ca_certs=query.get("ssl_ca_certs", [None])[0],
+                   verify=query.get("ssl_cert_reqs", ["required"])[0].lower() != "none")
 
 
 class Connection:
@@ -74,7 +77,11 @@ class Connection:
                 if address.tls:
                     import ssl
 
-                    sock = ssl.create_default_context().wrap_socket(sock, server_hostname=address.host)
+                    context = ssl.create_default_context(cafile=address.ca_certs)
+                    if not address.verify:
+                        context.check_hostname = False
+                        context.verify_mode = ssl.CERT_NONE
+                    sock = context.wrap_socket(sock, server_hostname=address.host)
         except OSError as exc:
             raise ConnectionError(f"cannot connect: {exc}") from None
         self.sock = sock
