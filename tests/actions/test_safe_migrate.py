@@ -57,3 +57,21 @@ def test_unknown_command_is_a_usage_error(repo_root, tmp_path):
     result = run_action(repo_root / "actions" / "safe-migrate", {"command": "upgrade"}, workdir=_project(tmp_path))
     assert result.exit_code == 1 and result.outputs["exit-code"] == "2"
     assert any("use lint, plan, apply or rollback" in message for _, _, message in result.annotations)
+
+
+def test_lint_annotates_revision_lines_relative_to_the_workspace(repo_root, tmp_path):
+    work = _project(tmp_path)
+    app = work / "app"
+    app.mkdir()
+    for name in ("alembic.ini", "migrations"):
+        shutil.move(str(work / name), str(app / name))
+    (app / "migrations" / "versions" / "0006_drop.py").write_text(
+        'from alembic import op\nrevision = "0006"\ndown_revision = "0005"\n\n\ndef upgrade():\n'
+        '    op.drop_column("users", "nickname")\n\n\ndef downgrade():\n    pass\n'
+    )
+    result = run_action(repo_root / "actions" / "safe-migrate",
+                        {"command": "lint", "range": "0005:head", "working-directory": "app"}, workdir=work)
+    assert result.exit_code == 1 and result.outputs["status"] == "errors"
+    errors = [(props, message) for level, props, message in result.annotations if level == "error"]
+    assert any("file=app/migrations/versions/0006_drop.py" in props and "line=7" in props
+               and "title=drop-column" in props for props, _ in errors), errors

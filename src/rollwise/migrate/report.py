@@ -15,11 +15,12 @@ LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def rel(path: str | None) -> str | None:
-    """Paths relative to the working directory (the repository root in Actions), as annotations need."""
+    """Paths relative to the repository root ($GITHUB_WORKSPACE in Actions, else the working directory), as
+    annotations need them even when the action runs in a sub-directory."""
     if not path:
         return path
     try:
-        return os.path.relpath(path)
+        return os.path.relpath(os.path.abspath(path), os.environ.get("GITHUB_WORKSPACE") or os.getcwd())
     except ValueError:
         return path
 
