@@ -22,10 +22,10 @@ from typing import Any
 
 from rollwise.errors import ConfigError, InconclusiveError
 from rollwise.flags.changes import Audit, AuditEntry, Change, diff_raw, same_definition
-from rollwise.flags.model import SCHEMA_VERSION, FlagSet
+from rollwise.flags.model import FlagSet
 from rollwise.flags.stores import ConflictError, Snapshot, Store, StoreUnavailable, open_store
-from rollwise.flags.validation import load_flagset, parse_document
-from rollwise.yamlsource import Document, did_you_mean
+from rollwise.flags.validation import load_flagset, parse_raw_flag
+from rollwise.yamlsource import did_you_mean
 
 __all__ = [
     "Audit", "ChangeResult", "ConflictError", "StoreUnavailable", "open_store", "read", "set_enabled", "kill",
@@ -53,10 +53,11 @@ def read(store: Store) -> Snapshot:
     return store.load()
 
 
-def _validated(snapshot: Snapshot, flags: Mapping[str, Any], segments: Mapping[str, Any], source: str) -> FlagSet:
-    doc = Document(data={"version": SCHEMA_VERSION, "segments": copy.deepcopy(dict(segments)),
-                         "flags": copy.deepcopy(dict(flags))}, file=source)
-    return parse_document(doc, version=snapshot.version)
+def _check_change(key: str, after: Mapping[str, Any], url: str) -> None:
+    """Validate an edited flag. Edits here (enabled, a split) never touch prerequisites, segments or variant
+    names, so the cross-flag checks cannot change, and a kill still works while some other stored flag is broken.
+    """
+    parse_raw_flag(key, after, f"{url} flag {key}")
 
 
 def _change_flag(store: Store, key: str, edit: Callable[[dict[str, Any]], None], audit: Audit,
@@ -78,7 +79,7 @@ def _change_flag(store: Store, key: str, edit: Callable[[dict[str, Any]], None],
         edit(after)
         if same_definition(after, before):
             return ChangeResult(store.url, snapshot.version, [], audit)
-        _validated(snapshot, {**snapshot.raw_flags, key: after}, snapshot.raw_segments, f"{store.url} flag {key}")
+        _check_change(key, after, store.url)
         change = Change("flag", key, before, after, actual)
         try:
             return ChangeResult(store.url, store.apply([change], audit), [change], audit)

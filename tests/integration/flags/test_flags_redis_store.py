@@ -224,3 +224,12 @@ def test_sync_repairs_a_corrupt_flag(redis_server, seeded):
     [change] = result.changes
     assert change.key == "banner" and change.action == "update" and "unreadable" in change.before
     assert store.load().bad == {} and store.load().raw_flags["banner"]["default"] == "none"
+
+
+def test_a_kill_works_even_when_another_stored_flag_is_broken(redis_server, seeded):
+    store, _ = seeded
+    # a flag whose prerequisite was lost (e.g. written by hand): the set is invalid, the kill must still work
+    store.redis.hset(store.keys["flags"], "orphan", json.dumps({"prerequisites": [{"flag": "gone"}], "default": "true"}))
+    result = service.kill(store, "checkout", AUDIT)
+    assert result.changes and store.load().flagset.flags["checkout"].enabled is False
+    assert "orphan" in store.load().raw_flags  # left for `flags sync` to repair or prune
