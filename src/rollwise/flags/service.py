@@ -7,8 +7,9 @@ percentage rollout as its traffic split)::
     kill(store, "new-checkout", Audit(actor="ci", reason="canary rolled back", run_url=..., sha=...))
     set_rollout(store, "checkout-v2", 25, audit)
 
-Every change validates the whole resulting flag set first (ConfigError, exit 2, nothing written) and is
-one atomic compare-and-set in the store (ConflictError, exit 3, when another writer got there first).
+``sync`` validates the whole flag set and ``set``/``kill``/``rollout`` the flag they edit, before writing
+(ConfigError, exit 2, nothing written); every change is one atomic compare-and-set in the store
+(ConflictError, exit 3, when another writer got there first).
 """
 
 from __future__ import annotations
