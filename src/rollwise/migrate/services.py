@@ -183,7 +183,8 @@ def lint(project: Project, range_text: str | None, options: Options, use_squawk:
     judge_deploy(pairs)
     verdicts = [verdict for _, verdict in pairs]
     if sql_dialect is not None:
-        squawk_state = "ran" if not squawk_problems else "ran with problems: " + "; ".join(squawk_problems[:3])
+        problems = list(dict.fromkeys(squawk_problems))
+        squawk_state = "ran" if not problems else "ran with problems: " + "; ".join(problems[:3])
     env_findings = []
     if project.env_path.exists():
         env_findings = list(check_env(project.env_path.read_text(encoding="utf-8"), str(project.env_path)))
