@@ -84,13 +84,13 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
 
     ghactions.mask(urlsplit(store_url).password)
     payload: dict[str, Any] = {"schema": REPORT_SCHEMA, "store": redact(store_url), "status": "error", "version": None,
-                               "changes": [], "audit": None, "acks": None, "message": ""}
+                               "changes": [], "affected": [], "audit": None, "acks": None, "message": ""}
     error: RollwiseError | None = None
     store = None
     try:
         store = service.open_store(store_url)
         result = run(store)
-        payload.update(version=result.version, changes=[c.to_dict() for c in result.changes],
+        payload.update(version=result.version, changes=[c.to_dict() for c in result.changes], affected=result.affected,
                        audit=result.audit.__dict__ if result.audit else None,
                        status="dry-run" if result.dry_run else ("changed" if result.changes else "unchanged"))
         if wait_clients and result.changed:

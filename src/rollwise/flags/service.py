@@ -43,6 +43,8 @@ class ChangeResult:
     changes: list[Change] = field(default_factory=list)
     audit: Audit | None = None
     dry_run: bool = False
+    #: flags not changed themselves that depend on a changed one through prerequisites (the blast radius)
+    affected: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -83,7 +85,8 @@ def _change_flag(store: Store, key: str, edit: Callable[[dict[str, Any]], None],
         _check_change(key, after, store.url)
         change = Change("flag", key, before, after, actual)
         try:
-            return ChangeResult(store.url, store.apply([change], audit), [change], audit)
+            affected = _affected(snapshot.flagset, [key])
+            return ChangeResult(store.url, store.apply([change], audit), [change], audit, affected=affected)
         except ConflictError:
             if attempt == retries or expected_version is not None:
                 raise
@@ -174,8 +177,18 @@ def sync(store: Store, flags_file: str | Path | FlagSet, audit: Audit, *, dry_ru
     desired = flags_file if isinstance(flags_file, FlagSet) else load_flagset(flags_file)
     snapshot, changes = diff(store, desired, prune)
     if dry_run or not changes:
-        return ChangeResult(store.url, snapshot.version, changes, audit, dry_run=dry_run)
-    return ChangeResult(store.url, store.apply(changes, audit), changes, audit)
+        return ChangeResult(store.url, snapshot.version, changes, audit, dry_run=dry_run,
+                            affected=_affected(desired, _flag_keys(changes)))
+    affected = _affected(desired, _flag_keys(changes))
+    return ChangeResult(store.url, store.apply(changes, audit), changes, audit, affected=affected)
+
+
+def _flag_keys(changes: list[Change]) -> list[str]:
+    return [c.key for c in changes if c.kind == "flag"]
+
+
+def _affected(flagset: FlagSet, keys: list[str]) -> list[str]:
+    return [k for k in flagset.with_dependents(keys) if k not in keys]
 
 
 def history(store: Store, key: str | None = None, limit: int = 20) -> list[AuditEntry]:

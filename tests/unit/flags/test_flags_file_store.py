@@ -114,3 +114,11 @@ def test_audit_fields_name_the_changed_leaves(store):
         {"field": "default.rollout.false", "before": 90, "after": 60},
         {"field": "default.rollout.true", "before": 10, "after": 40},
     ]
+
+
+def test_a_kill_reports_the_flags_it_turns_off_through_prerequisites(tmp_path):
+    path = tmp_path / "flags.yml"
+    path.write_text("flags:\n  payments: {default: true}\n  checkout: {prerequisites: [{flag: payments}], default: true}\n"
+                    "  upsell: {prerequisites: [{flag: checkout}], default: true}\n  other: {default: true}\n")
+    result = service.kill(FileStore(path), "payments", AUDIT)
+    assert result.affected == ["checkout", "upsell"]
