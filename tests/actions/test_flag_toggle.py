@@ -75,3 +75,18 @@ def test_sync_dry_run_on_the_file_store(action, tmp_path):
     assert result.outputs["status"] == "dry-run" and [c["key"] for c in json.loads(result.outputs["changes"])] == ["checkout"]
     assert (tmp_path / "flags.yml").read_text() == FLAGS
     assert "Dry run" in result.summary
+
+
+def test_history_output_lists_the_audit_log(action, redis_server, redis_store, tmp_path):
+    service.kill(redis_store, "checkout", Audit(actor="oncall", reason="incident"))
+    result = run_action(action, {"command": "history", "store": redis_server.url, "flag": "checkout"}, workdir=tmp_path)
+    assert result.exit_code == 0, result.log
+    entries = json.loads(result.outputs["history"])
+    assert [(e["version"], e["actor"], e["reason"]) for e in entries] == [(2, "oncall", "incident"), (1, "seed", "")]
+    assert "Flag history of `checkout`" in result.summary
+
+
+def test_unknown_command_exits_2(action, tmp_path):
+    result = run_action(action, {"command": "toggle", "store": "file://flags.yml"}, workdir=tmp_path)
+    assert result.outputs["exit-code"] == "2"
+    assert any("unknown command 'toggle'" in message for _, _, message in result.annotations)
