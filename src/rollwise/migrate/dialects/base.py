@@ -16,7 +16,7 @@ from rollwise.migrate.model import TableChecksum
 
 #: width of a checksum chunk in primary-key values: each chunk is one bounded aggregate query, and a differing
 #: chunk names the id range to look at
-CHUNK_ROWS = 1_000_000
+CHUNK_ROWS = 10_000_000
 VERSION_TABLE = "alembic_version"
 
 
