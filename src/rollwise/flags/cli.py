@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -91,7 +92,7 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
         store = service.open_store(store_url)
         result = run(store)
         payload.update(version=result.version, changes=[c.to_dict() for c in result.changes], affected=result.affected,
-                       audit=result.audit.__dict__ if result.audit else None,
+                       audit=asdict(result.audit) if result.audit else None,
                        status="dry-run" if result.dry_run else ("changed" if result.changes else "unchanged"))
         if wait_clients and result.changed:
             payload["acks"] = service.wait_for_clients(store, result.version, wait_clients, wait_timeout)
