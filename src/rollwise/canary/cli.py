@@ -1,5 +1,5 @@
-"""``rollwise canary run`` and ``rollwise canary rollback``: parse options, call the rollout service, publish the
-JSON report, job summary and step outputs, and exit 0 (promoted), 1 (rolled back), 2 (bad config) or 3 (held).
+"""``rollwise canary run|rollback|promote``: parse options, call the rollout service, publish the JSON report,
+job summary and step outputs, and exit 0 (promoted), 1 (rolled back), 2 (bad config) or 3 (held).
 """
 
 from __future__ import annotations
@@ -73,33 +73,69 @@ def run(config: str, prometheus_url: str | None, source: str, report: str | None
     return result.exit_code
 
 
+OPTIONAL_CONFIG = click.option(
+    "--config", envvar="ROLLWISE_CONFIG", type=click.Path(dir_okay=False),
+    help="rollwise.yml: where canary.state_file is when --state-file is not given, and what to roll back "
+         "when there is no state file at all.")
+
+
+def _state_path(config: str | None, state_file: str | None) -> str:
+    from rollwise.canary.config import load_plan
+
+    if state_file:
+        return state_file
+    if config and Path(config).exists():
+        return str(Path(config).resolve().parent / load_plan(config).state_file)
+    return ".rollwise/canary-state.json"
+
+
 @canary.command()
-@click.option("--config", envvar="ROLLWISE_CONFIG", type=click.Path(dir_okay=False),
-              help="rollwise.yml, to find canary.state_file when --state-file is not given.")
+@OPTIONAL_CONFIG
 @STATE
 @REPORT
 def rollback(config: str | None, state_file: str | None, report: str | None) -> int:
-    """Undo a half-done rollout from its state file: weight 0, rollback command, kill-switch flags off."""
+    """Undo a half-done rollout: weight 0, rollback command, kill-switch flags off.
+
+    Reads the state file of the rollout; when it is lost, rolls back from --config alone. Safe to run twice.
+    """
     from rollwise.canary.config import load_plan
-    from rollwise.canary.service import rollback_from_state
+    from rollwise.canary.service import rollback_from_config, rollback_from_state
     from rollwise.canary.state import StateFile
 
-    if state_file is None:
-        if config and Path(config).exists():
-            state_file = str(Path(config).resolve().parent / load_plan(config).state_file)
-        else:
-            state_file = ".rollwise/canary-state.json"
-    state = StateFile(state_file)
+    state = StateFile(_state_path(config, state_file))
     recorded = state.read()
     if recorded and recorded.get("status") == "rolled_back":
-        click.echo(f"canary: the rollout in {state_file} is already rolled back (weight {recorded.get('weight')} %); "
+        click.echo(f"canary: the rollout in {state.path} is already rolled back (weight {recorded.get('weight')} %); "
                    "nothing to undo", err=True)
         return 0
-    store = ((recorded or {}).get("kill_switch") or {}).get("store")
-    base_dir = Path((recorded or {}).get("base_dir") or Path.cwd())
-    result = rollback_from_state(state, kill_switch=_kill_switch(store, base_dir))
+    if recorded is None and config and Path(config).exists():
+        plan = load_plan(config)
+        base_dir = Path(config).resolve().parent
+        result = rollback_from_config(plan, state, base_dir=base_dir,
+                                      kill_switch=_kill_switch(plan.kill_switch.store, base_dir))
+    else:
+        store = ((recorded or {}).get("kill_switch") or {}).get("store")
+        base_dir = Path((recorded or {}).get("base_dir") or Path.cwd())
+        result = rollback_from_state(state, kill_switch=_kill_switch(store, base_dir))
     _publish(result, report)
     return 1 if result.rollback_errors else 0
+
+
+@canary.command()
+@OPTIONAL_CONFIG
+@STATE
+@REPORT
+def promote(config: str | None, state_file: str | None, report: str | None) -> int:
+    """Promote a held rollout a person approved: weight 100, then the promote command (a failure rolls back)."""
+    from rollwise.canary.service import promote_from_state
+    from rollwise.canary.state import StateFile
+
+    state = StateFile(_state_path(config, state_file))
+    recorded = state.read() or {}
+    store = (recorded.get("kill_switch") or {}).get("store")
+    result = promote_from_state(state, kill_switch=_kill_switch(store, Path(recorded.get("base_dir") or Path.cwd())))
+    _publish(result, report)
+    return result.exit_code
 
 
 def _kill_switch(store: str | None, base_dir: Path):

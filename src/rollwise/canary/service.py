@@ -285,7 +285,8 @@ class Rollout:
             status="running", started=iso(started), updated=iso(started), pid=os.getpid(), weight=0, phase=0,
             deployed=False, router={"type": self.plan.router.type, "options": self.plan.router.options},
             base_dir=str(self.base_dir),
-            commands={"rollback": self.plan.commands.rollback, "timeout": self.plan.commands.timeout},
+            commands={"rollback": self.plan.commands.rollback, "promote": self.plan.commands.promote,
+                      "timeout": self.plan.commands.timeout},
             kill_switch={"store": self.plan.kill_switch.store, "flags": list(self.plan.kill_switch.flags)},
             events=[],
         )
@@ -342,36 +343,101 @@ def check_previous(state: StateFile) -> None:
                 "or delete the file if that rollout no longer exists")
 
 
-def rollback_from_state(state: StateFile, *, kill_switch: KillSwitch | None = None,
-                        log: Callable[[str], None] = ghactions.progress, reason: str | None = None) -> RolloutResult:
-    """Undo a rollout recorded in ``state`` (weight 0, rollback command, kill-switch flags), without its config."""
-    from rollwise.canary import routers
+def _plan_from_state(recorded: dict[str, Any]) -> CanaryPlan:
+    """The part of a plan that undoing or finishing a recorded rollout needs: router, commands, kill switch."""
     from rollwise.canary.plan import Commands
     from rollwise.canary.plan import KillSwitch as KillSwitchSpec
 
-    recorded = state.read()
-    if recorded is None:
-        raise ConfigError("no state file", file=str(state.path),
-                          fix="pass the --state-file written by `rollwise canary run` (download the workflow artifact)")
-    if recorded.get("status") == "promoted":
-        raise ConfigError("this rollout was promoted; the canary is now the baseline and there is nothing to undo",
-                          file=str(state.path), fix="to go back, deploy the previous version as a new rollout")
-    spec = RouterSpec(**recorded["router"])
-    base_dir = Path(recorded.get("base_dir") or Path.cwd())
-    plan = CanaryPlan(
+    commands = recorded.get("commands") or {}
+    return CanaryPlan(
         phases=(Phase(100),),
-        router=spec,
-        commands=Commands(rollback=(recorded.get("commands") or {}).get("rollback"),
-                          timeout=float((recorded.get("commands") or {}).get("timeout") or Commands.timeout)),
+        router=RouterSpec(**recorded["router"]),
+        commands=Commands(rollback=commands.get("rollback"), promote=commands.get("promote"),
+                          timeout=float(commands.get("timeout") or Commands.timeout)),
         kill_switch=KillSwitchSpec(store=(recorded.get("kill_switch") or {}).get("store"),
                                    flags=tuple((recorded.get("kill_switch") or {}).get("flags") or ())),
     )
-    rollout = Rollout(plan, routers.create(spec, base_dir=base_dir), judge=_no_judge, state=state,
+
+
+def _read_state(state: StateFile) -> dict[str, Any]:
+    recorded = state.read()
+    if recorded is None:
+        raise ConfigError("no state file", file=str(state.path),
+                          fix="pass the --state-file written by `rollwise canary run` (download the workflow artifact),"
+                              " or --config alone to roll back from the configuration")
+    return recorded
+
+
+def _recorded_rollout(state: StateFile, recorded: dict[str, Any], kill_switch: KillSwitch | None,
+                      log: Callable[[str], None]) -> Rollout:
+    from rollwise.canary import routers
+
+    plan = _plan_from_state(recorded)
+    base_dir = Path(recorded.get("base_dir") or Path.cwd())
+    rollout = Rollout(plan, routers.create(plan.router, base_dir=base_dir), judge=_no_judge, state=state,
                       kill_switch=kill_switch, log=log, base_dir=base_dir)
     rollout.weight = int(recorded.get("weight") or 0)
+    return rollout
+
+
+def rollback_from_state(state: StateFile, *, kill_switch: KillSwitch | None = None,
+                        log: Callable[[str], None] = ghactions.progress, reason: str | None = None) -> RolloutResult:
+    """Undo a rollout recorded in ``state`` (weight 0, rollback command, kill-switch flags), without its config."""
+    recorded = _read_state(state)
+    if recorded.get("status") == "promoted":
+        raise ConfigError("this rollout was promoted; the canary is now the baseline and there is nothing to undo",
+                          file=str(state.path), fix="to go back, deploy the previous version as a new rollout")
+    rollout = _recorded_rollout(state, recorded, kill_switch, log)
     why = reason or f"manual rollback of the rollout started {recorded.get('started')} " \
                     f"({recorded.get('status')} at weight {rollout.weight} %)"
     return rollout._roll_back(time.time(), why, outcome="rolled back")
+
+
+def rollback_from_config(plan: CanaryPlan, state: StateFile, *, base_dir: Path, kill_switch: KillSwitch | None = None,
+                         log: Callable[[str], None] = ghactions.progress, reason: str | None = None) -> RolloutResult:
+    """Undo a rollout whose state file is lost: the router, commands and kill switch come from the config.
+
+    Setting weight 0 and turning flags off are safe to repeat; so must the configured rollback command be.
+    """
+    from rollwise.canary import routers
+
+    rollout = Rollout(plan, routers.create(plan.router, base_dir=base_dir), judge=_no_judge, state=state,
+                      kill_switch=kill_switch, log=log, base_dir=base_dir)
+    rollout._begin_state(time.time())
+    log(f"canary: no state file at {state.path}; rolling back from the configuration")
+    return rollout._roll_back(time.time(), reason or "manual rollback from the configuration (no state file)",
+                              outcome="rolled back")
+
+
+def promote_from_state(state: StateFile, *, kill_switch: KillSwitch | None = None,
+                       log: Callable[[str], None] = ghactions.progress) -> RolloutResult:
+    """Finish a held rollout a person approved: weight 100 and the promote command; any failure rolls back.
+
+    Promoting a rollout that is already promoted changes nothing, so an approval job can be re-run.
+    """
+    recorded = _read_state(state)
+    if recorded.get("status") not in ("held", "promoted"):
+        raise ConfigError(f"only a held rollout can be promoted; this one is {recorded.get('status')} "
+                          f"at weight {recorded.get('weight')} %", file=str(state.path),
+                          fix="re-run the rollout (`rollwise canary run`), or roll it back")
+    rollout = _recorded_rollout(state, recorded, kill_switch, log)
+    started = time.time()
+    if recorded.get("status") == "promoted":
+        log(f"canary: the rollout in {state.path} is already promoted; nothing to do")
+        return rollout._result("PROCEED", "already promoted", started)
+    log(f"canary: promoting the held canary from weight {rollout.weight} % (approved by a person)")
+    try:
+        rollout.weight = rollout.router.set_weight(100)
+        rollout.state.write(weight=rollout.weight, target_weight=100, updated=iso(time.time()))
+        if rollout.weight != 100:
+            raise _Abort(f"router reports weight {rollout.weight} % after setting 100 %")
+        rollout._promote()
+    except (_Abort, RouterError) as exc:
+        return rollout._roll_back(started, f"promotion failed: {exc}", outcome="failed")
+    reason = f"held rollout promoted by approval at weight {rollout.weight} %"
+    log(f"canary: PROCEED — {reason}")
+    rollout.state.write(status="promoted", reason=reason, updated=iso(time.time()))
+    return rollout._result("PROCEED", reason, started)
 
 
 def _no_judge(window: Window) -> Judgement:

@@ -61,3 +61,54 @@ def test_rollback_from_state_sets_weight_zero_and_runs_the_rollback_command(tmp_
     assert (data["decision"], data["weight"]) == ("ROLLBACK", 0)
     assert data["reason"] == "manual rollback of the rollout started x (running at weight 25 %)"
     assert json.loads((tmp_path / "state.json").read_text())["status"] == "rolled_back"
+
+
+def _held_state(tmp_path, weight_file, promote="touch promoted"):
+    return {"schema": "rollwise/canary-state/v1", "status": "held", "weight": 25, "started": "x",
+            "router": {"type": "command", "options": {"command": f"echo {{weight}} > {weight_file}"}},
+            "base_dir": str(tmp_path), "commands": {"rollback": "touch undone", "promote": promote, "timeout": 30},
+            "kill_switch": {"store": None, "flags": []}}
+
+
+def test_promote_finishes_a_held_rollout_and_is_safe_to_repeat(tmp_path):
+    weight = tmp_path / "weight"
+    (tmp_path / "state.json").write_text(json.dumps(_held_state(tmp_path, weight)))
+    report = tmp_path / "report.json"
+    args = ["canary", "promote", "--state-file", str(tmp_path / "state.json"), "--report", str(report)]
+    assert main(args) == 0
+    assert weight.read_text() == "100\n" and (tmp_path / "promoted").exists()
+    assert json.loads(report.read_text())["decision"] == "PROCEED"
+    assert json.loads((tmp_path / "state.json").read_text())["status"] == "promoted"
+    weight.unlink()
+    assert main(args) == 0  # already promoted: nothing moves
+    assert not weight.exists()
+
+
+def test_a_failing_promote_command_rolls_back(tmp_path):
+    weight = tmp_path / "weight"
+    (tmp_path / "state.json").write_text(json.dumps(_held_state(tmp_path, weight, promote="exit 7")))
+    report = tmp_path / "report.json"
+    assert main(["canary", "promote", "--state-file", str(tmp_path / "state.json"), "--report", str(report)]) == 1
+    assert weight.read_text() == "0\n" and (tmp_path / "undone").exists()
+    assert "promotion failed: promote failed" in json.loads(report.read_text())["reason"]
+
+
+def test_only_a_held_rollout_can_be_promoted(tmp_path, capsys):
+    state = {**_held_state(tmp_path, tmp_path / "weight"), "status": "rolled_back", "weight": 0}
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    assert main(["canary", "promote", "--state-file", str(tmp_path / "state.json")]) == 2
+    assert "only a held rollout can be promoted; this one is rolled_back" in capsys.readouterr().err
+
+
+def test_rollback_from_the_config_when_the_state_is_lost_twice_in_a_row(tmp_path, capsys):
+    weight = tmp_path / "weight"
+    config = CONFIG.replace('"echo {weight}"', f'"echo {{weight}} > {weight}"') + \
+        "  commands: {rollback: 'echo undone >> rollback.log'}\n"
+    (tmp_path / "rollwise.yml").write_text(config)
+    for _ in range(2):
+        assert main(["canary", "rollback", "--config", str(tmp_path / "rollwise.yml")]) == 0
+    assert weight.read_text() == "0\n"
+    assert "rolling back from the configuration" in capsys.readouterr().err
+    # the first run left a state file, so the second one found nothing left to undo
+    assert (tmp_path / "rollback.log").read_text() == "undone\n"
+    assert json.loads((tmp_path / "state.json").read_text())["status"] == "rolled_back"
