@@ -7,28 +7,26 @@ a loud failure naming the backup. The ladder on failure: transaction rollback ->
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from rollwise.errors import ConfigError, InconclusiveError
+from rollwise.errors import ConfigError
 from rollwise.ghactions import progress
 from rollwise.migrate import integrity
 from rollwise.migrate.alembic_adapter import Project, Revision
-from rollwise.migrate.dialects import Dialect, Timeouts, for_url, snapshot
+from rollwise.migrate.dialects import Dialect, Timeouts, for_url
 from rollwise.migrate.lint import judge_deploy, judge_revision, relax_small_tables
 from rollwise.migrate.model import ERROR, WARNING, Finding, RevisionSource, RevisionVerdict, TableChecksum, \
     TableComparison
 from rollwise.migrate.rules.operations import check_env
-from rollwise.migrate.scan import scan_source
+from rollwise.migrate.runner import (
+    Options, Runner, Step, StepFailed, VerificationFailed, connect, first_line, revision_label, run_verify,
+    scan_file,
+)
 
 # statuses of apply/rollback and their exit codes
 APPLIED, UP_TO_DATE, REFUSED, ROLLED_BACK, RESTORED, LOCK_TIMEOUT, FAILED = (
@@ -36,71 +34,12 @@ APPLIED, UP_TO_DATE, REFUSED, ROLLED_BACK, RESTORED, LOCK_TIMEOUT, FAILED = (
 EXIT = {APPLIED: 0, UP_TO_DATE: 0, REFUSED: 1, ROLLED_BACK: 1, RESTORED: 1, LOCK_TIMEOUT: 3, FAILED: 1}
 
 
-@dataclass
-class Options:
-    """Knobs of apply/rollback (CLI options and action inputs)."""
-
-    lock_timeout_s: float = 2.0
-    statement_timeout_s: float = 900.0
-    lock_retries: int = 3
-    retry_backoff_s: float = 1.0
-    retry_backoff_max_s: float = 60.0
-    backup: bool = True
-    backup_dir: Path = Path("rollwise-backups")
-    restore_on_failure: bool = False
-    verify_command: str | None = None
-    verify_timeout_s: float = 1800.0
-    allow_contract: frozenset[str] = frozenset()
-    lint: bool = True
-    schema: str | None = None
-    #: locking errors on tables with fewer rows than this become warnings (0: never)
-    small_table_rows: int = 0
-    #: tables left out of the integrity checks (busy tables the application writes during the run)
-    skip_tables: frozenset[str] = frozenset()
-
-    def allows_contract(self, revision: str | None) -> bool:
-        return "all" in self.allow_contract or (revision is not None and revision in self.allow_contract)
-
-
 # -- shared helpers ----------------------------------------------------------------------------------------------
-def masked(url: str | sa.URL | None) -> str:
-    if url is None:
-        return "<none>"
-    try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return "<unparseable URL>"
-
-
-def scan_file(path: str) -> RevisionSource:
-    return scan_source(Path(path).read_text(encoding="utf-8"), path)
-
-
 def _need_url(project: Project) -> str:
     if not project.database_url:
         raise ConfigError("no database URL", file=str(project.ini), key="sqlalchemy.url",
                           fix="pass --database-url (env ROLLWISE_DATABASE_URL) or set sqlalchemy.url in alembic.ini")
     return project.database_url
-
-
-@contextmanager
-def connect(dialect: Dialect, timeouts: Timeouts | None = None) -> Iterator[tuple[sa.Engine, sa.Connection]]:
-    """A connection with the migration timeouts set; an unreachable database is inconclusive (exit 3)."""
-    engine = dialect.engine()
-    try:
-        conn = engine.connect()
-    except sa.exc.DBAPIError as exc:
-        raise InconclusiveError(
-            f"cannot reach the database {masked(dialect.url)}: {str(exc.orig).strip().splitlines()[0]}; nothing was "
-            "changed. Check the URL, network and credentials, then rerun.") from None
-    try:
-        if timeouts is not None:
-            with conn.begin():
-                dialect.set_timeouts(conn, timeouts)
-        yield engine, conn
-    finally:
-        conn.close()
-        engine.dispose()
 
 
 def _start_revision(project: Project, conn: sa.Connection) -> str | None:
@@ -287,7 +226,7 @@ def _trial(project: Project, dialect: Dialect, conn: sa.Connection, planned: lis
                         project.upgrade(conn, item.revision.id)
                 except Exception as exc:
                     item.trial = {"status": "failed", "seconds": round(time.monotonic() - started, 3),
-                                  "error": _first_line(exc), "lock_timeout": dialect.is_lock_timeout(exc)}
+                                  "error": first_line(exc), "lock_timeout": dialect.is_lock_timeout(exc)}
                     for later in planned[planned.index(item) + 1:]:
                         later.trial = {"status": "skipped", "reason": f"follows {item.revision.id}, which failed"}
                     break
@@ -306,22 +245,12 @@ def _preflight(dialect: Dialect, conn: sa.Connection, item: PlannedRevision) -> 
             with conn.begin_nested():
                 entry["count"] = int(conn.exec_driver_sql(check.sql).scalar() or 0)
         except sa.exc.DBAPIError as exc:
-            entry["error"] = _first_line(exc)
+            entry["error"] = first_line(exc)
         results.append(entry)
     return results
 
 
 # -- apply -------------------------------------------------------------------------------------------------------
-@dataclass
-class Step:
-    revision: str
-    mode: str  # "transaction" or "autocommit"
-    status: str = "pending"
-    attempts: int = 0
-    seconds: float = 0.0
-    error: str | None = None
-
-
 @dataclass
 class RunResult:
     """Outcome of apply or rollback, rendered to JSON, summary and outputs."""
@@ -349,219 +278,6 @@ class RunResult:
         return EXIT[self.status]
 
 
-class StepFailed(Exception):
-    def __init__(self, step: Step, exc: BaseException, lock_timeout: bool) -> None:
-        super().__init__(step.error)
-        self.step, self.exc, self.lock_timeout = step, exc, lock_timeout
-
-
-class VerificationFailed(Exception):
-    pass
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip() or type(exc).__name__
-    return f"{type(getattr(exc, 'orig', None) or exc).__name__}: {text.splitlines()[0]}"
-
-
-def _revision_label(rev: str | None) -> str:
-    return rev or "base"
-
-
-class Runner:
-    """One apply or rollback run on one connection."""
-
-    def __init__(self, project: Project, options: Options, dialect: Dialect, engine: sa.Engine,
-                 conn: sa.Connection) -> None:
-        self.project, self.options, self.dialect, self.engine, self.conn = project, options, dialect, engine, conn
-        self.replaced: list[sa.Connection] = []
-
-    def ensure_connection(self) -> None:
-        """Reconnect when the run's connection died (network, a killed backend) so the rollback can still run."""
-        try:
-            if self.conn.in_transaction():
-                self.conn.rollback()
-            with self.conn.begin():
-                self.conn.exec_driver_sql("SELECT 1")
-            return
-        except sa.exc.DBAPIError:
-            pass
-        progress("the connection was lost; reconnecting for the rollback")
-        self.replaced.append(self.conn)
-        self.conn = self.engine.connect()
-        timeouts = Timeouts(self.options.lock_timeout_s, self.options.statement_timeout_s)
-        with self.conn.begin():
-            self.dialect.set_timeouts(self.conn, timeouts)
-
-    def close(self) -> None:
-        for conn in [*self.replaced, self.conn]:
-            conn.close()
-
-    # a revision, in its own transaction (or in autocommit when it needs it), retried on lock timeouts
-    def run_step(self, step: Step, action: Callable[[], None], check: Callable[[], None] | None = None) -> None:
-        delay = self.options.retry_backoff_s
-        while True:
-            step.attempts += 1
-            started = time.monotonic()
-            try:
-                if step.mode == "autocommit":
-                    action()
-                    if self.conn.in_transaction():
-                        self.conn.commit()
-                else:
-                    with self.conn.begin():
-                        action()
-                        if check is not None:
-                            check()  # raising here rolls the revision back with its transaction
-                step.seconds += time.monotonic() - started
-                step.status = "done"
-                return
-            except VerificationFailed:
-                step.seconds += time.monotonic() - started
-                step.status = "rolled back"
-                raise
-            except Exception as exc:
-                step.seconds += time.monotonic() - started
-                if self.conn.in_transaction():
-                    self.conn.rollback()
-                lock = self.dialect.is_lock_timeout(exc)
-                step.error = _first_line(exc)
-                if lock and step.attempts <= self.options.lock_retries:
-                    progress(f"  {step.revision}: lock timeout (attempt {step.attempts}); retrying in {delay:.1f}s")
-                    time.sleep(delay)
-                    delay = min(delay * 2, self.options.retry_backoff_max_s)
-                    continue
-                step.status = "failed"
-                raise StepFailed(step, exc, lock) from exc
-
-    def snapshot(self) -> dict[str, TableChecksum]:
-        if self.conn.in_transaction():
-            return self._snapshot()
-        with self.conn.begin():
-            return self._snapshot()
-
-    def _snapshot(self) -> dict[str, TableChecksum]:
-        tables = [t for t in self.dialect.tables(self.conn) if t not in self.options.skip_tables]
-        return snapshot(self.conn, self.dialect, tables)
-
-    def current(self) -> str | None:
-        with self.conn.begin():
-            heads = self.project.current(self.conn)
-        return heads[0] if heads else None
-
-    def snapshot_and_backup(self, label: str) -> tuple[dict[str, TableChecksum], Path | None]:
-        """Checksums and backup of the same moment: on PostgreSQL pg_dump imports the snapshot the checksums
-        were read in, so the backup's manifest describes exactly what the backup holds."""
-        with self.conn.begin():
-            snapshot_id = self.dialect.export_snapshot(self.conn)
-            progress(f"integrity snapshot before ({self.dialect.name})")
-            before = self._snapshot()
-            if not self.options.backup:
-                return before, None
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-            name = Path(self.dialect.url.database or "database").stem
-            path = (self.options.backup_dir / f"{name}-{label}-{stamp}{self.dialect.backup_suffix()}").resolve()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            progress(f"backup -> {path}")
-            try:
-                self.dialect.backup(self.engine, path, snapshot_id)
-            except (ConfigError, InconclusiveError):
-                raise
-            except Exception as exc:
-                raise InconclusiveError(f"the backup failed, so nothing was changed: {_first_line(exc)}. Check disk "
-                                        f"space in {self.options.backup_dir} and the database's locks, then rerun.") \
-                    from None
-        manifest = {"schema": "rollwise/migrate-backup/v1", "revision": label if label != "base" else None,
-                    "dialect": self.dialect.name, "database": masked(self.dialect.url),
-                    "tables": {t: c.as_dict() for t, c in before.items()}}
-        Path(f"{path}.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        return before, path
-
-    def _undo_partial(self, revision: str, start: str | None) -> dict[str, Any]:
-        """A revision that failed outside a transaction (autocommit_block) may have left work behind, e.g. an
-        INVALID index: stamp it as applied and run its downgrade, whose IF EXISTS guards skip what never ran."""
-        if scan_file(self.project.revision(revision).path).downgrade_state != "ok":
-            return {"method": "downgrade", "ok": False,
-                    "detail": f"{revision} failed outside a transaction and has no working downgrade()"}
-
-        def undo() -> None:
-            self.project.stamp(self.conn, revision)
-            self.project.downgrade(self.conn, start)
-
-        try:
-            self.run_step(Step(f"{revision} (partly applied) -> {_revision_label(start)}", "autocommit"), undo)
-        except StepFailed as exc:
-            return {"method": "downgrade", "ok": False, "detail": f"{exc.step.revision}: {exc.step.error}"}
-        return {"method": "downgrade", "ok": True,
-                "detail": f"{revision} failed outside a transaction; its downgrade() undid what it had done"}
-
-    def recover(self, start: str | None, before: dict[str, TableChecksum], backup: Path | None,
-                partial: str | None = None) -> dict[str, Any]:
-        """Bring the database back to ``start`` with equal checksums: downgrade if needed, else restore.
-
-        ``partial`` names a revision that failed while running outside a transaction."""
-        ladder: list[dict[str, Any]] = []
-        self.ensure_connection()
-        current = self.current()
-        if current == start and partial is not None:
-            ladder.append(self._undo_partial(partial, start))
-        elif current == start:
-            ladder.append({"method": "transaction", "ok": True, "detail": "the failing revision's transaction "
-                                                                          "was rolled back"})
-        else:
-            undo = list(reversed(self.project.path_between(start, current)))
-            missing = [r.id for r in undo if scan_file(r.path).downgrade_state != "ok"]
-            if missing:
-                ladder.append({"method": "downgrade", "ok": False,
-                               "detail": f"revision {', '.join(missing)} has no working downgrade()"})
-            else:
-                try:
-                    for rev in undo:
-                        parent = rev.down[0] if rev.down else None
-                        mode = "autocommit" if scan_file(rev.path).uses_autocommit else "transaction"
-                        step = Step(f"{rev.id} -> {_revision_label(parent)}", mode)
-                        self.run_step(step, lambda p=parent: self.project.downgrade(self.conn, p))
-                    ladder.append({"method": "downgrade", "ok": True, "detail": f"downgraded to "
-                                                                                 f"{_revision_label(start)}"})
-                except StepFailed as exc:
-                    ladder.append({"method": "downgrade", "ok": False, "detail": f"{exc.step.revision}: "
-                                                                                 f"{exc.step.error}"})
-        comparisons: list[TableComparison] = []
-        if ladder[-1]["ok"]:
-            comparisons = integrity.identical(before, self.snapshot())
-            if not integrity.all_ok(comparisons) or self.current() != start:
-                ladder[-1]["ok"] = False
-                ladder[-1]["detail"] += "; but the checksums differ from before"
-        if not ladder[-1]["ok"] and self.options.restore_on_failure and backup is not None:
-            try:
-                progress(f"restoring {backup}")
-                self.dialect.restore(self.engine, backup)
-                comparisons = integrity.identical(before, self.snapshot())
-                ok = integrity.all_ok(comparisons) and self.current() == start
-                ladder.append({"method": "restore", "ok": ok, "detail": f"restored {backup}" +
-                               ("" if ok else "; but the checksums still differ")})
-            except Exception as exc:
-                ladder.append({"method": "restore", "ok": False, "detail": _first_line(exc)})
-        elif not ladder[-1]["ok"]:
-            reason = "no backup was taken" if backup is None else "restore-on-failure is off"
-            ladder.append({"method": "restore", "ok": False, "detail": f"not attempted: {reason}"})
-        return {"ok": ladder[-1]["ok"], "method": ladder[-1]["method"], "ladder": ladder,
-                "comparisons": comparisons}
-
-
-def run_verify(command: str, url: str, timeout_s: float) -> dict[str, Any]:
-    """The user's verify command, with DATABASE_URL pointing at the migrated database."""
-    env = {**os.environ, "DATABASE_URL": url, "ROLLWISE_DATABASE_URL": url}
-    started = time.monotonic()
-    try:
-        done = subprocess.run(command, shell=True, env=env, capture_output=True, text=True, timeout=timeout_s)
-        code, output = done.returncode, (done.stdout + done.stderr)
-    except subprocess.TimeoutExpired as exc:
-        code, output = 124, f"timed out after {timeout_s:.0f}s\n{exc.stdout or ''}"
-    return {"command": command, "exit_code": code, "seconds": round(time.monotonic() - started, 2),
-            "output_tail": output[-2000:]}
-
-
 def apply(project: Project, target: str | None, options: Options) -> RunResult:
     """Upgrade to ``target`` (default head) with lint gate, backup, integrity checks, verify and auto-rollback."""
     url = _need_url(project)
@@ -574,12 +290,12 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
         try:
             pending = project.path_between(start, target_id)
         except ConfigError:
-            raise ConfigError(f"the database is at {_revision_label(start)}, which is not below {target_id}; "
+            raise ConfigError(f"the database is at {revision_label(start)}, which is not below {target_id}; "
                               "apply only upgrades", key="to",
                               fix="use `rollwise migrate rollback --to <revision>` to go back") from None
         result = RunResult("apply", UP_TO_DATE, start, start, target_id, "")
         if not pending:
-            result.message = f"the database is already at {_revision_label(start)}; nothing to do"
+            result.message = f"the database is already at {revision_label(start)}; nothing to do"
             return result
         sources = {rev.id: scan_file(rev.path) for rev in pending}
         pairs = [(sources[r.id], judge_revision(sources[r.id], options.allows_contract(r.id))) for r in pending]
@@ -602,7 +318,7 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
             with conn.begin():
                 dialect.check_backup_tool(conn)
         runner = Runner(project, options, dialect, engine, conn)
-        before, backup = runner.snapshot_and_backup(_revision_label(start))
+        before, backup = runner.snapshot_and_backup(revision_label(start))
         result.before = before
         result.backup_path = str(backup) if backup else None
         touched = {t for v in result.verdicts for t in v.tables}
@@ -624,7 +340,7 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
                 step = Step(rev.id, mode)
                 result.steps.append(step)
                 last = index == len(pending) - 1
-                progress(f"upgrade {_revision_label(rev.down[0] if rev.down else None)} -> {rev.id} ({mode})")
+                progress(f"upgrade {revision_label(rev.down[0] if rev.down else None)} -> {rev.id} ({mode})")
                 check = verify_integrity if last and mode == "transaction" else None
                 runner.run_step(step, lambda r=rev.id: project.upgrade(conn, r), check)
             if result.steps[-1].mode == "autocommit":
@@ -648,8 +364,8 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
             elif isinstance(failure, VerificationFailed):
                 reason = str(failure)
             else:
-                reason = f"verification could not run: {_first_line(failure)}"
-            progress(f"failure: {reason}; rolling back to {_revision_label(start)}")
+                reason = f"verification could not run: {first_line(failure)}"
+            progress(f"failure: {reason}; rolling back to {revision_label(start)}")
             partial = None
             if isinstance(failure, StepFailed) and failure.step.mode == "autocommit":
                 partial = failure.step.revision
@@ -657,7 +373,7 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
                 recovery = runner.recover(start, before, backup, partial)
             except sa.exc.SQLAlchemyError as exc:
                 recovery = {"ok": False, "method": "none", "comparisons": [],
-                            "ladder": [{"method": "recover", "ok": False, "detail": _first_line(exc)}]}
+                            "ladder": [{"method": "recover", "ok": False, "detail": first_line(exc)}]}
             result.recovery = {k: v for k, v in recovery.items() if k != "comparisons"}
             result.comparisons = recovery["comparisons"] or result.comparisons
             try:
@@ -669,7 +385,7 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
             where = f"backup: {backup}" if backup else "no backup was taken"
             if recovery["ok"]:
                 result.status = LOCK_TIMEOUT if lock else (RESTORED if recovery["method"] == "restore" else ROLLED_BACK)
-                result.message = (f"{reason}. Rolled back by {recovery['method']} to {_revision_label(start)}; every "
+                result.message = (f"{reason}. Rolled back by {recovery['method']} to {revision_label(start)}; every "
                                   f"table's checksum equals its value before the run ({where}).")
                 if lock:
                     result.message += (f" Lock not obtained within {options.lock_timeout_s:g}s after "
@@ -677,12 +393,12 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
                                        (": " + "; ".join(result.blockers[:3]) if result.blockers else "."))
             else:
                 result.status = FAILED
-                result.message = (f"{reason}. ROLLBACK FAILED: the database is at {_revision_label(result.to_revision)}"
+                result.message = (f"{reason}. ROLLBACK FAILED: the database is at {revision_label(result.to_revision)}"
                                   f", not verified equal to before. {where}. Follow docs/safe-migrate/runbook.md.")
             return result
         result.status = APPLIED
         result.to_revision = target_id
-        result.message = (f"applied {len(pending)} revision(s) {_revision_label(start)} -> {target_id} and verified"
+        result.message = (f"applied {len(pending)} revision(s) {revision_label(start)} -> {target_id} and verified"
                           f" (integrity{', verify command' if options.verify_command else ''}, head check)")
         return result
 
@@ -705,11 +421,11 @@ def rollback(project: Project, to: str | None, backup_file: Path | None, options
         try:
             undo = list(reversed(project.path_between(target_id, start)))
         except ConfigError:
-            raise ConfigError(f"{target_id} is not below the database's revision {_revision_label(start)}",
+            raise ConfigError(f"{target_id} is not below the database's revision {revision_label(start)}",
                               key="to", fix="pick an older revision from `alembic history`") from None
         result = RunResult("rollback", UP_TO_DATE, start, start, target_id, "")
         if not undo:
-            result.message = f"the database is already at {_revision_label(start)}; nothing to do"
+            result.message = f"the database is already at {revision_label(start)}; nothing to do"
             return result
         sources = {rev.id: scan_file(rev.path) for rev in undo}
         missing = [r for r, s in sources.items() if s.downgrade_state != "ok"]
@@ -721,7 +437,7 @@ def rollback(project: Project, to: str | None, backup_file: Path | None, options
             with conn.begin():
                 dialect.check_backup_tool(conn)
         runner = Runner(project, options, dialect, engine, conn)
-        before, backup = runner.snapshot_and_backup(_revision_label(start))
+        before, backup = runner.snapshot_and_backup(revision_label(start))
         result.before = before
         result.backup_path = str(backup) if backup else None
         touched = {t for s in sources.values() for t in judge_revision(s).tables}
@@ -729,7 +445,7 @@ def rollback(project: Project, to: str | None, backup_file: Path | None, options
         try:
             for rev in undo:
                 parent = rev.down[0] if rev.down else None
-                step = Step(f"{rev.id} -> {_revision_label(parent)}",
+                step = Step(f"{rev.id} -> {revision_label(parent)}",
                             "autocommit" if sources[rev.id].uses_autocommit else "transaction")
                 result.steps.append(step)
                 progress(f"downgrade {step.revision}")
@@ -742,13 +458,13 @@ def rollback(project: Project, to: str | None, backup_file: Path | None, options
             reason = failure.step.error if isinstance(failure, StepFailed) else str(failure)
             result.to_revision = runner.current()
             result.status = FAILED
-            result.message = (f"rollback stopped: {reason}. The database is at {_revision_label(result.to_revision)}."
+            result.message = (f"rollback stopped: {reason}. The database is at {revision_label(result.to_revision)}."
                               f" {'Backup: ' + str(backup) if backup else 'No backup was taken'}; restore it with "
                               "rollwise migrate rollback --backup-file PATH.")
             return result
         result.status = ROLLED_BACK
         result.to_revision = runner.current()
-        result.message = (f"rolled back {_revision_label(start)} -> {_revision_label(target_id)}; integrity "
+        result.message = (f"rolled back {revision_label(start)} -> {revision_label(target_id)}; integrity "
                           "checked: tables the downgrades do not touch are identical")
         return result
 
@@ -771,7 +487,7 @@ def _restore_backup(project: Project, dialect: Dialect, timeouts: Timeouts, path
         if manifest is None:
             result.message = (f"restored {path} (no manifest {manifest_path.name} beside it, so the data could not be "
                               f"compared with the checksums taken at backup time); now at "
-                              f"{_revision_label(result.to_revision)}")
+                              f"{revision_label(result.to_revision)}")
             return result
         expected = {t: TableChecksum(t, tuple(v["columns"]), v["rows"], v["checksum"])
                     for t, v in manifest["tables"].items()}
@@ -779,7 +495,7 @@ def _restore_backup(project: Project, dialect: Dialect, timeouts: Timeouts, path
         result.comparisons = integrity.identical(expected, {t: TableChecksum(t, c.columns, c.rows, c.checksum)
                                                            for t, c in after.items()})
         if integrity.all_ok(result.comparisons) and result.to_revision == manifest.get("revision"):
-            result.message = (f"restored {path}: at {_revision_label(result.to_revision)}, every table's checksum "
+            result.message = (f"restored {path}: at {revision_label(result.to_revision)}, every table's checksum "
                               "equals the one taken at backup time")
         else:
             result.status = FAILED
