@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-UV = Path(sys.executable).parent / "uv"
+UV = Path(sys.executable).parent / "uv" if (Path(sys.executable).parent / "uv").exists() else shutil.which("uv")
 
 
 def test_uv_lock_matches_pyproject():
