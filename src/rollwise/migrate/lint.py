@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 from rollwise.migrate.classify import classify, touched_tables
 from rollwise.migrate.model import CONTRACT, ERROR, EXPAND, MIXED, WARNING, Finding, RevisionSource, RevisionVerdict
 from rollwise.migrate.rules import CATALOG, check_revision
-from rollwise.migrate.rules.operations import CONTRACT_STEP, CONTRACT_WITH_EXPAND, UNUSED_SUPPRESSION
+from rollwise.migrate.rules.operations import (
+    CONTRACT_STEP, CONTRACT_WITH_EXPAND, EXPIRED_SUPPRESSION, UNUSED_SUPPRESSION,
+)
 from rollwise.migrate.rules.operations import MIXED as MIXED_RULE
 
 #: findings no comment can silence: they mean the file or the comment itself is broken
-UNSUPPRESSIBLE = {"syntax-error", "invalid-directive", "unused-suppression"}
+UNSUPPRESSIBLE = {"syntax-error", "invalid-directive", "unused-suppression", "expired-suppression"}
 
 
 def judge_revision(
-    rev: RevisionSource, allow_contract: bool = False, extra: list[Finding] | None = None
+    rev: RevisionSource, allow_contract: bool = False, extra: list[Finding] | None = None, today: date | None = None
 ) -> RevisionVerdict:
     """Findings of one revision after the expand/contract gate and its suppressions.
 
     ``allow_contract`` is the deploy's explicit permission for this revision to contract the schema: its
     destructive findings then become warnings (they stay in the report), the locking ones stay errors.
-    ``extra`` are findings from elsewhere (squawk) to gate and suppress the same way.
+    ``extra`` are findings from elsewhere (squawk) to gate and suppress the same way. Suppressions whose
+    ``until`` is before ``today`` (when given) no longer apply and are reported.
     """
     findings = check_revision(rev) + list(extra or [])
     classification = classify(rev)
@@ -37,10 +41,15 @@ def judge_revision(
     kept: list[Finding] = []
     suppressed = []
     used = set()
+    active = [s for s in rev.suppressions if s.until is None or today is None or today <= s.until]
+    for expired in (s for s in rev.suppressions if s not in active):
+        kept.append(EXPIRED_SUPPRESSION.finding(rev, expired.line, f"ignore[{', '.join(expired.rules)}] expired on "
+                                                                 f"{expired.until.isoformat()}"))
+        used.add(id(expired))
     for finding in findings:
         match = None
         if finding.rule not in UNSUPPRESSIBLE and finding.file == rev.path:
-            match = next((s for s in rev.suppressions if s.covers(finding.rule, finding.line)), None)
+            match = next((s for s in active if s.covers(finding.rule, finding.line)), None)
         if match is None:
             kept.append(finding)
         else:

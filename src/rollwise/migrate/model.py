@@ -6,6 +6,7 @@ Nothing here does I/O; the lint rules, the classifier and the integrity comparis
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -66,13 +67,14 @@ class OpCall:
 
 @dataclass(frozen=True)
 class Suppression:
-    """``# rollwise: ignore[rule, ...] reason`` in a revision file; a reason is required."""
+    """``# rollwise: ignore[rule, ...] [until=YYYY-MM-DD] reason`` in a revision file; a reason is required."""
 
     rules: tuple[str, ...]
     reason: str
     file: str
     line: int
     applies_to: int | None  # source line it covers; None for the whole file
+    until: date | None = None  # after this day it no longer applies
 
     def covers(self, rule: str, line: int) -> bool:
         return (rule in self.rules or "all" in self.rules) and (self.applies_to is None or self.applies_to == line)

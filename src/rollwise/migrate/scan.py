@@ -8,6 +8,7 @@ import ast
 import io
 import re
 import tokenize
+from datetime import date
 from typing import Any
 
 from rollwise.migrate.model import UNKNOWN, CallValue, OpCall, RevisionSource, Suppression, Symbol
@@ -15,6 +16,7 @@ from rollwise.migrate.model import UNKNOWN, CallValue, OpCall, RevisionSource, S
 #: ``# rollwise: ignore[rule-a, rule-b] reason`` / ``ignore-file[...]`` / ``rows-change[table, ...] reason``
 DIRECTIVE = re.compile(r"#\s*rollwise:\s*(?P<kind>[a-z-]+)\s*(?:\[(?P<names>[^\]]*)\])?\s*(?P<reason>.*)$")
 DIRECTIVE_KINDS = ("ignore", "ignore-file", "rows-change")
+UNTIL = re.compile(r"until=(\S+)")
 #: attributes of `op` that do not change the database
 NOT_OPERATIONS = ("get_bind", "get_context", "batch_alter_table", "f", "inline_literal")
 
@@ -140,7 +142,7 @@ def _body_state(func: ast.FunctionDef) -> str:
 
 def _directives(text: str, path: str, rev: RevisionSource) -> None:
     """Read ``# rollwise:`` comments; an ignore covers its own line, or the next code line when alone on a line."""
-    pending: list[tuple[int, str, tuple[str, ...], str]] = []  # comment-only directives waiting for code
+    pending: list[tuple[int, tuple[str, ...], str, date | None]] = []  # comment-only directives waiting for code
     code_lines: set[int] = set()
     comments: list[tuple[int, bool, str]] = []
     try:
@@ -171,17 +173,28 @@ def _directives(text: str, path: str, rev: RevisionSource) -> None:
             listed = ", ".join(names)
             rev.directive_errors.append((line, f"'rollwise: {kind}[{listed}]' has no reason; say why it is safe"))
             continue
+        until = None
+        if expiry := UNTIL.match(reason):
+            try:
+                until = date.fromisoformat(expiry[1])
+            except ValueError:
+                rev.directive_errors.append((line, f"until={expiry[1]} is not a date (YYYY-MM-DD)"))
+                continue
+            reason = reason[expiry.end():].strip(" -—:")
+            if not reason:
+                rev.directive_errors.append((line, f"'rollwise: {kind}' has an expiry but no reason"))
+                continue
         if kind == "rows-change":
             rev.rows_change += names
         elif kind == "ignore-file":
-            rev.suppressions.append(Suppression(names, reason, path, line, None))
+            rev.suppressions.append(Suppression(names, reason, path, line, None, until))
         elif alone:
-            pending.append((line, kind, names, reason))
+            pending.append((line, names, reason, until))
         else:
-            rev.suppressions.append(Suppression(names, reason, path, line, line))
-    for line, _, names, reason in pending:
+            rev.suppressions.append(Suppression(names, reason, path, line, line, until))
+    for line, names, reason, until in pending:
         target = next((n for n in sorted(code_lines) if n > line), None)
-        rev.suppressions.append(Suppression(names, reason, path, line, target))
+        rev.suppressions.append(Suppression(names, reason, path, line, target, until))
 
 
 def scan_source(text: str, path: str) -> RevisionSource:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import date
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,10 @@ def _start_revision(project: Project, conn: sa.Connection) -> str | None:
     if start is not None:
         project.resolve(start, "database revision")
     return start
+
+
+def _judge(source: RevisionSource, options: Options, extra: list[Finding] | None = None) -> RevisionVerdict:
+    return judge_revision(source, options.allows_contract(source.revision), extra, today=date.today())
 
 
 # -- lint --------------------------------------------------------------------------------------------------------
@@ -118,7 +123,7 @@ def lint(project: Project, range_text: str | None, options: Options, use_squawk:
             if problem:
                 squawk_problems.append(problem)
         source = scan_file(rev.path)
-        pairs.append((source, judge_revision(source, options.allows_contract(rev.id), squawk_dedupe(source, extra))))
+        pairs.append((source, _judge(source, options, squawk_dedupe(source, extra))))
     judge_deploy(pairs)
     verdicts = [verdict for _, verdict in pairs]
     if sql_dialect is not None:
@@ -185,7 +190,7 @@ def plan(project: Project, target: str | None, options: Options, trial: bool = T
         sources: list[RevisionSource] = []
         for rev in revisions:
             source = scan_file(rev.path)
-            verdict = judge_revision(source, options.allows_contract(rev.id))
+            verdict = _judge(source, options)
             sql, sql_error = None, None
             try:
                 sql = strip_markers(project.offline_sql(rev, dialect.offline_url))
@@ -298,7 +303,7 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
             result.message = f"the database is already at {revision_label(start)}; nothing to do"
             return result
         sources = {rev.id: scan_file(rev.path) for rev in pending}
-        pairs = [(sources[r.id], judge_revision(sources[r.id], options.allows_contract(r.id))) for r in pending]
+        pairs = [(sources[r.id], _judge(sources[r.id], options)) for r in pending]
         judge_deploy(pairs)
         result.verdicts = [verdict for _, verdict in pairs]
         if options.small_table_rows:

@@ -108,3 +108,22 @@ def test_contract_step_may_not_ship_with_an_expand_step():
     alone = [(contract, judge_revision(contract, allow_contract=True))]
     judge_deploy(alone)
     assert [f.rule for f in alone[0][1].findings] == ["drop-column"]
+
+
+def test_suppression_expires_and_is_then_reported():
+    from datetime import date
+
+    source = rev('# rollwise: ignore[create-index-not-concurrent] until=2026-06-30 backfill job owns this table\n'
+                 'op.create_index("ix", "t", ["c"])', downgrade='op.drop_index("ix", table_name="t")')
+    [suppression] = source.suppressions
+    assert suppression.until == date(2026, 6, 30) and suppression.reason == "backfill job owns this table"
+    assert judge_revision(source, today=date(2026, 6, 30)).findings == []
+    late = judge_revision(source, today=date(2026, 7, 1))
+    assert sorted(f.rule for f in late.findings) == ["create-index-not-concurrent", "expired-suppression"]
+
+
+def test_malformed_expiry_is_an_invalid_directive():
+    source = rev('op.create_index("ix", "t", ["c"])  # rollwise: ignore[create-index-not-concurrent] until=soon ok',
+                 downgrade='op.drop_index("ix", table_name="t")')
+    assert sorted(f.rule for f in judge_revision(source).findings) == ["create-index-not-concurrent",
+                                                                        "invalid-directive"]

@@ -56,5 +56,6 @@ def test_syntax_error_is_recorded_with_its_line():
 
 
 def test_sql_line_map_skips_alembic_bookkeeping():
-    sql = "-- Running upgrade a -> b\n-- rollwise-line: 12\nALTER TABLE t ADD x int;\n\nUPDATE alembic_version SET v='b';\n"
+    sql = ("-- Running upgrade a -> b\n-- rollwise-line: 12\nALTER TABLE t ADD x int;\n\n"
+           "UPDATE alembic_version SET v='b';\n")
     assert sql_line_map(sql) == [None, 12, 12, 12, None]

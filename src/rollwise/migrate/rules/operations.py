@@ -48,12 +48,17 @@ CONTRACT_WITH_EXPAND = Rule(
     "before the old one is removed",
     "Deploy the expand revisions (and the code that uses them) first; ship this revision in a later deploy.",
 )
+EXPIRED_SUPPRESSION = Rule(
+    "expired-suppression", ERROR, "operations", None, None,
+    "this `# rollwise: ignore` has expired, so the findings it covered are reported again",
+    "Fix what it covered, or review it again and move its `until=` date.",
+)
 UNUSED_SUPPRESSION = Rule(
     "unused-suppression", WARNING, "operations", None, None,
     "this `# rollwise: ignore` matched no finding", "Remove it, or fix its rule id or line.",
 )
 RULES = (MISSING_TIMEOUTS, BATCH_REBUILD, SYNTAX_ERROR, INVALID_DIRECTIVE, MIXED, CONTRACT_STEP, CONTRACT_WITH_EXPAND,
-         UNUSED_SUPPRESSION)
+         EXPIRED_SUPPRESSION, UNUSED_SUPPRESSION)
 
 
 def check(rev: RevisionSource) -> Iterator[Finding]:
