@@ -20,7 +20,7 @@ def _actions() -> list[Path]:
 
 
 def _workflows() -> list[Path]:
-    return sorted([*ROOT.glob(".github/workflows/*.yml"), *ROOT.glob("examples/**/.github/workflows/*.yml")])
+    return sorted([*ROOT.glob(".github/workflows/*.yml"), *ROOT.glob("examples/workflows/*.yml")])
 
 
 def _tool(name: str) -> str:
