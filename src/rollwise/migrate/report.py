@@ -36,8 +36,8 @@ def verdict_json(v: RevisionVerdict) -> dict[str, Any]:
         "revision": v.revision, "file": rel(v.file), "classification": v.classification,
         "contract_allowed": v.contract_allowed, "tables": list(v.tables),
         "errors": v.errors, "findings": len(v.findings),
-        "suppressed": [{"rule": f.rule, "line": f.line, "reason": s.reason, "suppression_line": s.line}
-                       for f, s in v.suppressed],
+        "suppressed": [{"rule": f.rule, "line": f.line, "reason": s.reason, "suppression_line": s.line,
+                        "until": s.until.isoformat() if s.until else None} for f, s in v.suppressed],
     }
 
 
@@ -54,7 +54,8 @@ def lint_payload(result: LintResult) -> dict[str, Any]:
         "squawk": result.squawk,
         "findings": [finding_json(f) for f in result.findings],
         "revisions": [verdict_json(v) for v in result.revisions],
-        "suppressed": [{"rule": f.rule, "file": rel(f.file), "line": f.line, "reason": s.reason}
+        "suppressed": [{"rule": f.rule, "file": rel(f.file), "line": f.line, "reason": s.reason,
+                        "until": s.until.isoformat() if s.until else None}
                        for v in result.revisions for f, s in v.suppressed],
     }
 

@@ -112,3 +112,21 @@ def test_plan_counts_the_rows_that_would_make_a_tightening_fail(project, tmp_pat
     counts = {(c["line"], c["table"]): c["count"] for c in rev["preflight"]}
     assert counts == {(7, "users"): 20, (8, "users"): 1, (9, "orders"): 15}
     assert project.revision() == "0005"
+
+
+def test_lint_report_lists_suppressions_with_their_reasons(sqlite_project, tmp_path):
+    project = sqlite_project
+    (project.dir / "migrations" / "versions" / "0006_reviewed.py").write_text(
+        'from alembic import op\nrevision = "0006"\ndown_revision = "0005"\n\n\ndef upgrade():\n'
+        '    # rollwise: ignore[create-index-not-concurrent] until=2999-01-01 users is tiny in every environment\n'
+        '    op.create_index("ix_users_name", "users", ["name"])\n\n\n'
+        'def downgrade():\n    op.drop_index("ix_users_name", table_name="users")\n'
+    )
+    report = tmp_path / "lint.json"
+    assert project.rollwise("lint", "--range", "0005:head", "--report", str(report)) == 0
+    payload = json.loads(report.read_text())
+    assert payload["status"] == "clean" and payload["findings"] == []
+    assert payload["suppressed"] == [{"rule": "create-index-not-concurrent", "file": payload["suppressed"][0]["file"],
+                                      "line": 8, "reason": "users is tiny in every environment",
+                                      "until": "2999-01-01"}]
+    assert payload["suppressed"][0]["file"].endswith("migrations/versions/0006_reviewed.py")
