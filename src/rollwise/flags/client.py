@@ -32,7 +32,7 @@ from rollwise.flags.validation import parse_raw_segment, parse_stored_flag
 log = logging.getLogger("rollwise.flags")
 
 PROVIDER_NOT_READY = "PROVIDER_NOT_READY"
-#: seconds from applying a version to acknowledging it: a burst of changes costs one acknowledgement per client
+#: seconds (x1-2, jittered) from applying a version to acknowledging it: a burst costs one acknowledgement per client
 ACK_DELAY = 0.1
 Listener = Callable[[list[str], int], Any]
 
@@ -349,7 +349,8 @@ class FlagClient:
             self._notify(state.flagset.with_dependents(changed), state.version)
         if self.options.acknowledge and hasattr(self.store, "acknowledge"):
             # coalesced and sent shortly after, so a burst of changes fans out to every client first
-            self._ack_due = self._ack_due or time.monotonic() + ACK_DELAY
+            # jittered, so the acknowledgements of many clients do not arrive together with the next change
+            self._ack_due = self._ack_due or time.monotonic() + ACK_DELAY * random.uniform(1.0, 2.0)
 
     def _acknowledge(self) -> None:
         self._ack_due = None
