@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from rollwise.migrate.classify import classify, touched_tables
+from rollwise.migrate.classify import classify, op_kind, touched_tables
 from rollwise.migrate.model import CONTRACT, ERROR, EXPAND, MIXED, WARNING, Finding, RevisionSource, RevisionVerdict
 from rollwise.migrate.rules import CATALOG, check_revision
+from rollwise.migrate.rules.common import created_tables
 from rollwise.migrate.rules.operations import (
     CONTRACT_STEP, CONTRACT_WITH_EXPAND, EXPIRED_SUPPRESSION, UNUSED_SUPPRESSION,
 )
@@ -31,7 +32,11 @@ def judge_revision(
     classification = classify(rev)
     line = rev.upgrade_line or 1
     if classification == MIXED:
-        findings.append(MIXED_RULE.finding(rev, line, f"revision {rev.revision}"))
+        new_tables = created_tables(rev)
+        kinds = {kind: ", ".join(f"{c.name} (line {c.line})" for c in rev.upgrade if op_kind(c, new_tables) == kind)
+                 for kind in (EXPAND, CONTRACT)}
+        findings.append(MIXED_RULE.finding(
+            rev, line, f"revision {rev.revision} expands with {kinds[EXPAND]} and contracts with {kinds[CONTRACT]}"))
     elif classification == CONTRACT and not allow_contract:
         findings.append(CONTRACT_STEP.finding(rev, line, f"revision {rev.revision} is a contract step",
                                               name=rev.revision))

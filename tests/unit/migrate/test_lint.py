@@ -127,3 +127,10 @@ def test_malformed_expiry_is_an_invalid_directive():
                  downgrade='op.drop_index("ix", table_name="t")')
     assert sorted(f.rule for f in judge_revision(source).findings) == ["create-index-not-concurrent",
                                                                         "invalid-directive"]
+
+
+def test_mixed_revision_names_its_expand_and_contract_ops():
+    source = rev('op.add_column("users", sa.Column("a", sa.Text()))\nop.drop_column("users", "b")',
+                 downgrade='op.drop_column("users", "a")')
+    mixed = next(f for f in judge_revision(source).findings if f.rule == "mixed-expand-contract")
+    assert "expands with add_column (line 7) and contracts with drop_column (line 8)" in mixed.message
