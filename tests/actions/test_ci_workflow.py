@@ -1,0 +1,37 @@
+"""The `actions` job of .github/workflows/ci.yml — every action as users call it — run step by step here."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from support.actionrunner import run_workflow
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_actions_job_passes(tmp_path):
+    # the job runs in a checkout of this repository; checkout and setup-python are the runner's business
+    try:
+        jobs = run_workflow(ROOT / ".github" / "workflows" / "ci.yml", jobs=["actions"], workdir=ROOT,
+                            timeout=600)
+    finally:
+        _stop_leftover_apps()
+    result = jobs["actions"]
+    assert result.exit_code == 0, result.log[-6000:]
+    assert "root: 0, migrate: applied, flag: changed, canary: PROCEED, gate: proceed" in result.log
+    assert result.skipped_uses == [
+        "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8",
+        "actions/setup-python@e797f83bcb11b83ae66e0230d6156d7c80228e7c",
+    ]
+    assert "slo-gate" in result.summary and "canary" in result.summary.lower()
+
+
+def _stop_leftover_apps() -> None:
+    for pids in Path("/tmp").glob("runner-temp-*/apps/pids"):
+        for pid in pids.read_text().split():
+            try:
+                os.kill(int(pid), signal.SIGTERM)
+            except (ProcessLookupError, ValueError):
+                pass
