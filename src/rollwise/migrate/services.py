@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from rollwise.errors import ConfigError
+from rollwise.errors import ConfigError, InconclusiveError
 from rollwise.ghactions import progress
 from rollwise.migrate import integrity
 from rollwise.migrate.alembic_adapter import Project, Revision
@@ -44,8 +44,12 @@ def _need_url(project: Project) -> str:
 
 
 def _start_revision(project: Project, conn: sa.Connection) -> str | None:
-    with conn.begin():
-        heads = project.current(conn)
+    try:
+        with conn.begin():
+            heads = project.current(conn)
+    except sa.exc.DBAPIError as exc:
+        raise InconclusiveError(f"could not read the database's revision: {first_line(exc)}; nothing was changed. "
+                                "Rerun when the database is reachable and not locked by another session.") from None
     if len(heads) > 1:
         raise ConfigError(f"the database is at {len(heads)} revisions ({', '.join(heads)})", key="alembic_version",
                           fix="merge the heads with `alembic merge` and apply the merge revision")
@@ -323,7 +327,11 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
             with conn.begin():
                 dialect.check_backup_tool(conn)
         runner = Runner(project, options, dialect, engine, conn)
-        before, backup = runner.snapshot_and_backup(revision_label(start))
+        try:
+            before, backup = runner.snapshot_and_backup(revision_label(start))
+        except sa.exc.DBAPIError as exc:
+            raise InconclusiveError(f"could not read the before-snapshot: {first_line(exc)}; nothing was changed. "
+                                    "Rerun when the database is not locked by another session.") from None
         result.before = before
         result.backup_path = str(backup) if backup else None
         touched = {t for v in result.verdicts for t in v.tables}

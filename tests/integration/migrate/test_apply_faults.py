@@ -315,3 +315,46 @@ def test_connection_killed_during_verify_reconnects_and_rolls_back(pg_project, t
     assert "the connection was lost; reconnecting" in capsys.readouterr().err
     assert project.revision() == "0005"
     assert project.checksums() == checksums and project.contents() == rows
+
+
+def test_sqlite_writer_lock_times_out_retries_and_exits_3(sqlite_project, tmp_path):
+    import sqlite3
+
+    project = sqlite_project
+    project.seed()
+    project.add_fault("0006_locks_users.py")
+    checksums, rows = project.checksums(), project.contents()
+    holder = sqlite3.connect(project.url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # a writer: readers go on, other writers wait
+    holder.execute("UPDATE plans SET name = name")
+    report = tmp_path / "r.json"
+    try:
+        code = project.rollwise("apply", "--report", str(report), "--lock-timeout", "0.2", "--lock-retries", "1",
+                                "--retry-backoff", "0.1", "--backup-dir", str(tmp_path / "b"))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert code == 3
+    payload = json.loads(report.read_text())
+    assert payload["status"] == "lock-timeout" and payload["steps"][0]["attempts"] == 2
+    assert "database is locked" in payload["steps"][0]["error"]
+    assert project.revision() == "0005"
+    assert project.checksums() == checksums and project.contents() == rows
+
+
+def test_exclusively_locked_database_is_inconclusive_before_anything_changes(sqlite_project, tmp_path, capsys):
+    import sqlite3
+
+    project = sqlite_project
+    project.seed()
+    project.add_fault("0006_locks_users.py")
+    holder = sqlite3.connect(project.url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        code = project.rollwise("apply", "--lock-timeout", "0.2", "--backup-dir", str(tmp_path / "b"))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert code == 3
+    assert "nothing was changed" in capsys.readouterr().err
+    assert project.revision() == "0005"

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from rollwise.errors import ConfigError
-from rollwise.migrate.dialects.base import Backup, Dialect
+from rollwise.migrate.dialects.base import Backup, Dialect, Timeouts
 
 _MASK32 = 0xFFFFFFFF
 
@@ -41,6 +41,10 @@ class SQLiteDialect(Dialect):
                 conn.exec_driver_sql("BEGIN")
 
         return engine
+
+    def set_timeouts(self, conn: sa.Connection, timeouts: Timeouts) -> None:
+        # SQLite locks the whole database; busy_timeout is how long a statement waits for another writer
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(timeouts.lock_timeout_s * 1000)}")
 
     def is_lock_timeout(self, exc: BaseException) -> bool:
         return "database is locked" in str(getattr(exc, "orig", exc))
