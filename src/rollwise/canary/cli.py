@@ -139,7 +139,12 @@ def promote(config: str | None, state_file: str | None, report: str | None) -> i
 
 
 def _kill_switch(store: str | None, base_dir: Path):
-    """A function turning one flag off in the configured store, or None without a store."""
+    """A function turning one flag off in the configured store, or None without a store.
+
+    Without ``canary.kill_switch.store`` the store comes from ``ROLLWISE_FLAGS_STORE`` (as for ``rollwise flags``),
+    so a store URL holding a password can stay in a secret instead of rollwise.yml.
+    """
+    store = store or os.environ.get("ROLLWISE_FLAGS_STORE")
     if not store:
         return None
 

@@ -7,6 +7,7 @@ express (weights increasing and ending at 100); every error names file, line, ke
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import replace
 from functools import lru_cache
@@ -76,9 +77,10 @@ def plan_from_document(doc: Document, base_dir: Path | None = None) -> CanaryPla
     commands = data.get("commands") or {}
     hooks = data.get("hooks") or {}
     kill = data.get("kill_switch") or {}
-    if kill.get("flags") and not kill.get("store"):
+    if kill.get("flags") and not kill.get("store") and not os.environ.get("ROLLWISE_FLAGS_STORE"):
         raise doc.error(("canary", "kill_switch", "flags"), "kill_switch lists flags but names no store",
-                        fix="add store: redis://HOST:6379/0 (or file://flags.yml) under kill_switch")
+                        fix="add store: redis://HOST:6379/0 (or file://flags.yml) under kill_switch, or set "
+                            "ROLLWISE_FLAGS_STORE (from a secret when the URL holds a password)")
     selectors = data.get("selectors") or {}
     plan = CanaryPlan(
         phases=phases,

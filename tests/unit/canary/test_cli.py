@@ -112,3 +112,17 @@ def test_rollback_from_the_config_when_the_state_is_lost_twice_in_a_row(tmp_path
     # the first run left a state file, so the second one found nothing left to undo
     assert (tmp_path / "rollback.log").read_text() == "undone\n"
     assert json.loads((tmp_path / "state.json").read_text())["status"] == "rolled_back"
+
+
+def test_kill_switch_store_can_come_from_the_environment(tmp_path, monkeypatch, capsys):
+    flags = tmp_path / "flags.yml"
+    flags.write_text("version: rollwise/flags/v1\nflags:\n  new-checkout: {default: true}\n")
+    config = CONFIG.replace('"echo {weight}"', f'"echo {{weight}} > {tmp_path}/weight"') + \
+        "  kill_switch: {flags: [new-checkout]}\n"
+    (tmp_path / "rollwise.yml").write_text(config)
+    assert main(["canary", "rollback", "--config", str(tmp_path / "rollwise.yml")]) == 2
+    assert "kill_switch lists flags but names no store" in capsys.readouterr().err
+    monkeypatch.setenv("ROLLWISE_FLAGS_STORE", f"file://{flags}")
+    assert main(["canary", "rollback", "--config", str(tmp_path / "rollwise.yml")]) == 0
+    assert main(["flags", "get", "new-checkout", "--store", f"file://{flags}"]) == 0
+    assert '"enabled": false' in capsys.readouterr().out.replace(": False", ": false")
