@@ -259,6 +259,15 @@ def _preflight(dialect: Dialect, conn: sa.Connection, item: PlannedRevision) -> 
     return results
 
 
+def _before(runner: Runner, start: str | None) -> tuple[dict[str, TableChecksum], Path | None]:
+    """The before-snapshot and backup; a database that cannot be read yet is inconclusive, nothing changed."""
+    try:
+        return runner.snapshot_and_backup(revision_label(start))
+    except sa.exc.DBAPIError as exc:
+        raise InconclusiveError(f"could not read the before-snapshot: {first_line(exc)}; nothing was changed. "
+                                "Rerun when the database is not locked by another session.") from None
+
+
 # -- apply -------------------------------------------------------------------------------------------------------
 @dataclass
 class RunResult:
@@ -327,11 +336,7 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
             with conn.begin():
                 dialect.check_backup_tool(conn)
         runner = Runner(project, options, dialect, engine, conn)
-        try:
-            before, backup = runner.snapshot_and_backup(revision_label(start))
-        except sa.exc.DBAPIError as exc:
-            raise InconclusiveError(f"could not read the before-snapshot: {first_line(exc)}; nothing was changed. "
-                                    "Rerun when the database is not locked by another session.") from None
+        before, backup = _before(runner, start)
         result.before = before
         result.backup_path = str(backup) if backup else None
         touched = {t for v in result.verdicts for t in v.tables}
@@ -450,7 +455,7 @@ def rollback(project: Project, to: str | None, backup_file: Path | None, options
             with conn.begin():
                 dialect.check_backup_tool(conn)
         runner = Runner(project, options, dialect, engine, conn)
-        before, backup = runner.snapshot_and_backup(revision_label(start))
+        before, backup = _before(runner, start)
         result.before = before
         result.backup_path = str(backup) if backup else None
         touched = {t for s in sources.values() for t in judge_revision(s).tables}
