@@ -29,7 +29,7 @@ SMALL = _opt("--small-table-rows", env="ROLLWISE_SMALL_TABLE_ROWS", default=0, s
              help="Locking errors on tables with fewer rows (catalog estimate) become warnings; 0 never.")
 RUN = [
     _opt("--lock-timeout", env="ROLLWISE_LOCK_TIMEOUT", default=2.0, show_default=True, type=float,
-         help="Seconds a statement may wait for a lock (PostgreSQL lock_timeout)."),
+         help="Seconds a statement may wait for a lock (PostgreSQL lock_timeout, SQLite busy_timeout)."),
     _opt("--statement-timeout", env="ROLLWISE_STATEMENT_TIMEOUT", default=900.0, show_default=True,
          type=float, help="Seconds a statement may run (PostgreSQL statement_timeout)."),
     _opt("--lock-retries", env="ROLLWISE_LOCK_RETRIES", default=3, show_default=True, type=int,
