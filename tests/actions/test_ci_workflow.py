@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import subprocess
 from pathlib import Path
 
-from support.actionrunner import run_workflow
+from support.actionrunner import checkout, run_workflow
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def checkout(destination: Path) -> Path:
-    """A copy of the files git tracks here, as actions/checkout would leave them."""
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
-    for name in filter(None, tracked.decode().split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            (destination / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination / name)
-    return destination
-
-
 def test_the_actions_job_passes(tmp_path):
     # checkout and setup-python are the runner's business; the rest runs as on GitHub
-    workspace = checkout(tmp_path / "rollwise")
+    workspace = checkout(ROOT, tmp_path / "rollwise")
     try:
         jobs = run_workflow(workspace / ".github" / "workflows" / "ci.yml", jobs=["actions"], workdir=workspace,
                             timeout=600)

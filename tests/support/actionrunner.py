@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import uuid
@@ -154,7 +155,8 @@ class Runner:
                 records.append(StepRecord(step.get("id"), name, "skipped"))
                 continue
             if "uses" in step:
-                outcome, outputs, code = self.run_uses(step, ctx, status)
+                # a step's env: reaches every step of the composite action it runs
+                outcome, outputs, code = self.run_uses(step, ctx, status, {**level_env, **step_env})
             else:
                 outcome, outputs, code = self.run_script(step, ctx, status, {**level_env, **step_env}, action_path)
             conclusion = outcome
@@ -204,16 +206,17 @@ class Runner:
             self.summary.append(summary)
         return ("success" if completed.returncode == 0 else "failure"), outputs, completed.returncode
 
-    def run_uses(self, step: dict, ctx: dict, status: str):
+    def run_uses(self, step: dict, ctx: dict, status: str, env: dict[str, str]):
         target = str(step["uses"])
         if not target.startswith("./"):
             self.skipped_uses.append(target)
             return "success", {}, None
         with_ = {k: to_string(interpolate(v, ctx, status)) for k, v in (step.get("with") or {}).items()}
-        result = self.run_action(self.workspace / target, with_)
+        result = self.run_action(self.workspace / target, with_, env)
         return ("success" if result[0] == 0 else "failure"), result[1], result[0]
 
-    def run_action(self, action_dir: Path, inputs: dict[str, Any]) -> tuple[int, dict, list[StepRecord]]:
+    def run_action(self, action_dir: Path, inputs: dict[str, Any],
+                   env: dict[str, str] | None = None) -> tuple[int, dict, list[StepRecord]]:
         action_dir = Path(action_dir).resolve()
         meta = yaml.safe_load((action_dir / "action.yml").read_text())
         declared = meta.get("inputs") or {}
@@ -232,8 +235,8 @@ class Runner:
         runs = meta["runs"]
         if runs.get("using") != "composite":
             raise NotImplementedError("only composite actions are supported")
-        status, steps_ctx, records = self.run_steps(runs["steps"], resolved, action_dir, {})
-        ctx = self.contexts(resolved, steps_ctx, self.job_env)
+        status, steps_ctx, records = self.run_steps(runs["steps"], resolved, action_dir, dict(env or {}))
+        ctx = self.contexts(resolved, steps_ctx, {**self.job_env, **(env or {})})
         outputs = {name: to_string(interpolate((spec or {}).get("value", ""), ctx, status))
                    for name, spec in (meta.get("outputs") or {}).items()}
         return (0 if status == "success" else 1), outputs, records
@@ -331,3 +334,13 @@ def run_workflow(workflow: str | Path, *, inputs: dict[str, Any] | None = None,
         results[name] = result
         needs_ctx[name] = {"result": job_status, "outputs": outputs}
     return results
+
+
+def checkout(source: Path, destination: Path) -> Path:
+    """Copy the files git tracks in ``source`` to ``destination``, as actions/checkout would leave them."""
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=source, capture_output=True, check=True).stdout
+    for name in filter(None, tracked.decode().split("\0")):
+        if (Path(source) / name).is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(Path(source) / name, destination / name)
+    return destination
