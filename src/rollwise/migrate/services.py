@@ -259,6 +259,18 @@ def _preflight(dialect: Dialect, conn: sa.Connection, item: PlannedRevision) -> 
     return results
 
 
+def _start_run(project: Project, options: Options, dialect: Dialect, engine: sa.Engine, conn: sa.Connection,
+               start: str | None, result: RunResult) -> tuple[Runner, Path | None]:
+    """Check the backup tool, then take the before-snapshot and the backup into ``result``; nothing changes here."""
+    if options.backup:
+        with conn.begin():
+            dialect.check_backup_tool(conn)
+    runner = Runner(project, options, dialect, engine, conn)
+    result.before, backup = _before(runner, start)
+    result.backup_path = str(backup) if backup else None
+    return runner, backup
+
+
 def _before(runner: Runner, start: str | None) -> tuple[dict[str, TableChecksum], Path | None]:
     """The before-snapshot and backup; a database that cannot be read yet is inconclusive, nothing changed."""
     try:
@@ -332,13 +344,8 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
                               f"{first.file}:{first.line}; nothing was changed. Fix them, suppress with a reason, "
                               "or allow a contract step with --allow-contract")
             return result
-        if options.backup:
-            with conn.begin():
-                dialect.check_backup_tool(conn)
-        runner = Runner(project, options, dialect, engine, conn)
-        before, backup = _before(runner, start)
-        result.before = before
-        result.backup_path = str(backup) if backup else None
+        runner, backup = _start_run(project, options, dialect, engine, conn, start, result)
+        before = result.before
         touched = {t for v in result.verdicts for t in v.tables}
         rows_change = {t for s in sources.values() for t in s.rows_change}
 
@@ -451,13 +458,8 @@ def rollback(project: Project, to: str | None, backup_file: Path | None, options
             raise ConfigError(f"revision {', '.join(missing)} has no working downgrade(); nothing was changed",
                               file=sources[missing[0]].path, key="downgrade",
                               fix="restore a backup instead: rollwise migrate rollback --backup-file PATH")
-        if options.backup:
-            with conn.begin():
-                dialect.check_backup_tool(conn)
-        runner = Runner(project, options, dialect, engine, conn)
-        before, backup = _before(runner, start)
-        result.before = before
-        result.backup_path = str(backup) if backup else None
+        runner, backup = _start_run(project, options, dialect, engine, conn, start, result)
+        before = result.before
         touched = {t for s in sources.values() for t in judge_revision(s).tables}
         rows_change = {t for s in sources.values() for t in s.rows_change}
         try:
