@@ -55,6 +55,16 @@ def chart(result: SloResult) -> dict[str, Any] | None:
             "high": max(present)}
 
 
+def _mermaid_axis(data: dict[str, Any], window_start: float) -> dict[str, Any]:
+    """A numeric x axis (30 time labels would overlap): minutes into the window, or seconds for short windows
+    such as a canary's analyses."""
+    span = data["times"][-1] - window_start
+    unit, size = ("seconds", 1) if span < 300 else ("minutes", 60)
+    return {"baseline": _mermaid_series(data["baseline"]), "canary": _mermaid_series(data["canary"]),
+            "unit": unit, "first": round((data["times"][0] - window_start) / size), "last": round(span / size),
+            "start": datetime.fromtimestamp(window_start, tz=timezone.utc).strftime("%H:%M:%S" if size == 1 else "%H:%M")}
+
+
 def _mermaid_series(values: list[float | None]) -> str:
     # Mermaid lines need a number per column: carry the last value over a missing step.
     out, last = [], next((v for v in values if v is not None), 0.0)
@@ -110,13 +120,7 @@ def _row(result: SloResult, graph_url: str | None, window_end: float, window_sec
         "reason": result.reason,
         "reason_code": result.reason_code,
         "chart": data,
-        # A numeric x axis (minutes into the window): 30 time labels would overlap.
-        "mermaid": None if data is None else {"baseline": _mermaid_series(data["baseline"]),
-                                              "canary": _mermaid_series(data["canary"]),
-                                              "minutes": round((data["times"][-1] - window_start) / 60),
-                                              "first": round((data["times"][0] - window_start) / 60),
-                                              "start": datetime.fromtimestamp(window_start, tz=timezone.utc)
-                                              .strftime("%H:%M")},
+        "mermaid": None if data is None else _mermaid_axis(data, window_start),
         "svg": None if data is None else _svg(data),
         "queries": queries,
     }

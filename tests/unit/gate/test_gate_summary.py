@@ -37,3 +37,12 @@ def test_html_escapes_queries_and_names():
     assert "odd&lt;name&gt;" in page and "odd<name>" not in page
     assert "&lt; 5 &amp; more" in page
     assert page.count("<polyline") == 4
+
+
+def test_chart_axis_in_seconds_for_short_windows_and_minutes_for_long_ones():
+    from rollwise.gate.summary import _mermaid_axis
+
+    short = _mermaid_axis({"times": [1000.0, 1004.0, 1014.0], "baseline": [1, 2, 3], "canary": [1, 2, 4]}, 1000.0)
+    assert (short["unit"], short["first"], short["last"]) == ("seconds", 0, 14)
+    long = _mermaid_axis({"times": [1060.0, 2800.0], "baseline": [1, 2], "canary": [1, 3]}, 1000.0)
+    assert (long["unit"], long["first"], long["last"]) == ("minutes", 1, 30)
