@@ -90,6 +90,8 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
     store = None
     try:
         store = service.open_store(store_url)
+        if wait_clients and hasattr(store, "request_acks"):
+            store.request_acks = True
         result = run(store)
         payload.update(version=result.version, changes=[c.to_dict() for c in result.changes], affected=result.affected,
                        audit=asdict(result.audit) if result.audit else None,

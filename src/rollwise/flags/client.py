@@ -95,6 +95,8 @@ class FlagClient:
         self._subscription: Any = None
         self._ack_due: float | None = None
         self.last_error: str | None = None
+        #: seconds from the commit in Redis to this client applying the last pushed change (None before one)
+        self.propagation_delay: float | None = None
         self._thread = threading.Thread(target=self._run, name="rollwise-flags", daemon=True)
 
     # -- construction -------------------------------------------------------------------------------------
@@ -269,6 +271,8 @@ class FlagClient:
             message = json.loads(data)
             version, previous, epoch = int(message["version"]), int(message["previous"]), message["epoch"]
             changes = message["changes"]
+            committed_at = message.get("committed_at")
+            wants_ack = message.get("ack") is True
         except (ValueError, KeyError, TypeError) as exc:
             log.error("ignoring an unreadable change message (%s); reloading all flags", exc)
             self._resync("unreadable change message")
@@ -307,7 +311,12 @@ class FlagClient:
             if changed_segments:
                 changed += [k for k, flag in flags.items() if k not in changed
                             and any(s in changed_segments for rule in flag.rules for s in rule.segments)]
-            self._swap(_State(FlagSet(flags, segments, version), epoch, loaded=True, stale=False), changed)
+            if isinstance(committed_at, int):
+                # Redis's clock and ours are the same clock when they share a machine; across machines this
+                # includes their clock difference
+                self.propagation_delay = time.time() - committed_at / 1e6
+            self._swap(_State(FlagSet(flags, segments, version), epoch, loaded=True, stale=False), changed,
+                       acknowledge=wants_ack)
 
     def _resync(self, why: str) -> None:
         snapshot = self.store.load()
@@ -336,7 +345,8 @@ class FlagClient:
             log.debug("loaded version %d from %s (%s)", snapshot.version, self.store.url, why)
             self._swap(_State(new, snapshot.epoch, loaded=True, stale=False), changed)
 
-    def _swap(self, state: _State, changed: list[str]) -> None:
+    def _swap(self, state: _State, changed: list[str], acknowledge: bool = True) -> None:
+        """Install a new state; acknowledge it when asked (a pushed change a writer waits for) or after a load."""
         with self._lock:
             recovered = self._state.stale and self._state.loaded
             self._state = state
@@ -347,7 +357,7 @@ class FlagClient:
         if changed:
             # a flag whose prerequisite changed may now evaluate differently: report it too
             self._notify(state.flagset.with_dependents(changed), state.version)
-        if self.options.acknowledge and hasattr(self.store, "acknowledge"):
+        if acknowledge and self.options.acknowledge and hasattr(self.store, "acknowledge"):
             # coalesced and sent shortly after, so a burst of changes fans out to every client first
             # jittered, so the acknowledgements of many clients do not arrive together with the next change
             self._ack_due = self._ack_due or time.monotonic() + ACK_DELAY * random.uniform(1.0, 2.0)

@@ -17,6 +17,7 @@ def test_a_change_reaches_a_subscribed_client_in_milliseconds(redis_server, seed
     seen = []
     with FlagClient.connect(redis_server.url, resync_interval=3600) as client:
         assert client.evaluate("checkout", {}, False).value is True
+        assert client.propagation_delay is None  # loaded, nothing pushed yet
         client.on_change(lambda keys, version: seen.append((keys, version)))
         started = time.perf_counter()
         result = service.kill(store, "checkout", AUDIT)
@@ -27,6 +28,9 @@ def test_a_change_reaches_a_subscribed_client_in_milliseconds(redis_server, seed
         assert elapsed < 0.5, f"propagation took {elapsed * 1000:.0f} ms"
         eventually(lambda: seen)
         assert seen == [(["checkout"], result.version)]
+        # measured from the commit inside Redis (same machine, same clock): never negative, never longer
+        # than the whole kill call took
+        assert 0 <= client.propagation_delay <= elapsed
 
 
 def test_clients_keep_serving_through_a_redis_restart_then_resync(redis_server, seeded, tmp_path):

@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from flags_support import AUDIT, FLAGS_YML
+from flags_support import AUDIT, FLAGS_YML, eventually
 
 from rollwise.cli import main
 from rollwise.flags import FlagClient, service
@@ -130,6 +130,20 @@ def test_kill_waits_until_clients_acknowledge(redis_server, seeded, tmp_path):
     finally:
         for client in clients:
             client.close()
+
+
+def test_clients_acknowledge_only_changes_a_writer_waits_for(redis_server, seeded):
+    store, _ = seeded
+    with FlagClient.connect(redis_server.url) as client:
+        loaded = client.version
+        eventually(lambda: store.acknowledged(loaded) == 1, timeout=2)  # its initial load is acknowledged
+        quiet = service.kill(store, "checkout", AUDIT)
+        eventually(lambda: client.version == quiet.version)
+        time.sleep(0.5)  # past the acknowledgement delay
+        assert store.acknowledged(quiet.version) == 0  # nobody waits: no write from the client
+        store.request_acks = True
+        waited = service.set_enabled(store, "checkout", True, AUDIT)
+        eventually(lambda: store.acknowledged(waited.version) == 1, timeout=2)
 
 
 def test_clients_in_other_processes_see_a_kill(redis_server, seeded):

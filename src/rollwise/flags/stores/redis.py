@@ -30,7 +30,7 @@ from rollwise.flags.validation import parse_raw_segment, parse_stored_flag
 AUDIT_MAXLEN = 10_000
 
 # KEYS: version, epoch, flags, segments, versions, audit
-# ARGV: changes JSON, channel, audit JSON, epoch candidate, audit maxlen
+# ARGV: changes JSON, channel, audit JSON, epoch candidate, audit maxlen, "1" when clients should acknowledge
 APPLY_SCRIPT = """
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 local epoch = redis.call('GET', KEYS[2])
@@ -59,8 +59,14 @@ for _, c in ipairs(changes) do
   end
 end
 redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[5], '*', 'version', version, 'entry', ARGV[3])
+-- the commit time (server clock, microseconds) lets every client measure how long the change took to reach it
+local now = redis.call('TIME')
+-- clients write an acknowledgement only when a writer waits for them: no write storm on every change
+local ack = ''
+if ARGV[6] == '1' then ack = ',"ack":true' end
 redis.call('PUBLISH', ARGV[2], '{"version":' .. version .. ',"previous":' .. current ..
-  ',"epoch":"' .. epoch .. '","changes":' .. ARGV[1] .. '}')
+  ',"epoch":"' .. epoch .. '","committed_at":' .. now[1] .. string.format('%06d', tonumber(now[2])) .. ack ..
+  ',"changes":' .. ARGV[1] .. '}')
 return {'ok', version, epoch}
 """
 
@@ -123,6 +129,8 @@ class RedisStore:
         self.keys = {name: f"{tag}:{name}" for name in
                      ("version", "epoch", "flags", "segments", "versions", "audit", "acks")}
         self.channel = f"{tag}:changes"
+        #: set by a writer that will wait for clients (``--wait-clients``): its changes ask clients to acknowledge
+        self.request_acks = False
         self._apply = self.redis.register_script(APPLY_SCRIPT)
 
     def _call(self, what: str, fn, *args, **kwargs):
@@ -170,7 +178,8 @@ class RedisStore:
         keys = [self.keys[k] for k in ("version", "epoch", "flags", "segments", "versions", "audit")]
         try:
             result = self._call("writing flags", self._apply, keys=keys,
-                                args=[payload, self.channel, entry, uuid.uuid4().hex, AUDIT_MAXLEN])
+                                args=[payload, self.channel, entry, uuid.uuid4().hex, AUDIT_MAXLEN,
+                                      "1" if self.request_acks else "0"])
         except redis.ResponseError as exc:
             raise StoreUnavailable(f"Redis at {self.url} refused the change: {exc}") from None
         status = _text(result[0])
