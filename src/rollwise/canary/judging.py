@@ -66,7 +66,9 @@ def judgement(result: Any) -> Judgement:
         for side in ("canary", "baseline", "baseline_before"):
             if slo.get(side):
                 slo[side].pop("series", None)  # per-step series stay in the gate's own reports
-    key = next((s for s in result.slos if s.slo.sli.kind == "latency"), result.slos[0] if result.slos else None)
+    # the SLO that failed tells the story of a rollback; otherwise latency, the usual first sign of trouble
+    key = next((s for s in result.slos if s.verdict == "fail"), None) or \
+        next((s for s in result.slos if s.slo.sli.kind == "latency"), result.slos[0] if result.slos else None)
     if key is None:
         return Judgement(result.decision, result.reason, detail=detail)
     unit = f" ({key.slo.unit})" if key.slo.unit else ""

@@ -39,3 +39,10 @@ def test_the_latency_slo_is_the_key_sli():
 def test_without_a_latency_slo_the_first_one_is_shown():
     judged = judgement(gate_result([slo_result("errors", RatioSli("e", "t"), 0.01, 0.0)], "proceed"))
     assert (judged.decision, judged.sli, judged.canary) == ("proceed", "errors", 0.01)
+
+
+def test_the_failed_slo_is_the_key_sli_of_a_rollback():
+    result = gate_result([slo_result("errors", RatioSli("e", "t"), 0.07, 0.0, "fail"),
+                          slo_result("p95", LatencySli("h", quantile=0.95), 0.2, 0.2)])
+    judged = judgement(result)
+    assert (judged.sli, judged.baseline, judged.canary) == ("errors", 0.0, 0.07)
