@@ -47,6 +47,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   trap '[ "$placed_policy" = true ] && "${sudo[@]}" rm -f "$policy"' EXIT
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # removed here, not only by the trap: the tests below replace this shell (exec) and the trap would not run
+  [ "$placed_policy" = true ] && "${sudo[@]}" rm -f "$policy"
+  trap - EXIT
 fi
 
 # --- Python environment ----------------------------------------------------------------------------------
