@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -75,3 +76,36 @@ def test_lint_annotates_revision_lines_relative_to_the_workspace(repo_root, tmp_
     errors = [(props, message) for level, props, message in result.annotations if level == "error"]
     assert any("file=app/migrations/versions/0006_drop.py" in props and "line=7" in props
                and "title=drop-column" in props for props, _ in errors), errors
+
+
+def test_lint_on_a_pull_request_sets_a_status_and_one_sticky_comment(repo_root, tmp_path, github):
+    fake, event = github
+    work = _project(tmp_path)
+    (work / "migrations" / "versions" / "0006_drop.py").write_text(
+        'from alembic import op\nrevision = "0006"\ndown_revision = "0005"\n\n\ndef upgrade():\n'
+        '    op.drop_column("users", "nickname")\n\n\ndef downgrade():\n    pass\n'
+    )
+    env = {**os.environ, "GITHUB_EVENT_PATH": str(event)}
+    inputs = {"command": "lint", "range": "0005:head", "github-status": "true", "github-comment": "true"}
+    context = {"api_url": fake.url, "event_name": "pull_request", "repository": "acme/shop"}
+    for _ in range(2):  # a second push edits the same comment
+        result = run_action(repo_root / "actions" / "safe-migrate", inputs, env=env, workdir=work, github=context)
+        assert result.exit_code == 1 and result.outputs["status"] == "errors"
+    statuses = [r for r in fake.requests if "/statuses/" in r[1]]
+    assert statuses[-1][2]["state"] == "failure" and statuses[-1][2]["context"] == "rollwise/safe-migrate"
+    assert statuses[-1][2]["description"] == "1 revision(s): 3 error(s), 0 warning(s)"  # drop-column, empty-downgrade, contract-step
+    assert len(fake.comments) == 1 and "<!-- rollwise:safe-migrate -->" in fake.comments[0]["body"]
+    assert "drop-column" in fake.comments[0]["body"]
+    assert [r[0] for r in fake.requests if "/comments" in r[1]].count("PATCH") == 1
+
+
+def test_lint_on_a_fork_pull_request_warns_instead(repo_root, tmp_path, github):
+    fake, event = github
+    fake.deny = True
+    work = _project(tmp_path)
+    result = run_action(repo_root / "actions" / "safe-migrate",
+                        {"command": "lint", "range": "base:head", "github-status": "true"},
+                        env={**os.environ, "GITHUB_EVENT_PATH": str(event)}, workdir=work,
+                        github={"api_url": fake.url, "event_name": "pull_request", "repository": "acme/shop"})
+    assert result.exit_code == 0 and result.outputs["status"] == "clean"
+    assert any(level == "warning" and "HTTP 403" in message for level, _, message in result.annotations)

@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from integration.gate import gate_data
 from support import services
 from support.actionrunner import run_action
+from support.fake_github import FakeGitHub
 
 
 @pytest.fixture(scope="module")
@@ -27,74 +26,6 @@ def prometheus(tmp_path_factory):
     service = services.start_prometheus(workdir, storage=workdir / "tsdb")
     yield service.url, end
     service.stop()
-
-
-class FakeGitHub:
-    """A GitHub REST API on loopback that records requests and answers statuses and issue comments."""
-
-    def __init__(self, deny: bool = False) -> None:
-        self.requests: list[tuple[str, str, dict | None, str]] = []
-        self.comments: list[dict] = []
-        self.deny = deny
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                return
-
-            def _answer(self, code: int, body) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _handle(self, method: str) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length)) if length else None
-                fake.requests.append((method, self.path, body, self.headers.get("Authorization", "")))
-                if fake.deny:
-                    return self._answer(403, {"message": "Resource not accessible by integration"})
-                if method == "POST" and "/statuses/" in self.path:
-                    return self._answer(201, {"id": 1, **body})
-                if method == "GET" and self.path.split("?")[0].endswith("/comments"):
-                    return self._answer(200, fake.comments)
-                if method == "POST" and self.path.endswith("/comments"):
-                    comment = {"id": 100 + len(fake.comments), "body": body["body"]}
-                    fake.comments.append(comment)
-                    return self._answer(201, comment)
-                if method == "PATCH" and "/issues/comments/" in self.path:
-                    comment = next(c for c in fake.comments if self.path.endswith(f"/{c['id']}"))
-                    comment["body"] = body["body"]
-                    return self._answer(200, comment)
-                return self._answer(404, {"message": "Not Found"})
-
-            def do_GET(self):
-                self._handle("GET")
-
-            def do_POST(self):
-                self._handle("POST")
-
-            def do_PATCH(self):
-                self._handle("PATCH")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture()
-def github(tmp_path):
-    fake = FakeGitHub()
-    event = tmp_path / "event.json"
-    event.write_text(json.dumps({"pull_request": {"number": 7, "head": {"sha": "a" * 40}}}))
-    yield fake, event
-    fake.close()
 
 
 def gate(repo_root, tmp_path, prometheus, scenario: str, event=None, api_url: str | None = None, **inputs):
@@ -175,12 +106,18 @@ def test_bad_config_is_exit_2(repo_root, tmp_path, prometheus):
     assert "should be non-empty" in result.log or "minItems" in result.log or "too short" in result.log
 
 
-def test_budget_mode_blocks_a_deploy_while_the_budget_burns(repo_root, tmp_path, prometheus):
+def test_budget_mode_blocks_a_deploy_while_the_budget_burns(repo_root, tmp_path, prometheus, github):
     url, end = prometheus
+    fake, event = github
     result = run_action(repo_root / "actions" / "slo-gate", {
         "config": str(repo_root / "examples" / "gate" / "rollwise.yml"), "prometheus-url": url, "mode": "budget",
         "selector": '{scenario="environmental",track="baseline"}', "end": str(end),
-        "report": str(tmp_path / "budget.json")}, workdir=tmp_path)
+        "report": str(tmp_path / "budget.json"), "github-status": "true", "github-comment": "true"},
+        env={**os.environ, "GITHUB_EVENT_PATH": str(event)}, workdir=tmp_path,
+        github={"api_url": fake.url, "event_name": "pull_request", "repository": "acme/shop"})
     assert result.exit_code == 1 and result.outputs["decision"] == "block"
     assert float(result.outputs["budget-remaining"]) < 0
     assert "error budget: **block**" in result.summary
+    status = next(r for r in fake.requests if "/statuses/" in r[1])
+    assert status[2]["state"] == "failure" and status[2]["context"] == "rollwise/slo-gate"
+    assert fake.comments[0]["body"].startswith("<!-- rollwise:slo-gate-budget -->")

@@ -99,27 +99,16 @@ def _publish(result, report: str | None, html: str | None, markdown: str, config
                  "report": report or ""})
 
 
+#: commit status state for each decision (budget mode: block is a failure)
+STATES = {"proceed": "success", "rollback": "failure", "block": "failure", "inconclusive": "error"}
+
+
 def _github(result, markdown: str, status: bool, comment: bool) -> None:
-    import os
-
-    from rollwise.gate.github import GitHub, pull_request_from_env
     from rollwise.gate.summary import COMMENT_MARKER
-    from rollwise.ghactions import Annotation, annotate
+    from rollwise.github import report_to_pull_request
 
-    token = os.environ.get("ROLLWISE_GITHUB_TOKEN") or os.environ.get("GITHUB_TOKEN")
-    pr = pull_request_from_env()
-    if not token or pr is None:
-        annotate([Annotation("warning", "PR status/comment skipped: needs GITHUB_TOKEN and GITHUB_REPOSITORY",
-                             title="slo-gate")])
-        return
-    client = GitHub(token)
-    try:
-        if status:
-            client.set_status(pr, result.decision, result.reason)
-        if comment:
-            client.upsert_comment(pr, markdown, COMMENT_MARKER)
-    finally:
-        client.close()
+    report_to_pull_request("slo-gate", STATES[result.decision], result.reason, markdown, COMMENT_MARKER,
+                           status=status, comment=comment)
 
 
 @click.command("gate")
@@ -157,7 +146,7 @@ def gate(config_path: str, prometheus_url: str | None, k6_results: str | None, b
 
     config = load_config(config_path)
     if mode == "budget":
-        return _budget(config, prometheus_url, end, selector, report)
+        return _budget(config, prometheus_url, end, selector, report, github_status, github_comment)
     source = _source(config, prometheus_url or None, k6_results or None)
     span = source.span() if hasattr(source, "span") else None
     begin, finish = _window(start, end, window, span)
@@ -182,7 +171,8 @@ def gate(config_path: str, prometheus_url: str | None, k6_results: str | None, b
     return EXIT_CODES[result.decision]
 
 
-def _budget(config, prometheus_url: str | None, end: str | None, selector: str | None, report: str | None) -> int:
+def _budget(config, prometheus_url: str | None, end: str | None, selector: str | None, report: str | None,
+            github_status: bool = False, github_comment: bool = False) -> int:
     import asyncio
 
     from rollwise.gate.sources import PrometheusSource
@@ -205,7 +195,15 @@ def _budget(config, prometheus_url: str | None, end: str | None, selector: str |
 
     if report:
         write_json(report, result.to_dict())
-    append_summary(render_budget_markdown(result), report_hint=report)
+    markdown = render_budget_markdown(result)
+    append_summary(markdown, report_hint=report)
+    if github_status or github_comment:
+        # its own marker: the budget comment and a canary judgement's comment on one PR do not overwrite each other
+        from rollwise.github import report_to_pull_request
+
+        report_to_pull_request("slo-gate", STATES[result.decision], result.reason,
+                               "<!-- rollwise:slo-gate-budget -->\n" + markdown, "<!-- rollwise:slo-gate-budget -->",
+                               status=github_status, comment=github_comment)
     remaining = [s.remaining for s in result.slos if s.remaining is not None]
     set_outputs({"decision": result.decision, "budget-remaining": f"{min(remaining):.4f}" if remaining else "",
                  "report": report or ""})

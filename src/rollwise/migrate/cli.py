@@ -110,7 +110,12 @@ def migrate() -> None:
       help="FROM:TO revisions (ids, base, head); lints without a database.")
 @_opt("--squawk/--no-squawk", "use_squawk", env="ROLLWISE_SQUAWK", default=None,
       help="SQL-level lint with squawk (default: on for PostgreSQL projects).")
-def lint(alembic_config, database_url, schema, report, allow_contract, range_text, use_squawk) -> int:
+@_opt("--github-status/--no-github-status", env="ROLLWISE_GITHUB_STATUS", default=False,
+      help="Set the commit status rollwise/safe-migrate (needs GITHUB_TOKEN).")
+@_opt("--github-comment/--no-github-comment", env="ROLLWISE_GITHUB_COMMENT", default=False,
+      help="Create or update one PR comment with the findings (needs GITHUB_TOKEN).")
+def lint(alembic_config, database_url, schema, report, allow_contract, range_text, use_squawk, github_status,
+         github_comment) -> int:
     """Lint pending revisions (or --range) one by one: lock rules, expand/contract, squawk."""
     from rollwise import ghactions
     from rollwise.migrate import report as rep
@@ -120,7 +125,16 @@ def lint(alembic_config, database_url, schema, report, allow_contract, range_tex
     result = run_lint(project, range_text, _options(allow_contract, schema), use_squawk)
     ghactions.annotate(rep.annotations(result.findings), more_in=report or "the job summary")
     counts = {s: sum(1 for f in result.findings if f.severity == s) for s in ("error", "warning", "info")}
-    _finish(rep.lint_payload(result), rep.lint_summary(result, report), report,
+    summary = rep.lint_summary(result, report)
+    if github_status or github_comment:
+        from rollwise.github import report_to_pull_request
+
+        marker = "<!-- rollwise:safe-migrate -->"
+        description = (f"{len(result.revisions)} revision(s): {counts['error']} error(s), {counts['warning']} "
+                       f"warning(s)")
+        report_to_pull_request("safe-migrate", "failure" if result.exit_code else "success", description,
+                               f"{marker}\n{summary}", marker, status=github_status, comment=github_comment)
+    _finish(rep.lint_payload(result), summary, report,
             rep.outputs(None, result.status, report, **{"from-revision": result.range[0] or "base",
                                                          "to-revision": result.range[1] or "base",
                                                          "backup-path": ""}))

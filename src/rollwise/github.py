@@ -1,7 +1,8 @@
-"""GitHub REST adapter: a commit status (``rollwise/slo-gate``) and a sticky PR comment updated in place.
+"""GitHub REST adapter shared by the actions: a commit status (``rollwise/<tool>``) and one sticky PR comment per
+tool, found by a hidden marker and updated in place.
 
-Reporting never changes the gate's decision: a token without write access (fork PRs get a read-only
-``GITHUB_TOKEN``) or any other API problem becomes a warning, and the judgement stands.
+Reporting never changes a decision: a token without write access (fork PRs get a read-only ``GITHUB_TOKEN``) or
+any other API problem becomes a warning, and the judgement stands.
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ import httpx
 
 from rollwise.ghactions import Annotation, annotate, mask
 
-STATUS_CONTEXT = "rollwise/slo-gate"
 #: GitHub refuses comment bodies over 65536 characters
 COMMENT_LIMIT = 65_000
-STATES = {"proceed": "success", "rollback": "failure", "inconclusive": "error"}
 
 
 @dataclass(frozen=True)
@@ -67,14 +66,16 @@ def fit_comment(body: str, limit: int = COMMENT_LIMIT) -> str:
 
 
 class GitHub:
-    """The two calls the gate makes, over httpx; ``client`` lets tests point it at a local server."""
+    """The two calls an action makes for ``tool`` (e.g. ``slo-gate``), over httpx; ``client`` lets tests point it
+    at a local server."""
 
-    def __init__(self, token: str, api_url: str | None = None, client: httpx.Client | None = None) -> None:
+    def __init__(self, token: str, tool: str, api_url: str | None = None, client: httpx.Client | None = None) -> None:
         mask(token)
+        self.tool = tool
         self.api_url = (api_url or os.environ.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/")
         self._client = client or httpx.Client(timeout=10.0)
         self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json",
-                         "X-GitHub-Api-Version": "2022-11-28", "User-Agent": "rollwise-slo-gate"}
+                         "X-GitHub-Api-Version": "2022-11-28", "User-Agent": f"rollwise-{tool}"}
 
     def _request(self, method: str, path: str, what: str, **kwargs) -> httpx.Response | None:
         try:
@@ -91,13 +92,12 @@ class GitHub:
             return None
         return response
 
-    @staticmethod
-    def _warn(message: str) -> None:
-        annotate([Annotation("warning", message, title="slo-gate")])
+    def _warn(self, message: str) -> None:
+        annotate([Annotation("warning", message, title=self.tool)])
 
-    def set_status(self, pr: PullRequest, decision: str, description: str) -> bool:
-        """Commit status on the PR's head commit: success / failure / error (inconclusive)."""
-        body = {"state": STATES[decision], "context": STATUS_CONTEXT, "description": _short(description)}
+    def set_status(self, pr: PullRequest, state: str, description: str) -> bool:
+        """Commit status ``rollwise/<tool>`` on the PR's head commit; ``state`` is success, failure or error."""
+        body = {"state": state, "context": f"rollwise/{self.tool}", "description": _short(description)}
         if pr.run_url:
             body["target_url"] = pr.run_url
         return self._request("POST", f"/repos/{pr.repo}/statuses/{pr.sha}", "set the commit status", json=body) \
@@ -128,3 +128,22 @@ class GitHub:
 
     def close(self) -> None:
         self._client.close()
+
+
+def report_to_pull_request(tool: str, state: str, description: str, markdown: str, marker: str, *, status: bool,
+                           comment: bool) -> None:
+    """Set the commit status and/or the sticky comment from the Actions environment; warn when that is impossible."""
+    token = os.environ.get("ROLLWISE_GITHUB_TOKEN") or os.environ.get("GITHUB_TOKEN")
+    pr = pull_request_from_env()
+    if not token or pr is None:
+        annotate([Annotation("warning", "PR status/comment skipped: needs GITHUB_TOKEN and GITHUB_REPOSITORY",
+                             title=tool)])
+        return
+    client = GitHub(token, tool)
+    try:
+        if status:
+            client.set_status(pr, state, description)
+        if comment:
+            client.upsert_comment(pr, markdown, marker)
+    finally:
+        client.close()

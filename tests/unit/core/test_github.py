@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from rollwise.gate.github import COMMENT_LIMIT, fit_comment, pull_request_from_env
+from rollwise.github import COMMENT_LIMIT, fit_comment, pull_request_from_env
 
 
 def test_long_comment_is_cut_at_a_line_and_closes_open_blocks():
