@@ -36,6 +36,19 @@ def report(stack):
     return json.loads(stack.report_path.read_text())
 
 
+def start_rollout_until_phase_one(stack) -> subprocess.Popen:
+    """`rollwise canary run` in the background, returned once nginx serves phase 1 (10 %)."""
+    process = subprocess.Popen(
+        [str(canary_stack.ROLLWISE), "canary", "run", "--config", str(stack.config), "--report",
+         str(stack.report_path), "--workdir", str(stack.workdir / "k6")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while stack.weight() != "10":
+        assert time.monotonic() < deadline and process.poll() is None, "phase 1 never started"
+        time.sleep(0.1)
+    return process
+
+
 @pytest.mark.parametrize("regression", [{"latency_ms": 14}, {"error_rate": 0.03}],
                          ids=["p95-latency-plus-50-percent", "three-percent-errors"])
 def test_regressed_canary_is_rolled_back_and_gets_no_traffic(stack_factory, regression):
@@ -61,14 +74,7 @@ def test_regressed_canary_is_rolled_back_and_gets_no_traffic(stack_factory, regr
 
 def test_sigterm_mid_phase_restores_weight_zero(stack_factory):
     stack = stack_factory(overrides={"analysis": {"interval": "60s"}})
-    process = subprocess.Popen(
-        [str(canary_stack.ROLLWISE), "canary", "run", "--config", str(stack.config), "--report",
-         str(stack.report_path), "--workdir", str(stack.workdir / "k6")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while stack.weight() != "10":
-        assert time.monotonic() < deadline and process.poll() is None, "phase 1 never started"
-        time.sleep(0.1)
+    process = start_rollout_until_phase_one(stack)
     time.sleep(1.5)  # mid-phase: k6 is running, the first analysis window is open
     assert stack.tracks_served(40)["canary"] > 0
     sent = time.monotonic()
@@ -87,14 +93,7 @@ def test_sigterm_mid_phase_restores_weight_zero(stack_factory):
 
 def test_prometheus_unreachable_mid_phase_never_promotes(stack_factory):
     stack = stack_factory(overrides={"analysis": {"inconclusive_limit": 1}})
-    process = subprocess.Popen(
-        [str(canary_stack.ROLLWISE), "canary", "run", "--config", str(stack.config), "--report",
-         str(stack.report_path), "--workdir", str(stack.workdir / "k6")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while stack.weight() != "10":
-        assert time.monotonic() < deadline and process.poll() is None, "phase 1 never started"
-        time.sleep(0.1)
+    process = start_rollout_until_phase_one(stack)
     stack.prometheus.stop()
     _, stderr = process.communicate(timeout=90)
     assert process.returncode == 1, stderr
