@@ -28,8 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "integration" / "gate")]
 
-import gate_data  # noqa: E402  (the scenario generator the integration tests use)
 from support import services  # noqa: E402
+
+import gate_data  # noqa: E402  (the scenario generator the integration tests use)
 
 DELAY = 0.050
 ROLLWISE = str(Path(sys.executable).parent / "rollwise")
@@ -48,7 +49,7 @@ def slo_config(path: Path) -> None:
                   f"        quantile: {0.50 + i * 0.06:.2f}", "    objective: {max: 2s}"]
     for i, bound in enumerate(("0.3", "0.5", "1", "2.5")):
         lines += [f"  - name: slow-{bound}", "    sli:", "      latency:",
-                  f'        histogram: http_request_duration_seconds{{job="api"}}', f"        slower_than: {bound}s",
+                  '        histogram: http_request_duration_seconds{job="api"}', f"        slower_than: {bound}s",
                   "    objective: 95"]
     path.write_text("\n".join(lines) + "\n")
 

@@ -20,9 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from support import services  # noqa: E402
-
 from rollwise.migrate.dialects import for_url  # noqa: E402
+from support import services  # noqa: E402
 
 
 def best(fn, repeat: int) -> float:

@@ -8,11 +8,10 @@ import subprocess
 import time
 
 import pytest
-
 from integration.gate import gate_data
+
 from support import services
 from support.actionrunner import run_action
-from support.fake_github import FakeGitHub
 
 
 @pytest.fixture(scope="module")

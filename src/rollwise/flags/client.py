@@ -21,13 +21,16 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rollwise.errors import ConfigError
 from rollwise.flags.evaluate import evaluate as evaluate_flag
 from rollwise.flags.model import ERROR, Evaluation, Flag, FlagSet
 from rollwise.flags.stores.base import Snapshot, StoreUnavailable
 from rollwise.flags.validation import parse_raw_segment, parse_stored_flag
+
+if TYPE_CHECKING:  # asyncio only in annotations: applications that never use it do not import it
+    import asyncio
 
 log = logging.getLogger("rollwise.flags")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime
 from collections.abc import Mapping
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any

@@ -18,7 +18,6 @@ import httpx
 from rollwise.gate import promql
 from rollwise.gate.model import PrometheusConfig, Slo, TrackData, Window
 
-
 #: most queries answered by one HTTP request (a longer expression, fewer round trips and less client overhead)
 BATCH = 40
 BATCH_LABEL = "rollwise_query"

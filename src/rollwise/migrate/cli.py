@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+
 def _opt(*decls: str, env: str, **kwargs):
     """A click option that reads ``env`` too (action inputs arrive as ROLLWISE_* variables) and says so in --help."""
     return click.option(*decls, envvar=env, show_envvar=True, **kwargs)

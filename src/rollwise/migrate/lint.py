@@ -10,7 +10,10 @@ from rollwise.migrate.model import CONTRACT, ERROR, EXPAND, MIXED, WARNING, Find
 from rollwise.migrate.rules import CATALOG, check_revision
 from rollwise.migrate.rules.common import created_tables
 from rollwise.migrate.rules.operations import (
-    CONTRACT_STEP, CONTRACT_WITH_EXPAND, EXPIRED_SUPPRESSION, UNUSED_SUPPRESSION,
+    CONTRACT_STEP,
+    CONTRACT_WITH_EXPAND,
+    EXPIRED_SUPPRESSION,
+    UNUSED_SUPPRESSION,
 )
 from rollwise.migrate.rules.operations import MIXED as MIXED_RULE
 

@@ -160,7 +160,7 @@ def _directives(text: str, path: str, rev: RevisionSource) -> None:
             continue
         kind = match["kind"]
         names = tuple(n.strip() for n in (match["names"] or "").split(",") if n.strip())
-        # a second comment on the same line (`# noqa`, `# expect: ...`) is not part of the reason
+        # a second comment on the same line (a noqa marker, an expect: note) is not part of the reason
         reason = re.split(r"(?:^|\s)#", match["reason"])[0].strip(" -—:")
         if kind not in DIRECTIVE_KINDS:
             known = ", ".join(DIRECTIVE_KINDS)

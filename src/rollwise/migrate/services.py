@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +21,26 @@ from rollwise.migrate import integrity
 from rollwise.migrate.alembic_adapter import Project, Revision
 from rollwise.migrate.dialects import Dialect, Timeouts, for_url
 from rollwise.migrate.lint import judge_deploy, judge_revision, relax_small_tables
-from rollwise.migrate.model import ERROR, WARNING, Finding, RevisionSource, RevisionVerdict, TableChecksum, \
-    TableComparison
+from rollwise.migrate.model import (
+    ERROR,
+    WARNING,
+    Finding,
+    RevisionSource,
+    RevisionVerdict,
+    TableChecksum,
+    TableComparison,
+)
 from rollwise.migrate.rules.operations import check_env
 from rollwise.migrate.runner import (
-    Options, Runner, Step, StepFailed, VerificationFailed, connect, first_line, revision_label, run_verify,
+    Options,
+    Runner,
+    Step,
+    StepFailed,
+    VerificationFailed,
+    connect,
+    first_line,
+    revision_label,
+    run_verify,
     scan_file,
 )
 

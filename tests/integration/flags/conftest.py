@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from flags_support import AUDIT, FLAGS_YML
 
 from rollwise.flags import service
+
+from flags_support import AUDIT, FLAGS_YML
 
 
 @pytest.fixture()

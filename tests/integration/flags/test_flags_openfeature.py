@@ -5,13 +5,14 @@ from __future__ import annotations
 import threading
 
 import pytest
-from flags_support import AUDIT
 from openfeature import api
 from openfeature.evaluation_context import EvaluationContext
 from openfeature.event import ProviderEvent
 
 from rollwise.flags import service
 from rollwise.flags.openfeature import RollwiseProvider
+
+from flags_support import AUDIT
 
 
 @pytest.fixture()

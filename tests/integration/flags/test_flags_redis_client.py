@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import time
 
-from support import services
-
 from rollwise.flags import FlagClient, service
+from support import services
 
 from flags_support import AUDIT, eventually
 

@@ -9,13 +9,14 @@ import threading
 import time
 
 import pytest
-from flags_support import AUDIT, FLAGS_YML, eventually
 
 from rollwise.cli import main
 from rollwise.flags import FlagClient, service
 from rollwise.flags.changes import Audit
 from rollwise.flags.stores import ConflictError
 from support import services
+
+from flags_support import AUDIT, FLAGS_YML, eventually
 
 
 def _audit_entries(store) -> list[dict]:

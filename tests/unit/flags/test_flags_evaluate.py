@@ -6,8 +6,8 @@ import pytest
 
 from rollwise.flags.evaluate import evaluate
 from rollwise.flags.model import FlagSet
-from rollwise.flags.validation import parse_flagset_text
 from rollwise.flags.stores.redis import snapshot_from_raw
+from rollwise.flags.validation import parse_flagset_text
 
 FLAGS = parse_flagset_text("""
 segments:

@@ -7,7 +7,14 @@ from collections.abc import Iterator
 
 from rollwise.migrate.model import CONTRACT, ERROR, EXPAND, WARNING, CallValue, Finding, OpCall, RevisionSource, Symbol
 from rollwise.migrate.rules.common import (
-    Rule, created_tables, params, sql_of, sql_statements, sql_tables, table_of, text,
+    Rule,
+    created_tables,
+    params,
+    sql_of,
+    sql_statements,
+    sql_tables,
+    table_of,
+    text,
 )
 
 CHANGE_TYPE = Rule(
