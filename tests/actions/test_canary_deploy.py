@@ -20,16 +20,8 @@ import canary_stack  # noqa: E402
 
 @pytest.fixture()
 def stacks(tmp_path):
-    made = []
-
-    def make(canary=None, **options):
-        stack = canary_stack.build(tmp_path / f"stack{len(made)}", canary, **options)
-        made.append(stack)
-        return stack
-
-    yield make
-    for stack in made:
-        stack.stop()
+    with canary_stack.stacks(tmp_path) as make:
+        yield make
 
 
 def deploy(repo_root, stack, **inputs):

@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,6 +129,23 @@ def build(workdir: Path, canary: dict | None = None, prometheus: bool = True, ov
     if prom:
         _wait_for_targets(prom)
     return stack
+
+
+@contextmanager
+def stacks(workdir: Path) -> Iterator[Callable[..., Stack]]:
+    """``make(canary=None, **options)`` builds stacks under ``workdir``; every one is stopped at the end."""
+    made: list[Stack] = []
+
+    def make(canary: dict | None = None, **options) -> Stack:
+        stack = build(workdir / f"stack{len(made)}", canary, **options)
+        made.append(stack)
+        return stack
+
+    try:
+        yield make
+    finally:
+        for stack in made:
+            stack.stop()
 
 
 def _wait_for_targets(prom: services.Service, timeout: float = 15) -> None:

@@ -20,16 +20,8 @@ INTERVAL, WARMUP = 4.0, 2.0  # examples/canary/rollwise.yml
 
 @pytest.fixture()
 def stack_factory(tmp_path):
-    stacks = []
-
-    def make(canary=None, **options):
-        stack = canary_stack.build(tmp_path / f"stack{len(stacks)}", canary, **options)
-        stacks.append(stack)
-        return stack
-
-    yield make
-    for stack in stacks:
-        stack.stop()
+    with canary_stack.stacks(tmp_path) as make:
+        yield make
 
 
 def report(stack):
