@@ -79,14 +79,18 @@ OPTIONAL_CONFIG = click.option(
          "when there is no state file at all.")
 
 
-def _state_path(config: str | None, state_file: str | None) -> str:
+def _plan_and_state(config: str | None, state_file: str | None):
+    """The state file (--state-file, else canary.state_file of --config, else the default path) and, when it came
+    from --config, the plan: it is what a rollback falls back to when that state file is lost."""
     from rollwise.canary.config import load_plan
+    from rollwise.canary.state import StateFile
 
-    if state_file:
-        return state_file
-    if config and Path(config).exists():
-        return str(Path(config).resolve().parent / load_plan(config).state_file)
-    return ".rollwise/canary-state.json"
+    if state_file:  # a file named explicitly is the whole story: the config is not even read
+        return None, StateFile(state_file)
+    plan = load_plan(config) if config and Path(config).exists() else None
+    if plan is not None:
+        return plan, StateFile(Path(config).resolve().parent / plan.state_file)
+    return plan, StateFile(".rollwise/canary-state.json")
 
 
 @canary.command()
@@ -98,18 +102,15 @@ def rollback(config: str | None, state_file: str | None, report: str | None) -> 
 
     Reads the state file of the rollout; when it is lost, rolls back from --config alone. Safe to run twice.
     """
-    from rollwise.canary.config import load_plan
     from rollwise.canary.service import rollback_from_config, rollback_from_state
-    from rollwise.canary.state import StateFile
 
-    state = StateFile(_state_path(config, state_file))
+    plan, state = _plan_and_state(config, state_file)
     recorded = state.read()
     if recorded and recorded.get("status") == "rolled_back":
         click.echo(f"canary: the rollout in {state.path} is already rolled back (weight {recorded.get('weight')} %); "
                    "nothing to undo", err=True)
         return 0
-    if recorded is None and config and Path(config).exists():
-        plan = load_plan(config)
+    if recorded is None and plan is not None:
         base_dir = Path(config).resolve().parent
         result = rollback_from_config(plan, state, base_dir=base_dir,
                                       kill_switch=_kill_switch(plan.kill_switch.store, base_dir))
@@ -128,9 +129,8 @@ def rollback(config: str | None, state_file: str | None, report: str | None) -> 
 def promote(config: str | None, state_file: str | None, report: str | None) -> int:
     """Promote a held rollout a person approved: weight 100, then the promote command (a failure rolls back)."""
     from rollwise.canary.service import promote_from_state
-    from rollwise.canary.state import StateFile
 
-    state = StateFile(_state_path(config, state_file))
+    _, state = _plan_and_state(config, state_file)
     recorded = state.read() or {}
     store = (recorded.get("kill_switch") or {}).get("store")
     result = promote_from_state(state, kill_switch=_kill_switch(store, Path(recorded.get("base_dir") or Path.cwd())))
