@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import tempfile
 from pathlib import Path
 
 from support.actionrunner import checkout, run_workflow
@@ -11,14 +12,15 @@ from support.actionrunner import checkout, run_workflow
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_actions_job_passes(tmp_path):
+def test_the_actions_job_passes(tmp_path, monkeypatch):
     # checkout and setup-python are the runner's business; the rest runs as on GitHub
     workspace = checkout(ROOT, tmp_path / "rollwise")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the job's RUNNER_TEMP lands in this test's tmp_path
     try:
         jobs = run_workflow(workspace / ".github" / "workflows" / "ci.yml", jobs=["actions"], workdir=workspace,
                             timeout=600)
     finally:
-        _stop_leftover_apps()
+        _stop_leftover_apps(tmp_path)
     result = jobs["actions"]
     assert result.exit_code == 0, result.log[-6000:]
     assert "root: 0, migrate: applied, flag: changed, canary: PROCEED, gate: proceed" in result.log
@@ -29,8 +31,9 @@ def test_the_actions_job_passes(tmp_path):
     assert "slo-gate" in result.summary and "canary" in result.summary.lower()
 
 
-def _stop_leftover_apps() -> None:
-    for pids in Path("/tmp").glob("runner-temp-*/apps/pids"):
+def _stop_leftover_apps(where: Path) -> None:
+    """Stop the example apps this job started, should its own clean-up step not have run."""
+    for pids in where.glob("runner-temp-*/apps/pids"):
         for pid in pids.read_text().split():
             try:
                 os.kill(int(pid), signal.SIGTERM)
