@@ -67,7 +67,7 @@ def flags() -> None:
 
 
 def _audit(actor, reason, run_url, sha):
-    from rollwise.flags.changes import Audit
+    from rollwise.flags.model.changes import Audit
 
     return Audit.from_environment(actor=actor, reason=reason, run_url=run_url, sha=sha)
 
@@ -81,7 +81,7 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
     """Run a change, then report it (summary, outputs, JSON) whatever happened; return the exit code."""
     from rollwise import ghactions, reporting
     from rollwise.flags import service
-    from rollwise.flags.stores.base import redact
+    from rollwise.flags.ports import redact
 
     ghactions.mask(urlsplit(store_url).password)
     payload: dict[str, Any] = {"schema": REPORT_SCHEMA, "store": redact(store_url), "status": "error", "version": None,
@@ -231,7 +231,7 @@ def diff_command(flags_file, prune, report, store_url):
 def get_command(key, context_json, store_url):
     """Print flag KEY's definition and version (all flags without KEY); with --context, how it evaluates."""
     from rollwise.flags import service
-    from rollwise.flags.evaluate import evaluate
+    from rollwise.flags.model.evaluate import evaluate
 
     store = service.open_store(store_url)
     try:
@@ -272,7 +272,7 @@ def history_command(key, limit, report, store_url):
     """The audit log, newest first (only changes to KEY when given)."""
     from rollwise import ghactions, reporting
     from rollwise.flags import service
-    from rollwise.flags.stores.base import redact
+    from rollwise.flags.ports import redact
 
     store = service.open_store(store_url)
     try:

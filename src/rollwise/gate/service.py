@@ -11,11 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from rollwise.errors import ConfigError
-from rollwise.gate import judge as judge_core
-from rollwise.gate import promql
-from rollwise.gate.burn_rate import BudgetResult, assess_budget, budget_windows
-from rollwise.gate.model import GateConfig, GateResult, Slo, TrackData, Window
-from rollwise.gate.prometheus import QueryRejected, Unavailable
+from rollwise.gate.adapters.prometheus import QueryRejected, Unavailable
+from rollwise.gate.model import GateConfig, GateResult, Slo, TrackData, Window, promql
+from rollwise.gate.model import judge as judge_core
+from rollwise.gate.model.burn_rate import BudgetResult, assess_budget, budget_windows
 
 
 def _seconds(value: datetime | float | int) -> float:

@@ -10,8 +10,8 @@ import pytest
 
 from rollwise.cli import main
 from rollwise.gate.config import load_config
+from rollwise.gate.ports import K6ResultsSource
 from rollwise.gate.service import judge_sync
-from rollwise.gate.sources import K6ResultsSource
 
 T0 = 1_700_000_000
 CONFIG = """\
