@@ -13,10 +13,9 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from rollwise import ghactions, shell
-from rollwise.canary.adapters.routers import Router, RouterError
 from rollwise.canary.adapters.state import FINISHED, StateFile
 from rollwise.canary.model import policy
 from rollwise.canary.model.plan import CanaryPlan, Phase, RouterSpec
@@ -29,6 +28,7 @@ from rollwise.canary.model.records import (
     Window,
     iso,
 )
+from rollwise.canary.ports import Judge, KillSwitch, Router, RouterError, Traffic, TrafficRun
 from rollwise.errors import ConfigError
 from rollwise.signals import Cancellation
 
@@ -36,26 +36,6 @@ from rollwise.signals import Cancellation
 _TICK_SECONDS = 0.1
 #: attempts to restore weight 0 before the rollback is declared failed
 ROLLBACK_ATTEMPTS = 3
-
-Judge = Callable[[Window], Judgement]
-KillSwitch = Callable[[str], None]
-
-
-class TrafficRun(Protocol):
-    """Warm-up traffic running for one phase."""
-
-    def failure(self) -> str | None:
-        """Why the traffic stopped on its own, or None while it runs."""
-
-    def stop(self) -> dict[str, Any]:
-        """Stop the traffic and return its results for the report."""
-
-
-class Traffic(Protocol):
-    """Starts warm-up traffic for a phase."""
-
-    def start(self, phase_index: int, phase: Phase) -> TrafficRun: ...
-
 
 class _Cancelled(Exception):
     pass

@@ -73,7 +73,8 @@ def _window(start: str | None, end: str | None, window: str | None, span: tuple[
 
 
 def _source(config, prometheus_url: str | None, k6_results: str | None):
-    from rollwise.gate.ports import K6ResultsSource, PrometheusSource
+    from rollwise.gate.adapters.k6 import K6ResultsSource
+    from rollwise.gate.adapters.prometheus import PrometheusSource
 
     if k6_results and not prometheus_url:
         return K6ResultsSource(k6_results)
@@ -175,7 +176,7 @@ def _budget(config, prometheus_url: str | None, end: str | None, selector: str |
             github_status: bool = False, github_comment: bool = False) -> int:
     import asyncio
 
-    from rollwise.gate.ports import PrometheusSource
+    from rollwise.gate.adapters.prometheus import PrometheusSource
     from rollwise.ghactions import append_summary, set_outputs
     from rollwise.reporting import write_json
 

@@ -58,7 +58,7 @@ def _apply(options: list) -> callable:
 
 
 def _options(allow_contract: str, schema: str | None, **run) -> "object":
-    from rollwise.migrate.service import Options
+    from rollwise.migrate.config import Options
 
     allowed = frozenset(x for x in allow_contract.replace(",", " ").split() if x)
     kwargs = {"allow_contract": allowed, "schema": schema}

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 import pytest
 
 from rollwise.cli import main
+from rollwise.gate.adapters.k6 import K6ResultsSource
 from rollwise.gate.config import load_config
-from rollwise.gate.ports import K6ResultsSource
 from rollwise.gate.service import judge_sync
 
 T0 = 1_700_000_000

@@ -18,7 +18,7 @@ SourceFactory = Callable[[Window], Any]
 
 def prometheus_sources(config: Any, url: str | None) -> SourceFactory:
     """A new Prometheus source per analysis (each judgement runs in its own event loop)."""
-    from rollwise.gate.ports import PrometheusSource
+    from rollwise.gate.adapters.prometheus import PrometheusSource
 
     PrometheusSource.from_config(config.prometheus, url=url)  # fail early (exit 2) when no URL is known
     return lambda window: PrometheusSource.from_config(config.prometheus, url=url)
@@ -26,7 +26,7 @@ def prometheus_sources(config: Any, url: str | None) -> SourceFactory:
 
 def k6_sources(window: Window) -> Any:
     """The k6 results of the phase the window belongs to."""
-    from rollwise.gate.ports import K6ResultsSource
+    from rollwise.gate.adapters.k6 import K6ResultsSource
 
     run = window.traffic
     if run is None or getattr(run, "results_path", None) is None:

@@ -16,18 +16,11 @@ from typing import Any
 import httpx
 
 from rollwise.gate.model import PrometheusConfig, Slo, TrackData, Window, promql
+from rollwise.gate.ports import QueryRejected, Unavailable
 
 #: most queries answered by one HTTP request (a longer expression, fewer round trips and less client overhead)
 BATCH = 40
 BATCH_LABEL = "rollwise_query"
-
-
-class QueryRejected(Exception):
-    """Prometheus refused a query (HTTP 400/422): a problem in the SLO, not in the server."""
-
-
-class Unavailable(Exception):
-    """Prometheus could not answer within the retries and the deadline."""
 
 
 def _float(text: str) -> float:

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from rollwise.errors import ConfigError, InconclusiveError
 from rollwise.ghactions import progress
 from rollwise.migrate.adapters.alembic import Project, Revision
-from rollwise.migrate.adapters.dialects import Dialect, Timeouts, for_url
+from rollwise.migrate.adapters.dialects import for_url
+from rollwise.migrate.config import Options
 from rollwise.migrate.model import (
     ERROR,
     WARNING,
@@ -31,8 +32,8 @@ from rollwise.migrate.model import (
 )
 from rollwise.migrate.model.lint import judge_deploy, judge_revision, relax_small_tables
 from rollwise.migrate.model.rules.operations import check_env
+from rollwise.migrate.ports import Dialect, Timeouts
 from rollwise.migrate.service.runner import (
-    Options,
     Runner,
     Step,
     StepFailed,

@@ -20,35 +20,11 @@ import sqlalchemy as sa
 from rollwise.errors import ConfigError, InconclusiveError
 from rollwise.ghactions import progress
 from rollwise.migrate.adapters.alembic import Project
-from rollwise.migrate.adapters.dialects import Dialect, Timeouts, snapshot
+from rollwise.migrate.adapters.dialects import snapshot
+from rollwise.migrate.config import Options
 from rollwise.migrate.model import RevisionSource, TableChecksum, TableComparison, integrity
 from rollwise.migrate.model.scan import scan_source
-
-
-@dataclass
-class Options:
-    """Knobs of apply/rollback (CLI options and action inputs)."""
-
-    lock_timeout_s: float = 2.0
-    statement_timeout_s: float = 900.0
-    lock_retries: int = 3
-    retry_backoff_s: float = 1.0
-    retry_backoff_max_s: float = 60.0
-    backup: bool = True
-    backup_dir: Path = Path("rollwise-backups")
-    restore_on_failure: bool = False
-    verify_command: str | None = None
-    verify_timeout_s: float = 1800.0
-    allow_contract: frozenset[str] = frozenset()
-    lint: bool = True
-    schema: str | None = None
-    #: locking errors on tables with fewer rows than this become warnings (0: never)
-    small_table_rows: int = 0
-    #: tables left out of the integrity checks (busy tables the application writes during the run)
-    skip_tables: frozenset[str] = frozenset()
-
-    def allows_contract(self, revision: str | None) -> bool:
-        return "all" in self.allow_contract or (revision is not None and revision in self.allow_contract)
+from rollwise.migrate.ports import Dialect, Timeouts
 
 
 def masked(url: str | sa.URL | None) -> str:

@@ -1,4 +1,4 @@
-"""The traffic-router interface: send a percentage of traffic to the canary and say what was actually set.
+"""The base class of traffic routers: send a percentage of traffic to the canary and say what was actually set.
 
 A router is small: it validates its options (a JSON Schema), changes the split, and reads back the weight the
 platform reports. Third parties add routers through the ``rollwise.routers`` entry-point group.
@@ -12,13 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rollwise import shell
-from rollwise.errors import RollwiseError
-
-
-class RouterError(RollwiseError):
-    """The router could not set or confirm a weight; the rollout stops and rolls back."""
-
-    exit_code = 1
+from rollwise.canary.ports import RouterError
 
 
 class Router(abc.ABC):

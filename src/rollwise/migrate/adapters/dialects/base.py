@@ -6,13 +6,13 @@ lock timeout, checksum a table inside the database, size tables from the catalog
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from rollwise.migrate.model import TableChecksum
+from rollwise.migrate.ports import Backup, Timeouts
 
 #: width of a checksum chunk in primary-key values: each chunk is one bounded aggregate query, and a differing
 #: chunk names the id range to look at
@@ -20,20 +20,8 @@ CHUNK_ROWS = 10_000_000
 VERSION_TABLE = "alembic_version"
 
 
-@dataclass(frozen=True)
-class Timeouts:
-    lock_timeout_s: float
-    statement_timeout_s: float
-
-
-@dataclass(frozen=True)
-class Backup:
-    path: Path
-    tool: str
-
-
 class Dialect:
-    """Base class; subclasses fill in the database-specific SQL and tools."""
+    """Base class of the :class:`rollwise.migrate.ports.Dialect` implementations; subclasses fill in the database-specific SQL and tools."""
 
     name = "generic"
     offline_url = "sqlite://"  # dialect used to render offline SQL
