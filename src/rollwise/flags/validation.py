@@ -70,18 +70,42 @@ def _name(value: Any) -> Any:
     return ("true" if value else "false") if isinstance(value, bool) else value
 
 
+def _values(data: Any) -> Any:
+    # variant values and metadata are data, not flag fields: only dates change (stores hold JSON)
+    if isinstance(data, dict):
+        return {k: _values(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_values(item) for item in data]
+    return data.isoformat() if isinstance(data, (datetime, date)) else data
+
+
 def normalize_flag(raw: Any) -> Any:
-    """Normalize one flag definition; YAML 1.1 reads the field name ``off`` as the boolean false."""
-    if isinstance(raw, dict) and False in raw:
+    """Normalize one flag definition; YAML 1.1 reads the field name ``off`` as the boolean false.
+
+    Variant names are names whatever the type of the values: a quoted ``"on"`` stays ``on``; only a YAML
+    boolean key (unquoted ``on``/``off``/``yes``/``true``...) becomes the variant ``true`` or ``false``.
+    """
+    if not isinstance(raw, dict):
+        return normalize(raw)
+    if False in raw:
         raw = {("off" if key is False else key): value for key, value in raw.items()}
-    return normalize(raw)
+    out = {}
+    for key, value in raw.items():
+        if key == "variants" and isinstance(value, dict):
+            out[key] = {_name(name): _values(v) for name, v in value.items()}
+        elif key == "metadata":
+            out[key] = _values(value)
+        else:
+            out.update(normalize({key: value}))
+    return out
 
 
 def normalize_document(data: Any) -> Any:
-    """Normalize a whole flags document (see :func:`normalize`)."""
-    if isinstance(data, dict) and isinstance(data.get("flags"), dict):
-        data = {**data, "flags": {_name(k): normalize_flag(v) for k, v in data["flags"].items()}}
-    return normalize(data)
+    """Normalize a whole flags document (see :func:`normalize` and :func:`normalize_flag`)."""
+    if not (isinstance(data, dict) and isinstance(data.get("flags"), dict)):
+        return normalize(data)
+    return {key: ({_name(k): normalize_flag(v) for k, v in value.items()} if key == "flags" else normalize(value))
+            for key, value in data.items()}
 
 
 def normalize(data: Any) -> Any:
@@ -232,10 +256,28 @@ def _variants(key: str, raw: Mapping[str, Any], doc: Document, path: tuple) -> d
 
 def _check_variant(name: Any, variants: Mapping[str, Any], doc: Document, path: tuple) -> str:
     if name not in variants:
-        guess = did_you_mean(str(name), variants)
-        hint = f"did you mean '{guess}'?" if guess else "use one of: " + ", ".join(variants)
-        raise doc.error(path, f"unknown variant '{name}'", hint)
+        raise doc.error(path, f"unknown variant '{name}'" + _form_read(name, variants), _variant_hint(name, variants))
     return name
+
+
+def _form_read(name: Any, variants: Mapping[str, Any]) -> str:
+    """Say which form YAML read when a boolean and a named form of variants meet."""
+    if name in BOOLEAN_VARIANTS and not set(variants) & set(BOOLEAN_VARIANTS):
+        return (f" (read as the YAML boolean {name}: unquoted on/off/yes/no/true/false name the variants"
+                f" 'true'/'false'; this flag's variants are {', '.join(repr(v) for v in variants)})")
+    if name not in BOOLEAN_VARIANTS and set(variants) <= set(BOOLEAN_VARIANTS):
+        return (f" (this flag's variant names were read as the YAML booleans {'/'.join(variants)}:"
+                " unquoted on/off/yes/no are booleans in YAML)")
+    return ""
+
+
+def _variant_hint(name: Any, variants: Mapping[str, Any]) -> str:
+    if name in BOOLEAN_VARIANTS and not set(variants) & set(BOOLEAN_VARIANTS):
+        return "quote the variant name, e.g. `default: \"on\"`"
+    if name not in BOOLEAN_VARIANTS and set(variants) <= set(BOOLEAN_VARIANTS):
+        return f"quote the variant names under `variants:` (e.g. `\"{name}\": true`), or refer to them as true/false"
+    guess = did_you_mean(str(name), variants)
+    return f"did you mean '{guess}'?" if guess else "use one of: " + ", ".join(variants)
 
 
 def parse_serve(raw: Any, variants: Mapping[str, Any], doc: Document, path: tuple) -> Serve:
