@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import click
 
 from rollwise.errors import ConfigError, RollwiseError
+from rollwise.flags.importers.cli import import_command
 
 REPORT_SCHEMA = "rollwise/flags-change/v1"
 
@@ -290,3 +291,6 @@ def history_command(key, limit, report, store_url):
     for entry in entries:
         keys = ", ".join(f"{c['action']} {c['key']}" for c in entry["changes"])
         click.echo(f"v{entry['version']}  {entry['at']}  {entry['actor']}  {keys}  {entry['reason']}")
+
+
+flags.add_command(import_command)
