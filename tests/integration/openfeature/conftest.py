@@ -1,7 +1,7 @@
 """OpenFeature conformance scenarios: tags, the known deviations, and the count printed at the end of a run.
 
 Tags name the specification requirement a scenario checks (``@spec-1.4.7``) or its topic; they are not pytest
-markers. A scenario rollwise knowingly does not meet is listed in DEVIATIONS with the reason (the same list
+markers. A scenario rollwise knowingly does not meet is listed in openfeature_deviations.DEVIATIONS with the reason (the same list
 is the conformance table of docs/flags/openfeature.md): it runs as a strict xfail, so the day it passes the
 run fails until it is taken off the list.
 """
@@ -10,12 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-#: scenario title -> why rollwise answers differently (kept in step with docs/flags/openfeature.md)
-DEVIATIONS = {
-    "A flag without metadata has empty flag metadata":
-        "rollwise puts the store `version` of the flag definition into every evaluation's flag metadata, so it "
-        "is never empty",
-}
+from openfeature_deviations import DEVIATIONS
 
 _counts = {"passed": 0, "deviations": 0, "failed": 0}
 
