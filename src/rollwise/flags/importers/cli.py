@@ -9,7 +9,7 @@ import click
 from rollwise.errors import ConfigError
 
 #: --from value -> module with ``translate(text, file) -> Imported``
-SOURCES = {"flagd": "rollwise.flags.importers.flagd"}
+SOURCES = {"flagd": "rollwise.flags.importers.flagd", "unleash": "rollwise.flags.importers.unleash"}
 
 
 def render(imported) -> str:

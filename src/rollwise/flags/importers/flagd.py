@@ -7,48 +7,13 @@ the flag's ``metadata``, and ``targeting`` becomes rules (see :mod:`rollwise.fla
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
-from rollwise.errors import ConfigError
-from rollwise.flags.importers import Imported
+from rollwise.flags.importers import Imported, Source, load
 from rollwise.flags.importers.jsonlogic import Targeting, Untranslatable
 from rollwise.yamlsource import dotted
 
 _KEYS = {"state", "variants", "defaultVariant", "targeting", "metadata"}
-
-
-class Source:
-    """The text of an input file, to point errors at the line of the flag they concern."""
-
-    def __init__(self, text: str, file: str) -> None:
-        self.text, self.file = text, file
-
-    def line_of(self, path: tuple) -> int | None:
-        """The line of the deepest name of ``path`` found in order in the text (JSON keeps no positions)."""
-        position, found = 0, None
-        for name in path:
-            if not isinstance(name, str):
-                continue
-            match = re.compile(r'"' + re.escape(name) + r'"\s*:').search(self.text, position)
-            if match is None:
-                break
-            position, found = match.end(), match.start()
-        return None if found is None else self.text.count("\n", 0, found) + 1
-
-    def error(self, flag: str | None, path: tuple, problem: str, fix: str) -> ConfigError:
-        where = (("flags", flag) if flag else ()) + path
-        return ConfigError(problem, file=self.file, line=self.line_of(where), key=dotted(where) or None, fix=fix)
-
-
-def load(text: str, file: str = "flags.json") -> Any:
-    """Parse JSON text; a syntax error is a ConfigError at its line."""
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise ConfigError(f"not valid JSON: {exc.msg}", file=file, line=getattr(exc, "lineno", None),
-                          fix="fix the JSON syntax (flagd reads JSON flag files; convert YAML ones first)") from None
 
 
 def translate(text: str, file: str = "flags.json") -> Imported:
@@ -56,7 +21,7 @@ def translate(text: str, file: str = "flags.json") -> Imported:
     source = Source(text, file)
     data = load(text, file)
     if not isinstance(data, dict) or not isinstance(data.get("flags"), dict):
-        raise source.error(None, (), "not a flagd flag file: no `flags` object at the top",
+        raise source.error((), "not a flagd flag file: no `flags` object at the top",
                            'flagd files look like {"flags": {"my-flag": {"state": "ENABLED", ...}}}')
     evaluators = data.get("$evaluators") or {}
     set_metadata = data.get("metadata") or {}
@@ -69,26 +34,26 @@ def translate(text: str, file: str = "flags.json") -> Imported:
 
 def _flag(key: str, raw: Any, evaluators: dict, set_metadata: dict, source: Source) -> tuple[dict[str, Any], list]:
     if not isinstance(raw, dict):
-        raise source.error(key, (), f"flag '{key}' is not an object", "write the flag as an object with `variants`")
+        raise source.error(("flags", key), f"flag '{key}' is not an object", "write the flag as an object with `variants`")
     unknown = sorted(set(raw) - _KEYS)
     if unknown:
-        raise source.error(key, (unknown[0],), f"flag '{key}' has the field '{unknown[0]}', which flagd does not define",
+        raise source.error(("flags", key, unknown[0]), f"flag '{key}' has the field '{unknown[0]}', which flagd does not define",
                            "remove it, or rename it to one of: " + ", ".join(sorted(_KEYS)))
     variants = raw.get("variants")
     if not isinstance(variants, dict) or not variants:
-        raise source.error(key, ("variants",), f"flag '{key}' has no variants", "add `variants`: name -> value")
+        raise source.error(("flags", key, "variants"), f"flag '{key}' has no variants", "add `variants`: name -> value")
     default = raw.get("defaultVariant")
     if default is None:
-        raise source.error(key, ("defaultVariant",),
+        raise source.error(("flags", key, "defaultVariant"),
                            f"flag '{key}' has no defaultVariant (flagd then serves the code default)",
                            "rollwise flags always name a default: set `defaultVariant` to one of "
                            + ", ".join(variants))
     if default not in variants:
-        raise source.error(key, ("defaultVariant",), f"defaultVariant '{default}' of flag '{key}' is not a variant",
+        raise source.error(("flags", key, "defaultVariant"), f"defaultVariant '{default}' of flag '{key}' is not a variant",
                            "use one of: " + ", ".join(variants))
     state = raw.get("state", "ENABLED")
     if state not in ("ENABLED", "DISABLED"):
-        raise source.error(key, ("state",), f"state {state!r} of flag '{key}' is neither ENABLED nor DISABLED",
+        raise source.error(("flags", key, "state"), f"state {state!r} of flag '{key}' is neither ENABLED nor DISABLED",
                            "write ENABLED or DISABLED")
     out: dict[str, Any] = {"variants": dict(variants), "default": default}
     if state == "DISABLED":
@@ -98,7 +63,7 @@ def _flag(key: str, raw: Any, evaluators: dict, set_metadata: dict, source: Sour
         rules, default_serve = targeting.translate(raw.get("targeting"))
     except Untranslatable as exc:
         where = dotted(exc.where)
-        raise source.error(key, exc.where, f"cannot translate the targeting of flag '{key}' at {where}: {exc.why}: "
+        raise source.error(("flags", key, *exc.where), f"cannot translate the targeting of flag '{key}' at {where}: {exc.why}: "
                            f"{exc.shown()}",
                            "rewrite it with ==, in, starts_with, ends_with, sem_ver, <, >, and, or, ! and fractional, "
                            "or write the rule in flags.yml by hand (docs/flags/moving.md)") from None
