@@ -9,7 +9,8 @@ import click
 from rollwise.errors import ConfigError
 
 #: --from value -> module with ``translate(text, file) -> Imported``
-SOURCES = {"flagd": "rollwise.flags.importers.flagd", "unleash": "rollwise.flags.importers.unleash"}
+SOURCES = {"flagd": "rollwise.flags.importers.flagd", "growthbook": "rollwise.flags.importers.growthbook",
+           "unleash": "rollwise.flags.importers.unleash"}
 
 
 def render(imported) -> str:

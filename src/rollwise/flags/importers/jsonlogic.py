@@ -76,7 +76,7 @@ class Targeting:
             rules: list[dict[str, Any]] = []
             for i in range(0, len(args) - 1, 2):
                 condition = self.conditions(args[i], where + ("if", i))
-                rules += self._branches(args[i + 1], where + ("if", i + 1), _and(prefix, condition, where, args[i]))
+                rules += self._branches(args[i + 1], where + ("if", i + 1), conjoin(prefix, condition, where, args[i]))
             if len(args) % 2:
                 rules += self._branches(args[-1], where + ("if", len(args) - 1), prefix)
             elif prefix != [[]]:
@@ -168,7 +168,7 @@ class Targeting:
         if op == "and" and isinstance(args, list) and args:
             out: Alternatives = [[]]
             for i, part in enumerate(args):
-                out = _and(out, self.conditions(part, where + ("and", i)), where, expr)
+                out = conjoin(out, self.conditions(part, where + ("and", i)), where, expr)
             return out
         if op == "or" and isinstance(args, list) and args:
             out = [alt for i, part in enumerate(args) for alt in self.conditions(part, where + ("or", i))]
@@ -271,7 +271,8 @@ class Targeting:
         return {"attribute": attribute, "op": op, ("values" if many else "value"): value}
 
 
-def _and(left: Alternatives, right: Alternatives, where: tuple, expr: Any) -> Alternatives:
+def conjoin(left: Alternatives, right: Alternatives, where: tuple, expr: Any) -> Alternatives:
+    """Every alternative of ``left`` joined with every one of ``right`` (at most MAX_ALTERNATIVES)."""
     out = [a + b for a, b in product(left, right)]
     if len(out) > MAX_ALTERNATIVES:
         raise Untranslatable(where, expr, f"expands into more than {MAX_ALTERNATIVES} rules")
