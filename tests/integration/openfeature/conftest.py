@@ -43,5 +43,5 @@ def pytest_terminal_summary(terminalreporter):
     if any(_counts.values()):
         terminalreporter.write_sep(
             "-", f"OpenFeature conformance: {_counts['passed']} scenario runs passed (each scenario on flags.yml and on "
-                 f"the flagd import), {_counts['deviations']} known deviations (docs/flags/openfeature.md), "
+                 f"the flagd import in a file store, and on flags.yml in Redis), {_counts['deviations']} known deviations (docs/flags/openfeature.md), "
                  f"{_counts['failed']} failed")

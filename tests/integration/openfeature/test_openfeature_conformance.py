@@ -1,8 +1,9 @@
 """OpenFeature conformance: the Gherkin scenarios in features/ run through openfeature-sdk against RollwiseProvider.
 
-Every scenario runs twice, once on the hand-written flags/flags.yml and once on flags/flagd.json translated by
-`rollwise flags import --from flagd`, each served by a real file store. Steps speak the OpenFeature API only;
-the store is touched only where a scenario changes it.
+Every scenario runs three times: on the hand-written flags/flags.yml and on flags/flagd.json translated by
+`rollwise flags import --from flagd`, each served by a real file store, and on flags.yml synced into a real
+redis-server. Steps speak the OpenFeature API only; the store is touched only where a scenario changes it
+(a change, the store going away and coming back).
 """
 
 from __future__ import annotations
@@ -32,12 +33,12 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from rollwise.flags import service
 from rollwise.flags.changes import Audit
 from rollwise.flags.openfeature import RollwiseProvider
-from rollwise.flags.stores.file import FileStore
+from support import services
 
 scenarios("features")
 
 # every scenario runs on both flag sources (a fixture only steps ask for is not parametrized otherwise)
-pytestmark = pytest.mark.usefixtures("flags_text")
+pytestmark = pytest.mark.usefixtures("source")
 
 LEVELS = ["API", "transaction", "client", "invocation", "before hook"]
 METHODS = {"boolean": "boolean", "string": "string", "integer": "integer", "float": "float", "object": "object"}
@@ -54,9 +55,12 @@ def eventually(predicate, timeout: float = 5.0):
 class World:
     """What one scenario has set up and seen."""
 
-    def __init__(self, flags_text: str, tmp_path) -> None:
-        self.flags_text = flags_text
+    def __init__(self, source: tuple[str, str], tmp_path) -> None:
+        self.store_kind, self.flags_text = source
+        self.tmp_path = tmp_path
         self.path = tmp_path / "flags.yml"
+        self.redis: services.Service | None = None
+        self.redis_port = services.free_port()
         self.domain = f"conformance-{uuid.uuid4().hex[:8]}"
         self.provider: RollwiseProvider | None = None
         self.client: Any = None
@@ -70,20 +74,58 @@ class World:
         self.seen_contexts: list[dict[str, Any]] = []
         self.context_given: EvaluationContext | None = None
 
+    @property
+    def url(self) -> str:
+        return f"file://{self.path}" if self.store_kind == "file" else f"redis://127.0.0.1:{self.redis_port}"
+
+    def put_store(self) -> None:
+        """Make the store reachable and holding the flags."""
+        if self.store_kind == "file":
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(self.flags_text)
+            shutil.move(tmp, self.path)
+            return
+        self.redis = services.start_redis(self.tmp_path / "redis", port=self.redis_port)
+        source = self.tmp_path / "source.yml"
+        source.write_text(self.flags_text)
+        store = service.open_store(self.url)
+        try:
+            service.sync(store, source, AUDIT)
+        finally:
+            store.close()
+
+    def drop_store(self) -> None:
+        """Make the store unreachable (file deleted, redis-server stopped)."""
+        if self.store_kind == "file":
+            self.path.unlink()
+        else:
+            self.redis.stop()
+
     def start(self, init_timeout: float = 5.0, wait: bool = True) -> None:
-        self.provider = RollwiseProvider.connect(f"file://{self.path}", init_timeout=init_timeout,
-                                                 file_poll_interval=0.02, timeout=1.0)
+        self.provider = RollwiseProvider.connect(self.url, init_timeout=init_timeout, file_poll_interval=0.02,
+                                                 backoff_max=0.1, timeout=1.0)
         if wait:
             api.set_provider_and_wait(self.provider, domain=self.domain)
         else:
             api.set_provider(self.provider, domain=self.domain)
         self.client = api.get_client(domain=self.domain)
 
+    def close(self) -> None:
+        api.shutdown()
+        if self.redis is not None:
+            self.redis.stop()
 
-@pytest.fixture(params=["flags.yml", "flagd.json"], ids=["flags-yml", "flagd-import"])
-def flags_text(request, imported_flagd):
+
+AUDIT = Audit(actor="conformance", reason="scenario", run_url=None, sha=None)
+
+
+@pytest.fixture(params=["flags.yml", "flagd.json", "redis"], ids=["flags-yml", "flagd-import", "redis-flags-yml"])
+def source(request, imported_flagd):
+    """(store kind, flags.yml text) for one run of a scenario."""
     here = request.path.parent / "flags"
-    return imported_flagd if request.param == "flagd.json" else (here / "flags.yml").read_text()
+    if request.param == "flagd.json":
+        return "file", imported_flagd
+    return ("redis" if request.param == "redis" else "file"), (here / "flags.yml").read_text()
 
 
 @pytest.fixture(scope="session")
@@ -92,18 +134,18 @@ def imported_flagd(pytestconfig):
     import subprocess
     import sys
 
-    source = pytestconfig.rootpath / "tests" / "integration" / "openfeature" / "flags" / "flagd.json"
-    done = subprocess.run([sys.executable, "-m", "rollwise.cli", "flags", "import", "--from", "flagd", str(source)],
+    path = pytestconfig.rootpath / "tests" / "integration" / "openfeature" / "flags" / "flagd.json"
+    done = subprocess.run([sys.executable, "-m", "rollwise.cli", "flags", "import", "--from", "flagd", str(path)],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
 @pytest.fixture()
-def world(flags_text, tmp_path):
-    state = World(flags_text, tmp_path)
+def world(source, tmp_path):
+    state = World(source, tmp_path)
     yield state
-    api.shutdown()
+    state.close()
     set_evaluation_context(EvaluationContext())
     clear_transaction_context_propagator()
 
@@ -111,7 +153,7 @@ def world(flags_text, tmp_path):
 # -- providers -------------------------------------------------------------------------------------------
 @given("the rollwise provider serves the conformance flags")
 def serving(world):
-    world.path.write_text(world.flags_text)
+    world.put_store()
     world.start()
 
 
@@ -297,7 +339,11 @@ def record_event(world, event):
 
 @when(parsers.parse('the flag "{key}" is killed in the store'))
 def kill(world, key):
-    service.kill(FileStore(world.path), key, Audit(actor="conformance", reason="scenario", run_url=None, sha=None))
+    store = service.open_store(world.url)
+    try:
+        service.kill(store, key, AUDIT)
+    finally:
+        store.close()
 
 
 @then(parsers.parse('PROVIDER_CONFIGURATION_CHANGED names "{key}"'))
@@ -313,17 +359,15 @@ def answers_fallback(world, key, fallback, reason):
     assert (details.value, details.reason) == (json.loads(fallback), reason), details
 
 
-@when("the store file becomes unreadable")
-@given("the store file becomes unreadable")
-def unreadable(world):
-    world.path.unlink()
+@when("the store becomes unreachable")
+@given("the store becomes unreachable")
+def unreachable(world):
+    world.drop_store()
 
 
-@when("the store file is readable again")
-def readable_again(world):
-    tmp = world.path.with_suffix(".tmp")
-    tmp.write_text(world.flags_text)
-    shutil.move(tmp, world.path)
+@when("the store is reachable again")
+def reachable_again(world):
+    world.put_store()
 
 
 @then("PROVIDER_STALE was emitted")

@@ -1,5 +1,5 @@
 # Written for rollwise: provider lifecycle and events (OpenFeature specification 1.7, 2.4, 2.8 and 5),
-# driven by a real file store that appears, changes and disappears.
+# driven by a real store (a file, or redis-server) that appears, changes and disappears.
 Feature: Provider status and events follow the store
 
   @spec-1.7.1 @spec-1.7.3 @spec-5.3.1 @spec-5.3.3
@@ -20,7 +20,7 @@ Feature: Provider status and events follow the store
   Scenario: Losing the store makes the provider STALE, and it keeps answering
     Given the rollwise provider serves the conformance flags
     And a handler records PROVIDER_STALE
-    When the store file becomes unreadable
+    When the store becomes unreachable
     Then PROVIDER_STALE was emitted
     And the provider status is "STALE"
     And the boolean flag "boolean-flag" still answers true
@@ -28,9 +28,9 @@ Feature: Provider status and events follow the store
   @spec-1.7.1 @spec-2.8.1
   Scenario: The store coming back makes the provider READY again
     Given the rollwise provider serves the conformance flags
-    And the store file becomes unreadable
+    And the store becomes unreachable
     And the provider status is "STALE"
-    When the store file is readable again
+    When the store is reachable again
     Then the provider status is "READY"
 
   @spec-1.7.1 @spec-2.2.7 @spec-1.4.10
@@ -56,6 +56,6 @@ Feature: Provider status and events follow the store
     Then the provider status is "ERROR"
     When the boolean flag "boolean-flag" is evaluated with details and the fallback false
     Then the error code is "PROVIDER_NOT_READY"
-    When the store file is readable again
+    When the store is reachable again
     Then the provider status is "READY"
     And the boolean flag "boolean-flag" still answers true
