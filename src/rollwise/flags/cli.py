@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 import click
 
 from rollwise.errors import ConfigError, RollwiseError
-from rollwise.flags.importers.cli import import_command
 
 
 def _store_option(f):
@@ -274,4 +273,16 @@ def history_command(key, limit, report, store_url):
         click.echo(f"v{entry['version']}  {entry['at']}  {entry['actor']}  {keys}  {entry['reason']}")
 
 
-flags.add_command(import_command)
+
+@flags.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--from", "source", required=True, type=click.Choice(["flagd", "growthbook", "unleash"]),
+              help="the system FILE comes from")
+def import_command(file, source):
+    """Print FILE (another system's flag definitions) translated into flags.yml.
+
+    Refuses (exit 2, nothing printed) any flag it cannot translate faithfully, naming the flag and the expression.
+    """
+    from rollwise.flags.config import import_definitions
+
+    click.echo(import_definitions(file, source), nl=False)

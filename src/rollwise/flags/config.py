@@ -389,3 +389,44 @@ def find_cycle(flagset: FlagSet) -> list[str] | None:
             return found
     return None
 
+
+
+#: `rollwise flags import --from NAME` -> the module translating NAME's definitions (model.imports.*)
+IMPORT_SOURCES = {"flagd": "flagd", "growthbook": "growthbook", "unleash": "unleash"}
+
+
+def import_definitions(path: str | Path, source: str) -> str:
+    """flags.yml text translated from another system's JSON file, with notes as comments on top.
+
+    Refusals are ConfigErrors (exit 2) naming file, line, key path and the expression; the result passes the same
+    validation as flags.yml before it is returned.
+    """
+    import importlib
+
+    import yaml
+
+    from rollwise.flags.model.imports import Untranslatable, line_of
+    from rollwise.yamlsource import dotted
+
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {file}: {exc.strerror}", file=file, fix="check the path") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"not valid JSON: {exc.msg}", file=file, line=getattr(exc, "lineno", None),
+                          fix="fix the JSON syntax (export the definitions as JSON)") from None
+    translator = importlib.import_module(f"rollwise.flags.model.imports.{IMPORT_SOURCES[source]}")
+    try:
+        imported = translator.translate(data)
+    except Untranslatable as exc:
+        shown = f": {exc.shown()}" if exc.expression is not None else ""
+        raise ConfigError(exc.why + shown, file=file, line=line_of(text, exc.where, exc.near),
+                          key=dotted(exc.where) or None, fix=exc.fix or translator.FIX) from None
+    body = yaml.safe_dump(imported.document(), sort_keys=False, allow_unicode=True, width=120)
+    parse_flagset_text(body, f"{file} (translated)")
+    header = [f"# translated from {file} by `rollwise flags import --from {source}`"]
+    header += [f"# note: {note}" for note in imported.notes]
+    return "\n".join(header) + "\n" + body

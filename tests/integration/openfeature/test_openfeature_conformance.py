@@ -31,7 +31,7 @@ from openfeature.transaction_context import (
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from rollwise.flags import service
-from rollwise.flags.changes import Audit
+from rollwise.flags.model.changes import Audit
 from rollwise.flags.openfeature import RollwiseProvider
 from support import services
 

@@ -8,19 +8,30 @@ import pytest
 
 from rollwise.cli import main
 from rollwise.errors import ConfigError
-from rollwise.flags.evaluate import evaluate
-from rollwise.flags.importers import percentages
-from rollwise.flags.importers.cli import render
-from rollwise.flags.importers.flagd import translate
-from rollwise.flags.validation import parse_flagset_text
+from rollwise.flags.config import import_definitions, parse_flagset_text
+from rollwise.flags.model.evaluate import evaluate
+from rollwise.flags.model.imports import percentages
+from rollwise.flags.model.imports.flagd import translate
 
 
 def _flags(**flags) -> str:
     return json.dumps({"$schema": "https://flagd.dev/schema/v0/flags.json", "flags": flags}, indent=2)
 
 
+@pytest.fixture(autouse=True)
+def _workdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+
+def _render(text: str) -> str:
+    """`rollwise flags import --from flagd flags.json`, as text."""
+    with open("flags.json", "w") as out:
+        out.write(text)
+    return import_definitions("flags.json", "flagd")
+
+
 def _imported(text: str):
-    return parse_flagset_text(render(translate(text, "flags.json")))
+    return parse_flagset_text(_render(text))
 
 
 COLORS = {"red": "#f00", "blue": "#00f", "green": "#0f0"}
@@ -38,7 +49,7 @@ def test_variants_default_state_and_metadata_carry_over():
     assert not flags.flags["dead"].enabled
     assert evaluate(flags, "dead", {}, False).reason == "DISABLED"
     # the names stay quoted in the YAML, so reading it back keeps them names
-    assert "'on': true" in render(translate(text))
+    assert "'on': true" in _render(text)
 
 
 CASES = [
@@ -76,11 +87,12 @@ def test_json_logic_targeting_evaluates_as_flagd_would(targeting, context, varia
 def test_fractional_keeps_the_percentages_and_the_attribute_and_says_buckets_differ():
     targeting = {"fractional": [{"cat": [{"var": "$flagd.flagKey"}, {"var": "email"}]}, ["red", 50], ["blue", 25],
                                 ["green", 25]]}
-    imported = translate(_flags(color={"variants": COLORS, "defaultVariant": "red", "targeting": targeting}))
+    text = _flags(color={"variants": COLORS, "defaultVariant": "red", "targeting": targeting})
+    imported = translate(json.loads(text))
     assert imported.flags["color"]["default"] == {"rollout": {"red": 50, "blue": 25, "green": 25}, "by": "email"}
     assert "rollwise hashes differently from flagd" in imported.notes[0]
-    assert "# note: color: its `fractional` split" in render(imported)
-    flags = parse_flagset_text(render(imported))
+    assert "# note: color: its `fractional` split" in _render(text)
+    flags = _imported(text)
     seen = {evaluate(flags, "color", {"email": f"u{i}@x.io"}).variant for i in range(200)}
     assert seen == {"red", "blue", "green"}
 
@@ -105,7 +117,7 @@ REFUSED = [
 def test_untranslatable_targeting_is_refused_naming_flag_and_expression(targeting, where, problem):
     text = _flags(color={"state": "ENABLED", "variants": COLORS, "defaultVariant": "red", "targeting": targeting})
     with pytest.raises(ConfigError) as caught:
-        translate(text, "flags.json")
+        _render(text)
     error = caught.value
     # JSON keeps no positions: the line is that of the deepest key of the path ("if" or "fractional")
     assert error.location.file == "flags.json" and error.location.line == 13
@@ -123,7 +135,7 @@ def test_untranslatable_targeting_is_refused_naming_flag_and_expression(targetin
 ])
 def test_bad_flags_are_refused(flag, problem):
     with pytest.raises(ConfigError) as caught:
-        translate(_flags(color=flag))
+        _render(_flags(color=flag))
     assert problem in caught.value.problem and caught.value.fix
 
 
@@ -141,3 +153,11 @@ def test_cli_prints_yaml_and_exits_2_on_refusal(tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.out == "" and "flag 'color'" in captured.err and "$flagd.flagKey" in captured.err
     assert main(["flags", "import", "--from", "flagd", str(tmp_path / "missing.json")]) == 2
+
+
+def test_every_import_source_is_offered_by_the_cli():
+    from rollwise.flags.cli import import_command
+    from rollwise.flags.config import IMPORT_SOURCES
+
+    choices = next(p for p in import_command.params if p.name == "source").type.choices
+    assert sorted(choices) == sorted(IMPORT_SOURCES)

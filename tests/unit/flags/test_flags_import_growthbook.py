@@ -8,10 +8,9 @@ import pytest
 
 from rollwise.cli import main
 from rollwise.errors import ConfigError
-from rollwise.flags.evaluate import evaluate
-from rollwise.flags.importers.cli import render
-from rollwise.flags.importers.growthbook import translate
-from rollwise.flags.validation import parse_flagset_text
+from rollwise.flags.config import import_definitions, parse_flagset_text
+from rollwise.flags.model.evaluate import evaluate
+from rollwise.flags.model.imports.growthbook import translate
 
 PAYLOAD = {"status": 200, "features": {
     "dark-mode": {"defaultValue": False, "rules": [
@@ -27,9 +26,20 @@ PAYLOAD = {"status": 200, "features": {
 }}
 
 
+@pytest.fixture(autouse=True)
+def _workdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+
+def _render(data) -> str:
+    """`rollwise flags import --from growthbook features.json`, as text."""
+    with open("features.json", "w") as out:
+        out.write(json.dumps(data, indent=2))
+    return import_definitions("features.json", "growthbook")
+
+
 def _flags(data=PAYLOAD):
-    imported = translate(json.dumps(data, indent=2), "features.json")
-    return imported, parse_flagset_text(render(imported))
+    return translate(data), parse_flagset_text(_render(data))
 
 
 @pytest.mark.parametrize(("key", "context", "value"), [
@@ -68,7 +78,7 @@ def test_values_become_named_variants_and_splits_keep_percentages():
 ], ids=["split-not-last", "namespace", "elemMatch", "nor", "no-default"])
 def test_untranslatable_features_are_refused(feature, where, problem):
     with pytest.raises(ConfigError) as caught:
-        translate(json.dumps({"features": {"f": feature}}, indent=2), "features.json")
+        _render({"features": {"f": feature}})
     error = caught.value
     assert error.location.key == f"features.f.{where}" and error.location.line == 3
     assert "GrowthBook feature 'f'" in error.problem and problem in error.problem

@@ -8,10 +8,9 @@ import pytest
 
 from rollwise.cli import main
 from rollwise.errors import ConfigError
-from rollwise.flags.evaluate import evaluate
-from rollwise.flags.importers.cli import render
-from rollwise.flags.importers.unleash import translate
-from rollwise.flags.validation import parse_flagset_text
+from rollwise.flags.config import import_definitions, parse_flagset_text
+from rollwise.flags.model.evaluate import evaluate
+from rollwise.flags.model.imports.unleash import translate
 
 EXPORT = {
     "features": [
@@ -50,9 +49,20 @@ EXPORT = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _workdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+
+def _render(data, name: str = "export.json") -> str:
+    """`rollwise flags import --from unleash export.json`, as text."""
+    with open(name, "w") as out:
+        out.write(json.dumps(data, indent=2))
+    return import_definitions(name, "unleash")
+
+
 def _flags(data) -> tuple:
-    imported = translate(json.dumps(data, indent=2), "export.json")
-    return imported, parse_flagset_text(render(imported))
+    return translate(data), parse_flagset_text(_render(data))
 
 
 @pytest.mark.parametrize(("key", "context", "value"), [
@@ -105,7 +115,7 @@ def test_untranslatable_toggles_are_refused_naming_toggle_and_place(strategy, wh
     payload = {"features": [{"name": "other", "enabled": True, "strategies": []},
                             {"name": "odd", "enabled": True, "strategies": [strategy]}]}
     with pytest.raises(ConfigError) as caught:
-        translate(json.dumps(payload, indent=2), "unleash.json")
+        _render(payload, "unleash.json")
     error = caught.value
     assert error.location.key == f"features.odd.{where}" and error.location.line == 9  # the line naming the toggle
     assert "Unleash toggle 'odd'" in error.problem and problem in error.problem
@@ -113,11 +123,11 @@ def test_untranslatable_toggles_are_refused_naming_toggle_and_place(strategy, wh
 
 def test_variants_and_two_partial_rollouts_are_refused():
     with pytest.raises(ConfigError, match="it has variants"):
-        translate(json.dumps({"features": [{"name": "v", "enabled": True, "strategies": [],
-                                            "variants": [{"name": "a", "weight": 1000}]}]}))
+        _render({"features": [{"name": "v", "enabled": True, "strategies": [],
+                               "variants": [{"name": "a", "weight": 1000}]}]})
     rollout = {"name": "flexibleRollout", "parameters": {"rollout": "10", "stickiness": "userId"}}
     with pytest.raises(ConfigError, match="more than one partial rollout"):
-        translate(json.dumps({"features": [{"name": "r", "enabled": True, "strategies": [rollout, rollout]}]}))
+        _render({"features": [{"name": "r", "enabled": True, "strategies": [rollout, rollout]}]})
 
 
 def test_cli(tmp_path, capsys):

@@ -9,10 +9,10 @@ import pytest
 from rollwise.cli import main
 from rollwise.errors import ConfigError
 from rollwise.flags import service
-from rollwise.flags.changes import Audit
-from rollwise.flags.evaluate import evaluate
-from rollwise.flags.stores.file import FileStore
-from rollwise.flags.validation import parse_flagset_text
+from rollwise.flags.adapters.file import FileStore
+from rollwise.flags.config import parse_flagset_text
+from rollwise.flags.model.changes import Audit
+from rollwise.flags.model.evaluate import evaluate
 
 QUOTED = """\
 version: rollwise/flags/v1

@@ -8,36 +8,23 @@ JSON Logic's order: the first branch that matches decides, as in an ``if`` chain
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
-from itertools import product
 from typing import Any
 
-from rollwise.flags.importers import percentages
 from rollwise.flags.model import TARGETING_KEY
-from rollwise.flags.operators import parse_semver
-
-#: more alternatives than this make a rule list nobody can review
-MAX_ALTERNATIVES = 32
+from rollwise.flags.model.imports import (
+    MAX_ALTERNATIVES,
+    Alternatives,
+    Conjunction,
+    Untranslatable,
+    conjoin,
+    percentages,
+)
+from rollwise.flags.model.operators import parse_semver
 
 _COMPARE = {"<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
 _MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _SEMVER = {"=": "semver_eq", "<": "semver_lt", "<=": "semver_lte", ">": "semver_gt", ">=": "semver_gte"}
-
-Conjunction = list[dict[str, Any]]
-Alternatives = list[Conjunction]
-
-
-class Untranslatable(Exception):
-    """A targeting expression rollwise rules cannot express; ``where`` is its path inside ``targeting``."""
-
-    def __init__(self, where: tuple, expression: Any, why: str) -> None:
-        super().__init__(why)
-        self.where, self.expression, self.why = where, expression, why
-
-    def shown(self) -> str:
-        text = json.dumps(self.expression, ensure_ascii=False)
-        return text if len(text) <= 160 else text[:157] + "..."
 
 
 class Targeting:
@@ -269,14 +256,6 @@ class Targeting:
         if value is None:
             raise Untranslatable(where, expr, "comparing with null has no rollwise condition")
         return {"attribute": attribute, "op": op, ("values" if many else "value"): value}
-
-
-def conjoin(left: Alternatives, right: Alternatives, where: tuple, expr: Any) -> Alternatives:
-    """Every alternative of ``left`` joined with every one of ``right`` (at most MAX_ALTERNATIVES)."""
-    out = [a + b for a, b in product(left, right)]
-    if len(out) > MAX_ALTERNATIVES:
-        raise Untranslatable(where, expr, f"expands into more than {MAX_ALTERNATIVES} rules")
-    return out
 
 
 def _var_name(expr: Any) -> str | None:

@@ -15,8 +15,7 @@ import json
 import re
 from typing import Any
 
-from rollwise.flags.importers import Imported, Source, load, percentages
-from rollwise.flags.importers.jsonlogic import Alternatives, Untranslatable, conjoin
+from rollwise.flags.model.imports import Alternatives, Imported, Untranslatable, conjoin, percentages
 
 _NUMBER = {"$gt": "gt", "$gte": "gte", "$lt": "lt", "$lte": "lte"}
 _SEMVER = {"$veq": "semver_eq", "$vgt": "semver_gt", "$vgte": "semver_gte", "$vlt": "semver_lt", "$vlte": "semver_lte"}
@@ -26,21 +25,18 @@ _EXPERIMENT_KEYS = {"id", "key", "condition", "variations", "weights", "coverage
 FIX = "change it in GrowthBook first, or write the flag in flags.yml by hand (docs/flags/moving.md)"
 
 
-def translate(text: str, file: str = "features.json") -> Imported:
-    """Translate a GrowthBook SDK payload; refuses what rollwise cannot express faithfully."""
-    source = Source(text, file)
-    data = load(text, file)
+def translate(data: Any) -> Imported:
+    """Translate a parsed GrowthBook SDK payload; raises Untranslatable for what rollwise cannot express."""
     if not isinstance(data, dict) or not isinstance(data.get("features"), dict):
-        raise source.error((), "not a GrowthBook SDK payload: no `features` object at the top",
-                           "save the SDK connection's payload (GET /api/features/<client key>)")
-    imported = Imported(flags={}, source=file)
+        raise Untranslatable((), None, "not a GrowthBook SDK payload: no `features` object at the top",
+                             fix="save the SDK connection's payload (GET /api/features/<client key>)")
+    imported = Imported(flags={})
     for key, feature in data["features"].items():
         try:
             imported.flags[key], notes = _flag(feature)
         except Untranslatable as exc:
-            shown = f": {exc.shown()}" if exc.expression is not None else ""
-            raise source.error(("features", key, *exc.where), f"cannot translate GrowthBook feature '{key}': {exc.why}"
-                               f"{shown}", FIX, near=f'"{key}"') from None
+            raise exc.within(("features", key), f"cannot translate GrowthBook feature '{key}': {exc.why}",
+                             near=f'"{key}"') from None
         imported.notes += [f"{key}: {note}" for note in notes]
     return imported
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rollwise.flags.importers import Imported, Source, load
+from rollwise.flags.model.imports import Imported, Untranslatable
 
 #: Unleash constraint operator -> (rollwise op, takes a list of values)
 OPERATORS = {
@@ -29,27 +29,23 @@ OPERATORS = {
 FIX = "change it in Unleash first, or write the flag in flags.yml by hand (docs/flags/moving.md)"
 
 
-class _Refused(Exception):
-    def __init__(self, where: tuple, problem: str) -> None:
-        super().__init__(problem)
-        self.where, self.problem = where, problem
+def _refused(where: tuple, why: str) -> Untranslatable:
+    return Untranslatable(where, None, why)
 
 
-def translate(text: str, file: str = "unleash.json") -> Imported:
-    """Translate an Unleash export (one environment) or client API payload; refuses what does not translate."""
-    source = Source(text, file)
-    data = load(text, file)
+def translate(data: Any) -> Imported:
+    """Translate a parsed Unleash export (one environment) or client API payload; raises Untranslatable."""
     if not isinstance(data, dict) or not isinstance(data.get("features"), list):
-        raise source.error((), "not an Unleash export or client API payload: no `features` list at the top",
-                           "export one environment (Export in the Unleash UI) or save GET /api/client/features")
+        raise Untranslatable((), None, "not an Unleash export or client API payload: no `features` list at the top",
+                             fix="export one environment (Export in the Unleash UI) or save GET /api/client/features")
     features, segments = _features(data)
-    imported = Imported(flags={}, source=file)
+    imported = Imported(flags={})
     for name, feature in features.items():
         try:
             imported.flags[name], notes = _flag(feature, segments)
-        except _Refused as exc:
-            raise source.error(("features", name, *exc.where), f"cannot translate Unleash toggle '{name}': {exc.problem}",
-                               FIX, near=f'"{name}"') from None
+        except Untranslatable as exc:
+            raise exc.within(("features", name), f"cannot translate Unleash toggle '{name}': {exc.why}",
+                             near=f'"{name}"') from None
         imported.notes += [f"{name}: {note}" for note in notes]
     return imported
 
@@ -80,7 +76,7 @@ def _features(data: dict) -> tuple[dict[str, dict], dict[Any, dict]]:
 def _flag(feature: dict, segments: dict) -> tuple[dict[str, Any], list[str]]:
     notes: list[str] = []
     if feature.get("variants"):
-        raise _Refused(("variants",), "it has variants (payloads chosen after the toggle is on); rollwise serves one "
+        raise _refused(("variants",), "it has variants (payloads chosen after the toggle is on); rollwise serves one "
                                       "value per flag, so write a multi-variant flag by hand")
     out: dict[str, Any] = {}
     if feature.get("description"):
@@ -90,7 +86,7 @@ def _flag(feature: dict, segments: dict) -> tuple[dict[str, Any], list[str]]:
     prerequisites = []
     for i, dependency in enumerate(feature.get("dependencies") or []):
         if dependency.get("enabled") is False or dependency.get("variants"):
-            raise _Refused(("dependencies", i), "a dependency on the parent being off or serving given variants; "
+            raise _refused(("dependencies", i), "a dependency on the parent being off or serving given variants; "
                                                 "rollwise prerequisites require the parent on")
         prerequisites.append({"flag": dependency["feature"]})
     if prerequisites:
@@ -103,7 +99,7 @@ def _flag(feature: dict, segments: dict) -> tuple[dict[str, Any], list[str]]:
         for j, segment_id in enumerate(strategy.get("segments") or []):
             segment = segments.get(segment_id)
             if segment is None or "constraints" not in segment:
-                raise _Refused(where + ("segments", j), f"segment {segment_id} comes without its constraints (an export "
+                raise _refused(where + ("segments", j), f"segment {segment_id} comes without its constraints (an export "
                                                         "lists segment names only); import the client API payload")
             conditions += _constraints(segment["constraints"], where + ("segments", j))
         rule: dict[str, Any] = {"name": strategy.get("title") or f"{strategy.get('name')} {len(rules) + len(rollouts) + 1}"}
@@ -127,7 +123,7 @@ def _flag(feature: dict, segments: dict) -> tuple[dict[str, Any], list[str]]:
             else:
                 stickiness = parameters.get("stickiness") or "default"
                 if stickiness == "random":
-                    raise _Refused(where, "a random rollout (stickiness random); rollwise rollouts are sticky")
+                    raise _refused(where, "a random rollout (stickiness random); rollwise rollouts are sticky")
                 by = "userId" if stickiness == "default" else stickiness
                 rule["serve"] = {"rollout": {"true": percent, "false": round(100 - percent, 3)}, "by": by}
                 notes.append(f"its {percent:g} % rollout is sticky by {by}, but rollwise hashes differently from "
@@ -138,11 +134,11 @@ def _flag(feature: dict, segments: dict) -> tuple[dict[str, Any], list[str]]:
                 rollouts.append(rule)
                 continue
         else:
-            raise _Refused(where, f"the strategy '{kind}' has no rollwise translation (default, userWithId and "
+            raise _refused(where, f"the strategy '{kind}' has no rollwise translation (default, userWithId and "
                                   "flexibleRollout do)")
         rules.append(rule)
     if len(rollouts) > 1:
-        raise _Refused(("strategies",), "more than one partial rollout; rollwise stops at the first rule that "
+        raise _refused(("strategies",), "more than one partial rollout; rollwise stops at the first rule that "
                                         "matches, so only one split can sit last")
     rules += rollouts
     if not active and feature.get("enabled", False):
@@ -158,9 +154,9 @@ def _percent(value: Any, where: tuple) -> float:
     try:
         percent = float(value)
     except (TypeError, ValueError):
-        raise _Refused(where + ("parameters", "rollout"), f"rollout {value!r} is not a number") from None
+        raise _refused(where + ("parameters", "rollout"), f"rollout {value!r} is not a number") from None
     if not 0 <= percent <= 100:
-        raise _Refused(where + ("parameters", "rollout"), f"rollout {percent:g} is outside 0..100")
+        raise _refused(where + ("parameters", "rollout"), f"rollout {percent:g} is outside 0..100")
     return round(percent, 3)
 
 
@@ -170,16 +166,16 @@ def _constraints(constraints: list, where: tuple) -> list[dict[str, Any]]:
         here = where + ("constraints", i)
         operator = constraint.get("operator")
         if operator not in OPERATORS:
-            raise _Refused(here, f"the constraint operator {operator!r} has no rollwise translation")
+            raise _refused(here, f"the constraint operator {operator!r} has no rollwise translation")
         if constraint.get("caseInsensitive") and (operator.startswith("STR_") or operator in ("IN", "NOT_IN")):
-            raise _Refused(here, "a case-insensitive constraint; rollwise compares strings exactly")
+            raise _refused(here, "a case-insensitive constraint; rollwise compares strings exactly")
         op, many = OPERATORS[operator]
         attribute = constraint.get("contextName")
         if not attribute:
-            raise _Refused(here, "a constraint without contextName")
+            raise _refused(here, "a constraint without contextName")
         values = constraint.get("values") or ([constraint["value"]] if constraint.get("value") is not None else [])
         if not values:
-            raise _Refused(here, "a constraint without values")
+            raise _refused(here, "a constraint without values")
         if op in ("equals", "gt", "gte", "lt", "lte"):
             values = [_number(v, here) for v in values]
         condition: dict[str, Any] = {"attribute": attribute, "op": op}
@@ -198,4 +194,4 @@ def _number(value: Any, where: tuple) -> float | int:
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise _Refused(where, f"{value!r} is not a number") from None
+        raise _refused(where, f"{value!r} is not a number") from None
