@@ -41,6 +41,7 @@ class RollwiseProvider(AbstractProvider):
         self.init_timeout = init_timeout
         self._closed = threading.Event()
         self._waiting_for_first_load = False
+        self._metadata: dict[str, tuple[Any, Mapping[str, Any]]] = {}
         self._unsubscribe = client.on_change(self._changed)
         self._unsubscribe_status = client.on_status(self._status)
 
@@ -89,11 +90,7 @@ class RollwiseProvider(AbstractProvider):
             if context.targeting_key is not None:
                 attributes[TARGETING_KEY] = context.targeting_key
         result = self.client.evaluate(key, attributes, default)
-        flag = self.client.flags.flags.get(key)
-        own = flag.raw.get("metadata") if flag is not None else None
-        metadata: dict[str, Any] = {k: v for k, v in own.items() if isinstance(v, (bool, str, int, float))} \
-            if isinstance(own, dict) else {}
-        metadata["version"] = result.version
+        metadata = {**self._flag_metadata(key), "version": result.version}
         if result.stale:
             metadata["stale"] = True
         if result.rule:
@@ -108,6 +105,19 @@ class RollwiseProvider(AbstractProvider):
                                          flag_metadata=metadata)
         return FlagResolutionDetails(value=default if value is None else value, reason=result.reason,
                                      variant=result.variant, flag_metadata=metadata)
+
+    def _flag_metadata(self, key: str) -> Mapping[str, Any]:
+        """The flag's own metadata entries that OpenFeature allows (booleans, strings, numbers), kept per definition."""
+        flag = self.client.flags.flags.get(key)
+        if flag is None:
+            return {}
+        cached = self._metadata.get(key)
+        if cached is None or cached[0] is not flag:
+            own = flag.raw.get("metadata")
+            entries = {k: v for k, v in own.items() if isinstance(v, (bool, str, int, float))} \
+                if isinstance(own, dict) else {}
+            cached = self._metadata[key] = (flag, entries)
+        return cached[1]
 
     def resolve_boolean_details(self, flag_key: str, default_value: bool,
                                 evaluation_context: EvaluationContext | None = None) -> FlagResolutionDetails[bool]:
