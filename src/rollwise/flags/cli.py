@@ -271,3 +271,18 @@ def history_command(key, limit, report, store_url):
     for entry in entries:
         keys = ", ".join(f"{c['action']} {c['key']}" for c in entry["changes"])
         click.echo(f"v{entry['version']}  {entry['at']}  {entry['actor']}  {keys}  {entry['reason']}")
+
+
+
+@flags.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--from", "source", required=True, type=click.Choice(["flagd", "growthbook", "unleash"]),
+              help="the system FILE comes from")
+def import_command(file, source):
+    """Print FILE (another system's flag definitions) translated into flags.yml.
+
+    Refuses (exit 2, nothing printed) any flag it cannot translate faithfully, naming the flag and the expression.
+    """
+    from rollwise.flags.config import import_definitions
+
+    click.echo(import_definitions(file, source), nl=False)
