@@ -58,7 +58,7 @@ def _expect_option(f):
 
 @click.group()
 def flags() -> None:
-    """Read and change feature flags: get, set, kill, rollout, sync, diff, history.
+    """Read and change feature flags: get, set, kill, rollout, sync, diff, history; refs, check, run-schedule.
 
     Every change is an atomic compare-and-set with an audit entry (actor, reason, run URL, SHA, before/after)
     and is pushed to running clients. Exit codes: 0 done, 2 invalid input (nothing written), 3 conflict or
@@ -290,3 +290,13 @@ def history_command(key, limit, report, store_url):
     for entry in entries:
         keys = ", ".join(f"{c['action']} {c['key']}" for c in entry["changes"])
         click.echo(f"v{entry['version']}  {entry['at']}  {entry['actor']}  {keys}  {entry['reason']}")
+
+
+def _add_lifecycle_commands() -> None:
+    from rollwise.flags.lifecycle_cli import COMMANDS
+
+    for command in COMMANDS:
+        flags.add_command(command)
+
+
+_add_lifecycle_commands()

@@ -289,6 +289,11 @@ def parse_flag(key: str, raw: Mapping[str, Any], doc: Document, path: tuple, ver
     prerequisites = tuple(
         Prerequisite(flag=p["flag"], variants=tuple(p.get("variants") or ())) for p in raw.get("prerequisites") or []
     )
+    if "schedule" in raw or "stale_after" in raw:
+        from rollwise.flags.lifecycle import validate_fields
+
+        validate_fields(key, raw, variants, [r.name for r in rules],
+                        lambda where, problem, fix: doc.error(path + where, problem, fix))
     return Flag(
         key=key, variants=variants, default=default, enabled=raw.get("enabled", True), off=off,
         salt=raw.get("salt", key), description=raw.get("description", ""), prerequisites=prerequisites,

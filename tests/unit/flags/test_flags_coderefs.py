@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from rollwise.flags.coderefs import (
 )
 from rollwise.flags.codewalk import GitTree, WorkingTree, scan
 from rollwise.flags.refs_config import load_refs_config
+from support.gitrepo import commit_all
 
 SAMPLE = Path(__file__).parent / "sample_repo"
 
@@ -188,16 +188,9 @@ def test_bad_configuration_names_file_line_and_fix(tmp_path, text, message):
 
 def git_repo(tmp_path: Path) -> Path:
     repo = shutil.copytree(SAMPLE, tmp_path / "repo")
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "sample")
+    commit_all(repo, "sample")
     return repo
 
-
-def git(repo: Path, *args: str) -> str:
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.com", "PATH": "/usr/bin:/bin", "HOME": str(repo)}
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True, env=env).stdout
 
 
 def test_custom_pattern_without_named_group_uses_its_only_group():
