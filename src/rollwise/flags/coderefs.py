@@ -184,18 +184,44 @@ def _string_constants(body: Iterable[ast.stmt], prefix: str = "") -> dict[str, s
     return out
 
 
-def _local_constants(function: ast.AST) -> dict[str, str]:
-    """Names a function assigns exactly once, to a string literal (``key = "new-checkout"``)."""
-    assigned: dict[str, list[Any]] = {}
-    for node in ast.walk(function):
-        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.With, ast.NamedExpr)):
-            targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
-            value = getattr(node, "value", None) if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
-            for target in targets:
-                if isinstance(target, ast.Name):
-                    assigned.setdefault(target.id, []).append(value)
-    return {name: values[0].value for name, values in assigned.items()
-            if len(values) == 1 and isinstance(values[0], ast.Constant) and isinstance(values[0].value, str)}
+class _Scope:
+    """A function's names: its parameters, and what it assigns (a name assigned once to a string is a constant)."""
+
+    __slots__ = ("params", "wrapper", "assigned", "parent")
+
+    def __init__(self, params: list[str], wrapper: bool, parent: _Scope | None) -> None:
+        self.params, self.wrapper, self.parent = params, wrapper, parent
+        self.assigned: dict[str, list[Any]] = {}
+
+    def visible(self) -> dict[str, Any]:
+        chain, scope = [], self
+        while scope is not None:
+            chain.append(scope)
+            scope = scope.parent
+        merged: dict[str, Any] = {}
+        for scope in reversed(chain):
+            # a wrapper listed in python.functions passes its parameter on: its callers are the references
+            merged.update({name: ("wrapper" if scope.wrapper else "param", None) for name in scope.params})
+            merged.update({name: ("const", values[0].value) for name, values in scope.assigned.items()
+                           if len(values) == 1 and isinstance(values[0], ast.Constant)
+                           and isinstance(values[0].value, str)})
+        return merged
+
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+#: nodes with nothing below them the scan needs: the walk does not descend into them (it is the hot loop)
+_LEAVES = frozenset({ast.Name, ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal, ast.alias,
+                     *(cls for base in (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+                       for cls in base.__subclasses__())})
+_FIELD_CACHE: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(kind: type) -> tuple[str, ...]:
+    fields = _FIELD_CACHE.get(kind)
+    if fields is None:
+        fields = _FIELD_CACHE[kind] = tuple(f for f in kind._fields if f not in ("ctx", "type_comment", "kind"))
+    return fields
+_BINDINGS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.NamedExpr)
 
 
 def _dotted(node: ast.expr) -> str:
@@ -221,36 +247,67 @@ def _tail(node: ast.expr) -> str | None:
     return None
 
 
-class _Collector(ast.NodeVisitor):
-    """Walks a module once: flag-client names and method aliases first (module-wide), then the calls."""
+class _Collector:
+    """One walk over a module collects imports, assignments, function scopes and candidate calls; which calls read
+    flags is decided afterwards, when every flag-client name and method alias of the module is known."""
 
     def __init__(self, module: PythonModule, rules: PythonRules) -> None:
         self.module, self.rules = module, rules
         self.clients: set[str] = set()  # names bound to FlagClient(...) / FlagClient.connect(...) / get_client()
         self.aliases: dict[str, str] = {}  # name -> the method it stands for, e.g. "client.is_enabled"
-        self.scopes: list[dict[str, Any]] = [{}]
+        self.methods = rules.client_methods | OPENFEATURE_METHODS | rules.functions
 
-    # pass 1 -----------------------------------------------------------------------------------------------------
-    def prepare(self, tree: ast.Module) -> None:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
+    def collect(self, tree: ast.Module) -> None:
+        bindings: list[tuple[list[str], ast.expr]] = []
+        calls: list[tuple[ast.Call, _Scope | None]] = []
+        stack: list[tuple[ast.AST, _Scope | None]] = [(tree, None)]
+        while stack:
+            node, scope = stack.pop()
+            kind = type(node)
+            if kind is ast.Call:
+                func = node.func
+                if (type(func) is ast.Attribute and func.attr in self.methods) or type(func) is ast.Name:
+                    calls.append((node, scope))
+            elif kind in _FUNCTIONS:
+                args = node.args
+                params = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+                params += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
+                scope = _Scope(params, getattr(node, "name", None) in self.rules.functions, scope)
+            elif kind in _BINDINGS:
+                targets = node.targets if kind is ast.Assign else [node.target]
+                value = node.value if kind in (ast.Assign, ast.AnnAssign) else None
+                names = [t.id if type(t) is ast.Name else t.attr for t in targets
+                         if type(t) in (ast.Name, ast.Attribute)]
+                if value is not None:
+                    bindings.append((names, value))
+                if scope is not None:
+                    for target in targets:
+                        if type(target) is ast.Name:
+                            scope.assigned.setdefault(target.id, []).append(value)
+            elif kind is ast.Import:
                 for alias in node.names:
                     local = alias.asname or alias.name.split(".")[0]
                     self.module.imports[local] = (alias.name if alias.asname else local, None)
-            elif isinstance(node, ast.ImportFrom):
+            elif kind is ast.ImportFrom:
                 source = _absolute(self.module.module, self.module.path, node)
                 for alias in node.names:
                     self.module.imports[alias.asname or alias.name] = (source, alias.name)
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                names = [t.id if isinstance(t, ast.Name) else t.attr for t in targets
-                         if isinstance(t, (ast.Name, ast.Attribute))]
-                if self._builds_client(node.value):
-                    self.clients.update(names)
-                elif isinstance(node.value, ast.Attribute) and self._is_flag_method(node.value):
-                    for name in names:
-                        self.aliases[name] = _dotted(node.value)
+            for field_name in _fields(kind):
+                value = getattr(node, field_name, None)
+                if type(value) is list:
+                    stack.extend((item, scope) for item in value
+                                 if isinstance(item, ast.AST) and type(item) not in _LEAVES)
+                elif isinstance(value, ast.AST) and type(value) not in _LEAVES:
+                    stack.append((value, scope))
+        for names, value in bindings:
+            if self._builds_client(value):
+                self.clients.update(names)
+        for names, value in bindings:
+            if type(value) is ast.Attribute and self._is_flag_method(value):
+                for name in names:
+                    self.aliases[name] = _dotted(value)
+        for node, scope in sorted(calls, key=lambda c: (c[0].lineno, c[0].col_offset)):
+            self._call(node, scope)
 
     def _builds_client(self, value: ast.expr) -> bool:
         if isinstance(value, ast.Await):
@@ -276,23 +333,7 @@ class _Collector(ast.NodeVisitor):
         receiver = _tail(func.value)
         return receiver is not None and (receiver in self.clients or bool(RECEIVER_HINT.search(receiver)))
 
-    # pass 2 -----------------------------------------------------------------------------------------------------
-    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
-        args = node.args
-        params = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
-        params += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
-        wrapper = getattr(node, "name", None) in self.rules.functions
-        # a wrapper listed in python.functions passes its parameter on: its callers are the references
-        scope = {name: ("wrapper" if wrapper else "param", None) for name in params}
-        if not isinstance(node, ast.Lambda):
-            scope.update({name: ("const", value) for name, value in _local_constants(node).items()})
-        self.scopes.append(scope)
-        self.generic_visit(node)
-        self.scopes.pop()
-
-    visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _function
-
-    def visit_Call(self, node: ast.Call) -> None:
+    def _call(self, node: ast.Call, scope: _Scope | None) -> None:
         func, call = node.func, None
         if isinstance(func, ast.Attribute) and self._is_flag_method(func):
             call = _dotted(func)
@@ -302,17 +343,12 @@ class _Collector(ast.NodeVisitor):
             call = func.id
         elif isinstance(func, ast.Attribute) and func.attr in self.rules.functions:
             call = _dotted(func)
-        if call is not None:
-            arg = node.args[0] if node.args and not isinstance(node.args[0], ast.Starred) else next(
-                (k.value for k in node.keywords if k.arg in KEY_KEYWORDS), None)
-            self.module.calls.append((node.lineno, node.col_offset + 1, call, arg, self._visible()))
-        self.generic_visit(node)
-
-    def _visible(self) -> dict[str, Any]:
-        merged: dict[str, Any] = {}
-        for scope in self.scopes[1:]:
-            merged.update(scope)
-        return merged
+        if call is None:
+            return
+        arg = node.args[0] if node.args and not isinstance(node.args[0], ast.Starred) else next(
+            (k.value for k in node.keywords if k.arg in KEY_KEYWORDS), None)
+        self.module.calls.append((node.lineno, node.col_offset + 1, call, arg,
+                                  scope.visible() if scope is not None else {}))
 
 
 def scan_python(source: str, path: str, rules: PythonRules = PythonRules()) -> PythonModule:
@@ -324,9 +360,7 @@ def scan_python(source: str, path: str, rules: PythonRules = PythonRules()) -> P
         module.syntax_error = f"{type(exc).__name__}: {exc}"
         return module
     module.constants = _string_constants(tree.body)
-    collector = _Collector(module, rules)
-    collector.prepare(tree)
-    collector.visit(tree)
+    _Collector(module, rules).collect(tree)
     return module
 
 
