@@ -138,3 +138,48 @@ def test_base_ref_turns_added_and_removed_reads_into_notices(repo):
     assert notices == {("reference-added", "search-v2", "web/src/extra.ts"),
                        ("reference-removed", "search-v2", "shop/search.py"),
                        ("reference-removed", "dark-mode", "shop/search.py")}
+
+
+def test_refs_command_lists_every_read_and_writes_its_report(repo, capsys):
+    assert main(["flags", "refs", "--report", "refs.json"]) == 0
+    out, err = capsys.readouterr()
+    assert "new-chekout\tweb/src/checkout.ts:8\tgetBooleanValue (openfeature-js)" in out.splitlines()
+    assert "(dynamic checkout-*)\tshop/checkout.py:16\tclient.evaluate" in out.splitlines()
+    assert "13 reference(s) to 5 flag(s) in 7 file(s)" in err
+    report = json.loads((repo / "refs.json").read_text())
+    assert report["schema"] == "rollwise/flags-refs/v1" and report["keys"] == [
+        "dark-mode", "new-checkout", "new-chekout", "old-banner", "search-v2"]
+    assert report["references"][1] == {"key": "new-checkout", "file": "shop/checkout.py", "line": 11, "column": 8,
+                                       "call": "client.is_enabled", "language": "python", "how": "constant",
+                                       "glob": None, "detail": ""}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--stale-after", "soon"], "--stale-after: 'soon' is not a duration"),
+    (["--base", "no-such-ref"], "needs a git repository"),
+    (["--now", "yesterday"], "--now 'yesterday' is not a time with a time zone"),
+], ids=["stale-after", "base", "now"])
+def test_check_usage_errors_exit_2(repo, capsys, args, message):
+    assert main(["flags", "check", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_run_schedule_command_applies_once_and_rehearses_with_now(repo, capsys):
+    text = (repo / "flags.yml").read_text().replace(
+        "  never-read:\n", "  never-read:\n    schedule:\n      - {at: 2020-01-01T00:00:00Z, enabled: false}\n"
+                           "      - {at: 2999-01-01T00:00:00Z, enabled: true}\n")
+    (repo / "flags.yml").write_text(text)
+    assert main(["flags", "run-schedule", "--store", "file://flags.yml", "--report", "s.json"]) == 0
+    report = json.loads((repo / "s.json").read_text())
+    assert report["schema"] == "rollwise/flags-schedule/v1" and report["status"] == "changed"
+    assert [(s["id"], s["status"]) for s in report["steps"]] == [("never-read@2020-01-01T00:00:00Z", "applied"),
+                                                                 ("never-read@2999-01-01T00:00:00Z", "pending")]
+    assert main(["flags", "run-schedule", "--store", "file://flags.yml", "--report", "s.json"]) == 0
+    assert json.loads((repo / "s.json").read_text())["status"] == "unchanged"
+    assert main(["flags", "run-schedule", "--store", "file://flags.yml", "--now", "2999-01-02T00:00:00Z"]) == 2
+    assert "--now rehearses a schedule and needs --dry-run" in capsys.readouterr().err
+    assert main(["flags", "run-schedule", "--store", "file://flags.yml", "--now", "2999-01-02T00:00:00Z",
+                 "--dry-run", "--report", "s.json"]) == 0
+    rehearsal = json.loads((repo / "s.json").read_text())
+    assert rehearsal["status"] == "dry-run" and [s["status"] for s in rehearsal["steps"]] == ["due"]
+    assert service.open_store("file://flags.yml").load().flagset.flags["never-read"].enabled is False
