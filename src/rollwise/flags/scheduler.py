@@ -3,14 +3,17 @@ compare-and-set, marking the audit entry so the next run skips it. Decisions liv
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from rollwise.flags import schedule, service
 from rollwise.flags.changes import Audit
+from rollwise.flags.model import FlagSet
 from rollwise.flags.schedule import ScheduledChange
 from rollwise.flags.stores import Store
+from rollwise.flags.validation import parse_raw_flag
 
 #: audit entries read per scheduled flag to find the markers of applied entries
 HISTORY_LIMIT = 1000
@@ -45,6 +48,26 @@ class ScheduleRun:
         if self.dry_run:
             return "dry-run"
         return "changed" if self.applied else "unchanged"
+
+
+def with_steps_taken(store: Store, flagset: FlagSet) -> FlagSet:
+    """``flagset`` (what flags.yml says) with the scheduled steps the store's audit log shows as applied replayed on
+    top, in time order: ``flags sync`` writes this, so a deploy does not undo a ramp that is under way."""
+    flags = dict(flagset.flags)
+    for key, flag in flagset.flags.items():
+        changes = schedule.entries(key, flag.raw)
+        done = schedule.applied(store.history(key, HISTORY_LIMIT)) if changes else set()
+        taken = [change for change in changes if change.id in done]
+        if not taken:
+            continue
+        raw = copy.deepcopy(dict(flag.raw))
+        for change in taken:
+            if change.enabled is not None:
+                raw["enabled"] = change.enabled
+            else:
+                service.rollout_edit(key, change.rollout, change.variant, change.rule)(raw)
+        flags[key] = parse_raw_flag(key, raw, f"{store.url} flag {key}", version=flag.version)
+    return FlagSet(flags, flagset.segments, flagset.version)
 
 
 def _apply(store: Store, change: ScheduledChange, audit: Audit) -> service.ChangeResult:

@@ -111,6 +111,12 @@ def set_rollout(store: Store, key: str, percentage: float, audit: Audit, *, vari
     ``variant`` defaults to the variant whose value is ``true``. The rest goes to the other variant of an
     existing two-way rollout, or to the variant served before, or to the ``false`` variant.
     """
+    return _change_flag(store, key, rollout_edit(key, percentage, variant, rule), audit, expected_version, retries)
+
+
+def rollout_edit(key: str, percentage: float, variant: str | None = None,
+                 rule: str | None = None) -> Callable[[dict[str, Any]], None]:
+    """The in-place edit of a flag definition that ``set_rollout`` makes (scheduled steps replay it too)."""
     if not 0 <= percentage <= 100:
         raise ConfigError(f"rollout percentage {percentage:g} is outside 0..100",
                           fix="give a percentage between 0 and 100")
@@ -149,7 +155,7 @@ def set_rollout(store: Store, key: str, percentage: float, audit: Audit, *, vari
         rollout = {name: shares.get(name, 0) for name in order}
         container[field_name] = {"rollout": rollout, **({"by": by} if by else {})}
 
-    return _change_flag(store, key, edit, audit, expected_version, retries)
+    return edit
 
 
 def _number(percent: float) -> float | int:
@@ -175,6 +181,10 @@ def sync(store: Store, flags_file: str | Path | FlagSet, audit: Audit, *, dry_ru
          prune: bool = True) -> ChangeResult:
     """Make the store hold exactly what flags.yml says: validated first, only changed flags written, atomically."""
     desired = flags_file if isinstance(flags_file, FlagSet) else load_flagset(flags_file)
+    if any(flag.raw.get("schedule") for flag in desired.flags.values()):
+        from rollwise.flags.scheduler import with_steps_taken
+
+        desired = with_steps_taken(store, desired)  # a sync keeps the scheduled steps already taken
     snapshot, changes = diff(store, desired, prune)
     if dry_run or not changes:
         return ChangeResult(store.url, snapshot.version, changes, audit, dry_run=dry_run,

@@ -56,7 +56,9 @@ def statuses(run) -> list[tuple[str, str]]:
     return [(step.change.id, step.status) for step in run.steps]
 
 
-def test_ramp_is_applied_once_per_entry(store):
+def test_ramp_is_applied_once_per_entry(store, tmp_path):
+    flags_file = tmp_path / "desired.yml"
+    flags_file.write_text(RAMP)
     start = store.load().version
     before = run_schedule(store, CRON, now=at("2026-11-30T12:00:00"))
     assert before.status == "unchanged" and before.version == start
@@ -75,10 +77,17 @@ def test_ramp_is_applied_once_per_entry(store):
     assert second.status == "unchanged" and second.version == first.version
     assert len(service.history(store, None, limit=100)) == written and store.load().version == first.version
 
+    # a deploy syncs flags.yml (still at 5 %): the step the schedule took is kept, not undone
+    assert not service.sync(store, flags_file, Audit("deploy")).changes
+    assert rollout(store) == {"true": 25, "false": 75}
+
     # an operator steps back; the entry already applied is not replayed over that decision
     service.set_rollout(store, "new-checkout", 10, Audit("oncall", "errors at 25 %"))
     assert run_schedule(store, CRON, now=at("2026-12-02T10:00:00")).status == "unchanged"
     assert rollout(store) == {"true": 10, "false": 90}
+    # a sync writes flags.yml plus the steps taken, as it overrides any change made outside flags.yml
+    assert [c.key for c in service.sync(store, flags_file, Audit("deploy")).changes] == ["new-checkout"]
+    assert rollout(store) == {"true": 25, "false": 75}
 
     # the cron missed two days: both due entries are applied, oldest first, each with its own audit entry
     late = run_schedule(store, CRON, now=at("2026-12-06T10:00:00"))
