@@ -136,7 +136,12 @@ class GitTree:
         self.root, self.ref = Path(root), ref
         self.label = f"{ref}"
         if not in_git_work_tree(self.root):
-            raise ConfigError(f"--base {ref} needs a git repository, and {root} is not in one",
+            try:
+                why = _git(self.root, "rev-parse", "--is-inside-work-tree").stderr.decode().strip().splitlines()
+            except FileNotFoundError:
+                why = ["git is not installed"]
+            raise ConfigError(f"--base {ref} needs a git repository, and {root} is not one"
+                              + (f" ({why[0]})" if why else ""),
                               fix="run in a clone (actions/checkout with fetch-depth: 0) or drop --base")
         resolved = _git(self.root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
         if resolved.returncode != 0:
