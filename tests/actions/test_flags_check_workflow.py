@@ -1,7 +1,7 @@
 """The `flags` job of examples/workflows/pr-checks.yml, run step by step on a pull request of the sample repository:
 flag-toggle `command: check` fails on a key flags.yml lacks, warns on a stale flag from the store's audit log,
 lists the reads the pull request adds, annotates the lines, and keeps one commit status and one sticky comment on
-the (fake) GitHub API."""
+the (fake) GitHub API. And flag-toggle `command: run-schedule`, run twice on a file store."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rollwise.flags import service
 from rollwise.flags.changes import Audit
-from support.actionrunner import checkout, run_workflow
+from support.actionrunner import checkout, run_action, run_workflow
 from support.gitrepo import commit_all
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,3 +88,17 @@ def test_pull_request_check_sets_a_status_one_sticky_comment_and_annotations(tmp
     assert "flag 'search-v2' has served the code default to everyone since" in stale and "(45 days" in stale
     assert "this change adds 1 read(s) of flag 'new-chekout'" in annotations[("notice", "file=web/src/checkout.ts,line=8")]
     assert ("warning", "file=flags.yml,line=16") in annotations  # never-read: defined, read nowhere
+
+
+def test_run_schedule_through_the_action_applies_due_entries_once(tmp_path):
+    (tmp_path / "flags.yml").write_text(
+        "version: rollwise/flags/v1\nflags:\n  ramp:\n    default: {rollout: {true: 5, false: 95}}\n"
+        "    schedule:\n      - {at: 2020-01-01T00:00:00Z, rollout: 25}\n      - {at: 2999-01-01T00:00:00Z, rollout: 50}\n")
+    inputs = {"command": "run-schedule", "store": "file://flags.yml", "reason": "nightly ramp"}
+    first = run_action(ROOT / "actions" / "flag-toggle", inputs, workdir=tmp_path)
+    assert first.exit_code == 0, first.log
+    assert first.outputs["status"] == "changed" and json.loads(first.outputs["applied"]) == ["ramp@2020-01-01T00:00:00Z"]
+    assert "| 2999-01-01T00:00:00+00:00 | `ramp` | rollout to 50 % | pending |" in first.summary
+    second = run_action(ROOT / "actions" / "flag-toggle", inputs, workdir=tmp_path)
+    assert second.outputs["status"] == "unchanged" and second.outputs["changed"] == "false"
+    assert second.outputs["version"] == first.outputs["version"] == "1"
