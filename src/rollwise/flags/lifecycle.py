@@ -49,13 +49,16 @@ class FlagFacts:
     line: int | None = None
     served: str | None = None  # the one variant everyone gets, or None
     since: datetime | None = None  # since when (the audit log's view), None when unknown
-    stale_after: timedelta = DEFAULT_STALE_AFTER
+    stale_after: timedelta | None = DEFAULT_STALE_AFTER  # None: a permanent flag, never stale
 
 
-def stale_after(raw: Mapping[str, Any], default: timedelta = DEFAULT_STALE_AFTER) -> timedelta:
-    """The flag's ``stale_after`` (``30d``, ``12h`` or seconds), else ``default``; ValueError when unreadable."""
+def stale_after(raw: Mapping[str, Any], default: timedelta = DEFAULT_STALE_AFTER) -> timedelta | None:
+    """The flag's ``stale_after`` (``30d``, ``12h`` or seconds; ``never`` for a permanent flag such as a kill
+    switch: None), else ``default``; ValueError when unreadable."""
     if raw.get("stale_after") is None:
         return default
+    if raw["stale_after"] == "never":
+        return None
     from rollwise.gate.config import parse_duration  # the one duration grammar of rollwise
 
     seconds = parse_duration(raw["stale_after"])
@@ -72,7 +75,7 @@ def validate_fields(key: str, raw: Mapping[str, Any], variants: Mapping[str, Any
     try:
         stale_after(raw)
     except ValueError as exc:
-        raise error(("stale_after",), str(exc), "write a duration such as 30d, 2w or 12h") from None
+        raise error(("stale_after",), str(exc), "write a duration such as 30d, 2w or 12h, or never") from None
     schedule.validate(key, raw, variants, rules, error)
 
 
@@ -172,7 +175,8 @@ def check(flags: Mapping[str, FlagFacts], refs: Sequence[Reference], now: dateti
                     f"delete it from {flags_file}; if a wrapper reads it, list the wrapper under python.functions "
                     "in .rollwise/coderefs.yml", flags_file, facts.line))
             continue
-        if facts.served is None or facts.since is None or now - facts.since <= facts.stale_after:
+        if (facts.served is None or facts.since is None or facts.stale_after is None
+                or now - facts.since <= facts.stale_after):
             continue
         age = now - facts.since
         value = "the code default" if facts.served == CODE_DEFAULT else f"variant `{facts.served}`"

@@ -60,7 +60,9 @@ def test_check_findings_with_an_injected_clock():
             Reference("new-chekout", "b.ts", 7, "getBooleanValue", "javascript", "pattern"),
             Reference("fresh", "a.py", 9, "client.value", "python", "literal")]
     facts = {"old": FlagFacts("old", 4, "true", T0), "new-checkout": FlagFacts("new-checkout", 2),
-             "fresh": FlagFacts("fresh", 6, "true", T0, stale_after=timedelta(days=90))}
+             "fresh": FlagFacts("fresh", 6, "true", T0, stale_after=timedelta(days=90)),
+             "kill-switch": FlagFacts("kill-switch", 8, "true", T0, stale_after=None)}
+    refs = [*refs, Reference("kill-switch", "c.py", 1, "client.is_enabled", "python", "literal")]
     found = lifecycle.check(facts, refs, T0 + timedelta(days=31), did_you_mean=lambda k, c: "new-checkout")
     assert [(f.severity, f.rule, f.key, f.file, f.line) for f in found] == [
         ("error", "undefined-flag", "new-chekout", "b.ts", 7),
@@ -183,3 +185,10 @@ def test_run_schedule_command_applies_once_and_rehearses_with_now(repo, capsys):
     rehearsal = json.loads((repo / "s.json").read_text())
     assert rehearsal["status"] == "dry-run" and [s["status"] for s in rehearsal["steps"]] == ["due"]
     assert service.open_store("file://flags.yml").load().flagset.flags["never-read"].enabled is False
+
+
+def test_stale_after_per_flag():
+    from rollwise.flags.validation import parse_flagset_text
+
+    flags = parse_flagset_text("flags:\n  a: {stale_after: 14d}\n  b: {stale_after: never}\n  c: {}\n").flags
+    assert [lifecycle.stale_after(flags[k].raw) for k in "abc"] == [timedelta(days=14), None, timedelta(days=30)]
