@@ -25,8 +25,11 @@ FLAG_CLIENT_METHODS = frozenset({"evaluate", "value", "is_enabled"})
 OPENFEATURE_METHODS = frozenset(
     f"get_{kind}_{what}{suffix}" for kind in ("boolean", "string", "integer", "float", "object")
     for what in ("value", "details") for suffix in ("", "_async"))
-#: generic method names count only on a receiver that looks like a flag client (or was built as one)
-RECEIVER_HINT = re.compile(r"(?i)flag|feature|toggle|client|openfeature")
+#: generic method names count only on a receiver built as a flag client, named like one, or named "client" in a
+#: module that imports rollwise.flags or openfeature (an unrelated API client's `.value()` is no flag read)
+RECEIVER_HINT = re.compile(r"(?i)flag|feature|toggle|openfeature")
+CLIENT_HINT = re.compile(r"(?i)client")
+FLAG_PACKAGES = ("rollwise.flags", "openfeature")
 #: keyword arguments that carry the key
 KEY_KEYWORDS = ("key", "flag_key")
 KEY_CHARS = r"[A-Za-z0-9][A-Za-z0-9_.:-]*"
@@ -256,9 +259,11 @@ class _Collector:
         self.clients: set[str] = set()  # names bound to FlagClient(...) / FlagClient.connect(...) / get_client()
         self.aliases: dict[str, str] = {}  # name -> the method it stands for, e.g. "client.is_enabled"
         self.methods = rules.client_methods | OPENFEATURE_METHODS | rules.functions
+        self.imports_flags = False
 
     def collect(self, tree: ast.Module) -> None:
         bindings: list[tuple[list[str], ast.expr]] = []
+        imported: set[str] = set()
         calls: list[tuple[ast.Call, _Scope | None]] = []
         stack: list[tuple[ast.AST, _Scope | None]] = [(tree, None)]
         while stack:
@@ -285,11 +290,13 @@ class _Collector:
                         if type(target) is ast.Name:
                             scope.assigned.setdefault(target.id, []).append(value)
             elif kind is ast.Import:
+                imported.update(alias.name for alias in node.names)
                 for alias in node.names:
                     local = alias.asname or alias.name.split(".")[0]
                     self.module.imports[local] = (alias.name if alias.asname else local, None)
             elif kind is ast.ImportFrom:
                 source = _absolute(self.module.module, self.module.path, node)
+                imported.add(source)
                 for alias in node.names:
                     self.module.imports[alias.asname or alias.name] = (source, alias.name)
             for field_name in _fields(kind):
@@ -299,6 +306,8 @@ class _Collector:
                                  if isinstance(item, ast.AST) and type(item) not in _LEAVES)
                 elif isinstance(value, ast.AST) and type(value) not in _LEAVES:
                     stack.append((value, scope))
+        self.imports_flags = any(source == package or source.startswith(package + ".")
+                                 for source in imported for package in FLAG_PACKAGES)
         for names, value in bindings:
             if self._builds_client(value):
                 self.clients.update(names)
@@ -331,7 +340,10 @@ class _Collector:
         if func.attr not in self.rules.client_methods:
             return False
         receiver = _tail(func.value)
-        return receiver is not None and (receiver in self.clients or bool(RECEIVER_HINT.search(receiver)))
+        if receiver is None:
+            return False
+        return receiver in self.clients or bool(RECEIVER_HINT.search(receiver)) or (
+            self.imports_flags and bool(CLIENT_HINT.search(receiver)))
 
     def _call(self, node: ast.Call, scope: _Scope | None) -> None:
         func, call = node.func, None

@@ -47,7 +47,11 @@ def rows(result):
     return [(r.key or f"dynamic:{r.glob}", r.file, r.line, r.call) for r in result.references]
 
 
-def python_refs(source: str, rules: PythonRules = PythonRules(), modules: dict[str, dict[str, str]] | None = None):
+def python_refs(source: str, rules: PythonRules = PythonRules(), modules: dict[str, dict[str, str]] | None = None,
+                uses_flags: bool = True):
+    """References in ``source`` (a module that imports rollwise.flags unless ``uses_flags`` is False)."""
+    if uses_flags:
+        source = "import rollwise.flags\n" + source
     module = scan_python(source, "app/main.py", rules)
     return resolve_python(module, lambda mod, name: (modules or {}).get(mod, {}).get(name))
 
@@ -89,8 +93,10 @@ def test_imported_constants_and_enum_members_resolve_through_the_lookup():
 
 
 def test_generic_method_names_count_only_on_a_flag_client():
-    source = 'cache.value("a")\nrow.evaluate("b")\nfeatures.value("c")\nmy_client.is_enabled("d")'
-    assert [r.key for r in python_refs(source)] == ["c", "d"]
+    source = 'cache.value("a")\nrow.evaluate("b")\nfeatures.value("c")\napi_client.value("d")\n'
+    assert [r.key for r in python_refs(source, uses_flags=False)] == ["c"]
+    # "client" counts where the module uses a flag library
+    assert [r.key for r in python_refs("from openfeature import api\n" + source, uses_flags=False)] == ["c", "d"]
 
 
 def test_wrapper_functions_from_the_configuration_count_at_their_callers():
@@ -121,7 +127,7 @@ def test_sample_repository_without_git_applies_gitignore(tmp_path):
     repo = shutil.copytree(SAMPLE, tmp_path / "repo")
     (repo / ".gitignore").write_text("build/\n*.generated.ts\n")
     (repo / "build").mkdir()
-    (repo / "build" / "copy.py").write_text('client.is_enabled("from-build")\n')
+    (repo / "build" / "copy.py").write_text('flags.is_enabled("from-build")\n')
     (repo / "web" / "src" / "api.generated.ts").write_text('client.getBooleanValue("generated", false)\n')
     (repo / "web" / ".gitignore").write_text("legacy/\n")
     (repo / "web" / "legacy").mkdir()
@@ -135,8 +141,8 @@ def test_sample_repository_in_git_lists_tracked_and_untracked_files_but_not_igno
     repo = git_repo(tmp_path)
     (repo / ".gitignore").write_text("build/\n")
     (repo / "build").mkdir()
-    (repo / "build" / "copy.py").write_text('client.is_enabled("from-build")\n')
-    (repo / "shop" / "new.py").write_text('client.is_enabled("untracked-but-visible")\n')
+    (repo / "build" / "copy.py").write_text('flags.is_enabled("from-build")\n')
+    (repo / "shop" / "new.py").write_text('flags.is_enabled("untracked-but-visible")\n')
     source = WorkingTree(repo)
     assert source.use_git
     keys = [r.key for r in scan(source).references]
