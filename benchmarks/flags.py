@@ -452,7 +452,7 @@ def _best(fn, runs: int = 3) -> tuple[float, float, object]:
 
 
 def bench_scan(root: Path, lines: int) -> dict:
-    from rollwise.flags.codewalk import WorkingTree, scan
+    from rollwise.flags.adapters.codewalk import WorkingTree, scan
 
     size = generate_repository(root, lines)
     out: dict = {"size": size, "cpus": os.cpu_count()}

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from rollwise.flags import service
-from rollwise.flags.changes import Audit
+from rollwise.flags.model.changes import Audit
 from support.actionrunner import checkout, run_action, run_workflow
 from support.gitrepo import commit_all
 

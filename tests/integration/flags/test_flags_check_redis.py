@@ -7,8 +7,8 @@ import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from rollwise.flags import codecheck, service
-from rollwise.flags.changes import Audit
+from rollwise.flags import service
+from rollwise.flags.model.changes import Audit
 
 SAMPLE = Path(__file__).resolve().parents[2] / "unit" / "flags" / "sample_repo"
 
@@ -22,7 +22,7 @@ def test_stale_flag_from_the_redis_audit_stream(redis_server, tmp_path):
         service.set_rollout(store, "new-checkout", 100, Audit("ci", "ramp done"))
 
         def stale(days: int) -> list[tuple[str, str, int]]:
-            result = codecheck.check(repo / "flags.yml", repo, store=store, now=lambda: synced + timedelta(days=days))
+            result = service.check_code(repo / "flags.yml", repo, store=store, now=lambda: synced + timedelta(days=days))
             return sorted((f.key, f.file, f.line) for f in result.findings if f.rule == "stale-flag")
 
         assert stale(29) == []

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 import pytest
 
 from rollwise.flags import service
-from rollwise.flags.changes import Audit
-from rollwise.flags.scheduler import run_schedule
+from rollwise.flags.model.changes import Audit
+from rollwise.flags.service import run_schedule
 
 RAMP = """\
 version: rollwise/flags/v1

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from rollwise.errors import ConfigError
-from rollwise.flags.coderefs import (
+from rollwise.flags.adapters.codewalk import GitTree, WorkingTree, scan
+from rollwise.flags.config import load_refs_config
+from rollwise.flags.model.coderefs import (
     DEFAULT_PATTERNS,
     Pattern,
     PythonRules,
@@ -19,8 +21,6 @@ from rollwise.flags.coderefs import (
     resolve_python,
     scan_python,
 )
-from rollwise.flags.codewalk import GitTree, WorkingTree, scan
-from rollwise.flags.refs_config import load_refs_config
 from support.gitrepo import commit_all
 
 SAMPLE = Path(__file__).parent / "sample_repo"

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from rollwise.cli import main
-from rollwise.flags import codecheck, lifecycle, service
-from rollwise.flags.changes import Audit, AuditEntry
-from rollwise.flags.coderefs import Reference
-from rollwise.flags.lifecycle import CODE_DEFAULT, FlagFacts, served_everyone, uniform_since
+from rollwise.flags import service
+from rollwise.flags.model import lifecycle
+from rollwise.flags.model.changes import Audit, AuditEntry
+from rollwise.flags.model.coderefs import Reference
+from rollwise.flags.model.lifecycle import CODE_DEFAULT, FlagFacts, served_everyone, uniform_since
 from support.gitrepo import commit_all
 
 SAMPLE = Path(__file__).parent / "sample_repo"
@@ -101,13 +102,13 @@ def test_stale_flag_from_the_file_store_audit_log(repo):
     (repo / "store.yml").write_text((repo / "flags.yml").read_text())
     service.kill(store, "search-v2", Audit("oncall", "search broke"))
     killed_at = datetime.now(timezone.utc)
-    result = codecheck.check("flags.yml", ".", store=store, now=lambda: killed_at + timedelta(days=45))
+    result = service.check_code("flags.yml", ".", store=store, now=lambda: killed_at + timedelta(days=45))
     stale = [f for f in result.findings if f.rule == "stale-flag"]
     assert [(f.key, f.file, f.line) for f in stale] == [("search-v2", "shop/search.py", 10)]
     assert "has served the code default to everyone since" in stale[0].message
     # old-banner is killed in flags.yml, but the store's log never wrote it: no guess
     assert not any(f.key == "old-banner" for f in stale)
-    assert not [f for f in codecheck.check("flags.yml", ".", store=store,
+    assert not [f for f in service.check_code("flags.yml", ".", store=store,
                                             now=lambda: killed_at + timedelta(days=29)).findings if f.rule == "stale-flag"]
 
 
@@ -135,7 +136,7 @@ def test_base_ref_turns_added_and_removed_reads_into_notices(repo):
     commit_all(repo, "base")
     (repo / "shop" / "search.py").write_text("")
     (repo / "web" / "src" / "extra.ts").write_text("client.getBooleanValue('search-v2', false)\n")
-    result = codecheck.check("flags.yml", ".", base="main")
+    result = service.check_code("flags.yml", ".", base="main")
     notices = {(f.rule, f.key, f.file) for f in result.findings if f.rule.startswith("reference-")}
     assert notices == {("reference-added", "search-v2", "web/src/extra.ts"),
                        ("reference-removed", "search-v2", "shop/search.py"),
@@ -188,7 +189,8 @@ def test_run_schedule_command_applies_once_and_rehearses_with_now(repo, capsys):
 
 
 def test_stale_after_per_flag():
-    from rollwise.flags.validation import parse_flagset_text
+    from rollwise.flags.config import parse_flagset_text, stale_after
 
     flags = parse_flagset_text("flags:\n  a: {stale_after: 14d}\n  b: {stale_after: never}\n  c: {}\n").flags
-    assert [lifecycle.stale_after(flags[k].raw) for k in "abc"] == [timedelta(days=14), None, timedelta(days=30)]
+    month = timedelta(days=30)
+    assert [stale_after(flags[k].raw, month) for k in "abc"] == [timedelta(days=14), None, month]

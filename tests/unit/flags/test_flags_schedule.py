@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 import pytest
 
 from rollwise.errors import ConfigError
-from rollwise.flags import schedule
-from rollwise.flags.changes import Audit, AuditEntry
-from rollwise.flags.validation import parse_flagset_text
+from rollwise.flags.config import parse_flagset_text
+from rollwise.flags.model import schedule
+from rollwise.flags.model.changes import Audit, AuditEntry
 
 HEAD = "version: rollwise/flags/v1\nflags:\n  f:\n"
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from rollwise.flags.changes import AuditEntry
-from rollwise.flags.coderefs import Reference, glob_covers
+from rollwise.flags.model.changes import AuditEntry
+from rollwise.flags.model.coderefs import Reference, glob_covers
 
 DEFAULT_STALE_AFTER = timedelta(days=30)
 #: what a killed flag without an ``off`` variant serves: the default the code passes
@@ -50,33 +50,6 @@ class FlagFacts:
     served: str | None = None  # the one variant everyone gets, or None
     since: datetime | None = None  # since when (the audit log's view), None when unknown
     stale_after: timedelta | None = DEFAULT_STALE_AFTER  # None: a permanent flag, never stale
-
-
-def stale_after(raw: Mapping[str, Any], default: timedelta = DEFAULT_STALE_AFTER) -> timedelta | None:
-    """The flag's ``stale_after`` (``30d``, ``12h`` or seconds; ``never`` for a permanent flag such as a kill
-    switch: None), else ``default``; ValueError when unreadable."""
-    if raw.get("stale_after") is None:
-        return default
-    if raw["stale_after"] == "never":
-        return None
-    from rollwise.gate.config import parse_duration  # the one duration grammar of rollwise
-
-    seconds = parse_duration(raw["stale_after"])
-    if seconds <= 0:
-        raise ValueError(f"'{raw['stale_after']}' is not a positive duration; write e.g. 30d")
-    return timedelta(seconds=seconds)
-
-
-def validate_fields(key: str, raw: Mapping[str, Any], variants: Mapping[str, Any], rules: Sequence[str], error) -> None:
-    """Check the lifecycle fields of a flag definition (``stale_after``, ``schedule``); ``error(path, problem,
-    fix)`` builds the located ConfigError."""
-    from rollwise.flags import schedule
-
-    try:
-        stale_after(raw)
-    except ValueError as exc:
-        raise error(("stale_after",), str(exc), "write a duration such as 30d, 2w or 12h, or never") from None
-    schedule.validate(key, raw, variants, rules, error)
 
 
 def _serve_variants(serve: Any) -> set[str]:

@@ -1,4 +1,4 @@
-"""Walk a repository for flag references: the I/O around the pure finder in ``coderefs``.
+"""Walk a repository for flag references: the I/O around the pure finder in ``model/coderefs``.
 
 The files are those git tracks or would track (``git ls-files --cached --others --exclude-standard``), or, outside
 a git work tree, every file not ignored by a ``.gitignore`` (matched with ``pathspec``). ``GitTree`` reads the
@@ -12,52 +12,21 @@ import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 from rollwise.errors import ConfigError
-from rollwise.flags.coderefs import (
-    DEFAULT_PATTERNS,
-    Pattern,
+from rollwise.flags.model.coderefs import (
     PythonModule,
-    PythonRules,
     Reference,
+    RefsConfig,
     find_pattern_refs,
-    glob_matches,
     module_name,
     resolve_python,
     scan_python,
 )
+from rollwise.flags.ports import FileSource
 
 #: files larger than this are generated or data, not code that reads flags
 MAX_FILE_BYTES = 2 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class RefsConfig:
-    """What to scan and how: language patterns, extra Python methods and wrapper functions, excluded paths."""
-
-    patterns: tuple[Pattern, ...] = DEFAULT_PATTERNS
-    python: PythonRules = PythonRules()
-    exclude: tuple[str, ...] = ()
-    source: str | None = None
-
-    def excluded(self, path: str) -> bool:
-        return any(glob_matches(path, glob) for glob in self.exclude)
-
-
-class FileSource(Protocol):
-    """A set of files to scan: a work tree or a commit."""
-
-    label: str
-
-    def files(self) -> list[str]:
-        """Paths relative to the scanned directory, with '/' separators."""
-
-    def read(self, path: str) -> str | None:
-        """The text of a file, or None when it is binary, too large or gone."""
-
-    def close(self) -> None:
-        """Release what reading needed."""
 
 
 def _git(root: Path, *args: str, input: bytes | None = None) -> subprocess.CompletedProcess:

@@ -1,6 +1,6 @@
 """Find the flag keys source code reads: Python through its syntax tree, other languages through patterns.
 
-Pure functions over text: the file walk, git and the reading of files live in ``codewalk``. Python calls on a
+Pure functions over text: the file walk, git and the reading of files live in ``adapters/codewalk``. Python calls on a
 FlagClient (``evaluate``, ``value``, ``is_enabled``) and an OpenFeature client (``get_boolean_value``,
 ``get_string_details``, ...) are found with ``ast``: keys written as literals, module or class constants (also
 imported from another module, resolved through a lookup the caller provides), enum members (``.value``),
@@ -130,6 +130,19 @@ def find_pattern_refs(text: str, path: str, patterns: Iterable[Pattern]) -> list
             found.append(Reference(match.group(group), path, line, f"{called} ({pattern.name})" if called else pattern.name,
                                    pattern.language or "text", "pattern", column=offset - starts[line - 1] + 1))
     return sorted(found, key=lambda r: (r.line, r.column))
+
+
+@dataclass(frozen=True)
+class RefsConfig:
+    """What to scan and how: language patterns, extra Python methods and wrapper functions, excluded paths."""
+
+    patterns: tuple[Pattern, ...] = DEFAULT_PATTERNS
+    python: PythonRules = PythonRules()
+    exclude: tuple[str, ...] = ()
+    source: str | None = None
+
+    def excluded(self, path: str) -> bool:
+        return any(glob_matches(path, glob) for glob in self.exclude)
 
 
 # --- Python -------------------------------------------------------------------------------------------------------

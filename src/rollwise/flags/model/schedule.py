@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from rollwise.flags.changes import AuditEntry
+from rollwise.flags.model.changes import AuditEntry
 
 MARKER = re.compile(r"\[schedule ([^\]\s]+)\]")
 
