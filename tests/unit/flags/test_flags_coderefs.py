@@ -202,3 +202,17 @@ def git_repo(tmp_path: Path) -> Path:
 def test_custom_pattern_without_named_group_uses_its_only_group():
     pattern = Pattern("erb", ("*.erb",), re.compile(r"flag\?\('([a-z-]+)'\)"), "ruby")
     assert [r.key for r in find_pattern_refs("<% if flag?('a-b') %>", "x.html.erb", [pattern])] == ["a-b"]
+
+
+def test_a_subdirectory_of_a_repository_is_scanned_with_paths_relative_to_it(tmp_path):
+    repo = tmp_path / "mono"
+    shutil.copytree(SAMPLE, repo / "services" / "shop")
+    (repo / "other.py").write_text('flags.is_enabled("elsewhere")\n')
+    commit_all(repo, "monorepo")
+    root = repo / "services" / "shop"
+    assert rows(scan(WorkingTree(root))) == EXPECTED
+    tree = GitTree(root, "HEAD")
+    try:
+        assert rows(scan(tree)) == EXPECTED
+    finally:
+        tree.close()
