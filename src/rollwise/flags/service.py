@@ -366,8 +366,7 @@ def with_steps_taken(store: Store, flagset: FlagSet) -> FlagSet:
 def _apply(store: Store, change: ScheduledChange, audit: Audit) -> ChangeResult:
     if change.enabled is not None:
         return set_enabled(store, change.key, change.enabled, audit, retries=3)
-    return set_rollout(store, change.key, change.rollout, audit, variant=change.variant, rule=change.rule,
-                               retries=3)
+    return set_rollout(store, change.key, change.rollout, audit, variant=change.variant, rule=change.rule, retries=3)
 
 
 def run_schedule(store: Store, audit: Audit, *, dry_run: bool = False, keys: list[str] | None = None,
@@ -376,6 +375,11 @@ def run_schedule(store: Store, audit: Audit, *, dry_run: bool = False, keys: lis
     applied, oldest first. Entries not yet due are listed as pending."""
     moment = now()
     snapshot = store.load()
+    for key in keys or ():
+        if key not in snapshot.raw_flags:
+            guess = did_you_mean(key, snapshot.raw_flags)
+            raise ConfigError(f"flag '{key}' does not exist in {store.url}",
+                              fix=f"did you mean '{guess}'?" if guess else "list flags with `rollwise flags get`")
     run = ScheduleRun(store.url, moment, snapshot.version, dry_run=dry_run)
     for key in sorted(snapshot.raw_flags):
         if keys and key not in keys:

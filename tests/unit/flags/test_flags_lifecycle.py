@@ -186,6 +186,9 @@ def test_run_schedule_command_applies_once_and_rehearses_with_now(repo, capsys):
     rehearsal = json.loads((repo / "s.json").read_text())
     assert rehearsal["status"] == "dry-run" and [s["status"] for s in rehearsal["steps"]] == ["due"]
     assert service.open_store("file://flags.yml").load().flagset.flags["never-read"].enabled is False
+    assert main(["flags", "run-schedule", "--store", "file://flags.yml", "--flag", "never-reed"]) == 2
+    assert "flag 'never-reed' does not exist in file://flags.yml\n  fix: did you mean 'never-read'?" in \
+        capsys.readouterr().err
 
 
 def test_stale_after_per_flag():
