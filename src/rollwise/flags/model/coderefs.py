@@ -96,20 +96,16 @@ def glob_matches(path: str, glob: str) -> bool:
     return fnmatch.fnmatch(path, glob) or fnmatch.fnmatch(path, glob.replace("**/", ""))
 
 
-def _compile(expr: str) -> re.Pattern[str]:
-    return re.compile(expr)
-
-
 #: patterns used unless the configuration says ``defaults: false``
 DEFAULT_PATTERNS = (
     Pattern("openfeature-js", ("*.js", "*.jsx", "*.mjs", "*.cjs", "*.ts", "*.tsx", "*.mts", "*.vue", "*.svelte"),
-            _compile(r"\b(?:get(?:Boolean|String|Number|Object)(?:Value|Details)|use(?:Boolean|String|Number|Object)"
+            re.compile(r"\b(?:get(?:Boolean|String|Number|Object)(?:Value|Details)|use(?:Boolean|String|Number|Object)"
                      r"Flag(?:Value|Details)|useFlag)\(\s*(['\"`])(?P<key>" + KEY_CHARS + r")\1"), "javascript"),
     Pattern("openfeature-go", ("*.go",),
-            _compile(r"\.(?:Boolean|String|Int|Float|Object)Value(?:Details)?\(\s*[^,()]+,\s*\"(?P<key>"
+            re.compile(r"\.(?:Boolean|String|Int|Float|Object)Value(?:Details)?\(\s*[^,()]+,\s*\"(?P<key>"
                      + KEY_CHARS + r")\""), "go"),
     Pattern("templates", ("*.html", "*.j2", "*.jinja", "*.jinja2", "*.txt.j2"),
-            _compile(r"\b(?:is_enabled|flag_value|flag)\(\s*(['\"])(?P<key>" + KEY_CHARS + r")\1"), "template"),
+            re.compile(r"\b(?:is_enabled|flag_value|flag)\(\s*(['\"])(?P<key>" + KEY_CHARS + r")\1"), "template"),
 )
 
 
