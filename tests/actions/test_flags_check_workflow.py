@@ -98,6 +98,7 @@ def test_run_schedule_through_the_action_applies_due_entries_once(tmp_path):
     first = run_action(ROOT / "actions" / "flag-toggle", inputs, workdir=tmp_path)
     assert first.exit_code == 0, first.log
     assert first.outputs["status"] == "changed" and json.loads(first.outputs["applied"]) == ["ramp@2020-01-01T00:00:00Z"]
+    assert first.outputs["decision"] == "proceed" and first.outputs["exit-code"] == "0"
     assert "| 2999-01-01T00:00:00+00:00 | `ramp` | rollout to 50 % | pending |" in first.summary
     second = run_action(ROOT / "actions" / "flag-toggle", inputs, workdir=tmp_path)
     assert second.outputs["status"] == "unchanged" and second.outputs["changed"] == "false"

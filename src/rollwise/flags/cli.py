@@ -1,7 +1,7 @@
 """``rollwise flags``: read and change feature flags in a store (the flag-toggle action runs these).
 
 Exit codes: 0 done (or nothing to do), 2 invalid flags.yml or usage (nothing written), 3 a compare-and-set
-conflict, an unreachable store, or clients that did not confirm in time.
+conflict, an unreachable store, or clients that did not confirm in time, 4 internal error.
 """
 
 from __future__ import annotations
@@ -72,10 +72,11 @@ def _audit(actor, reason, run_url, sha):
 def _finish(title: str, store_url: str, report: str | None, run, wait_clients: int = 0,
             wait_timeout: float = 30.0) -> int:
     """Run a change, then report it (summary, outputs, JSON) whatever happened; return the exit code."""
-    from rollwise import ghactions, reporting
+    from rollwise import ghactions
     from rollwise.flags import report as report_
     from rollwise.flags import service
     from rollwise.flags.ports import redact
+    from rollwise.outcome import PROCEED, decision_for, publish
 
     ghactions.mask(urlsplit(store_url).password)
     payload = report_.change_payload(redact(store_url))
@@ -105,15 +106,13 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
     finally:
         if store is not None:
             store.close()
-    if os.environ.get("GITHUB_OUTPUT"):
-        ghactions.set_outputs(report_.change_outputs(payload))
-    ghactions.append_summary(report_.change_summary(title, payload), report_hint=report)
-    if report:
-        reporting.write_json(report, payload)
+    annotations = []
+    if isinstance(error, ConfigError) and error.location.file and ghactions.in_actions():
+        annotations.append(ghactions.Annotation("error", error.problem, error.location.file, error.location.line,
+                                                title="flags.yml"))
+    decision = PROCEED if error is None else decision_for(error.exit_code)
+    publish(report_.change_outcome(decision, title, payload, annotations), report)
     if error is not None:
-        if isinstance(error, ConfigError) and error.location.file and ghactions.in_actions():
-            ghactions.annotate([ghactions.Annotation("error", error.problem, error.location.file,
-                                                     error.location.line, title="flags.yml")])
         raise error
     if payload["status"] == "changed":
         click.echo(f"{title}: version {payload['version']} ({len(payload['changes'])} change(s))")
@@ -253,21 +252,17 @@ def get_command(key, context_json, store_url):
 @_store_option
 def history_command(key, limit, report, store_url):
     """The audit log, newest first (only changes to KEY when given)."""
-    from rollwise import ghactions, reporting
     from rollwise.flags import report as report_
     from rollwise.flags import service
     from rollwise.flags.ports import redact
+    from rollwise.outcome import publish
 
     store = service.open_store(store_url)
     try:
         entries = [e.to_dict() for e in service.history(store, key, limit)]
     finally:
         store.close()
-    if report:
-        reporting.write_json(report, report_.history_payload(redact(store_url), key, entries))
-    if os.environ.get("GITHUB_OUTPUT"):
-        ghactions.set_output("history", json.dumps(entries))
-    ghactions.append_summary(report_.history_summary(redact(store_url), key, entries))
+    publish(report_.history_outcome(redact(store_url), key, entries), report)
     for entry in entries:
         keys = ", ".join(f"{c['action']} {c['key']}" for c in entry["changes"])
         click.echo(f"v{entry['version']}  {entry['at']}  {entry['actor']}  {keys}  {entry['reason']}")
@@ -315,23 +310,20 @@ _REPORT = _opt("--report", env="ROLLWISE_REPORT", default=None, type=click.Path(
 @_REPORT
 def refs_command(root, refs_config, report) -> int:
     """List every flag key the code reads: key, file, line and the call. Exit 0."""
-    from rollwise import ghactions, reporting
     from rollwise.flags import report as report_
     from rollwise.flags import service
     from rollwise.flags.config import load_refs_config
+    from rollwise.outcome import publish
 
     result = service.find_references(root, load_refs_config(refs_config, root))
-    payload = report_.refs_payload(root, result)
-    if report:
-        reporting.write_json(report, payload)
-    ghactions.append_summary(report_.refs_summary(payload), report_hint=report)
-    ghactions.set_outputs(report_.refs_outputs(payload))
+    published = report_.refs_outcome(root, result)
+    code = publish(published, report)
     for ref in result.references:
         shown = ref.key or f"(dynamic {ref.glob or '*'})"
         click.echo(f"{shown}\t{_from_cwd(root, ref.file)}:{ref.line}\t{ref.call}")
-    click.echo(f"{len(result.references)} reference(s) to {len(payload['keys'])} flag(s) in {result.files} file(s), "
-               f"{result.lines} lines", err=True)
-    return 0
+    click.echo(f"{len(result.references)} reference(s) to {len(published.report['keys'])} flag(s) in "
+               f"{result.files} file(s), {result.lines} lines", err=True)
+    return code
 
 
 @flags.command("check")
@@ -357,10 +349,10 @@ def check_command(flags_file, root, store_url, base, stale_after, now, refs_conf
     references added or removed since --base are notices."""
     from datetime import timedelta
 
-    from rollwise import ghactions, reporting
     from rollwise.flags import report as report_
     from rollwise.flags import service
     from rollwise.gate.config import parse_duration
+    from rollwise.outcome import publish
 
     try:
         default_stale = timedelta(seconds=parse_duration(stale_after))
@@ -376,24 +368,19 @@ def check_command(flags_file, root, store_url, base, stale_after, now, refs_conf
             store.close()
     findings = [{**f.to_dict(), "file": _from_cwd(root, f.file) if f.file and f.file != result.flags_file else f.file}
                 for f in result.findings]
-    payload = report_.check_payload(result, findings)
-    summary = report_.check_summary(payload)
-    ghactions.annotate(report_.check_annotations(findings), more_in=report or "the job summary")
+    published = report_.check_outcome(result, findings)
     if github_status or github_comment:
         from rollwise.github import report_to_pull_request
 
         report_to_pull_request("flags-check", "failure" if result.exit_code else "success",
-                               report_.check_description(payload, len(result.defined)), summary,
+                               report_.check_description(published.report, len(result.defined)), published.summary,
                                report_.CHECK_MARKER, status=github_status, comment=github_comment)
-    if report:
-        reporting.write_json(report, payload)
-    ghactions.append_summary(summary, report_hint=report)
-    ghactions.set_outputs(report_.check_outputs(payload))
+    code = publish(published, report)
     counts = result.counts
     click.echo(f"flags check {result.status}: {counts['error']} error(s), {counts['warning']} warning(s), "
                f"{counts['notice']} notice(s); {len(result.scan.references)} reference(s) in {result.scan.files} "
                "file(s)", err=True)
-    return result.exit_code
+    return code
 
 
 @flags.command("run-schedule")
@@ -409,11 +396,12 @@ def check_command(flags_file, root, store_url, base, stale_after, now, refs_conf
 def run_schedule_command(store_url, keys, dry_run, now, actor, reason, report) -> int:
     """Apply the schedule: entries whose time has come and that the audit log does not show as applied, each as
     an audited compare-and-set. Running it twice changes nothing the second time."""
-    from rollwise import ghactions, reporting
+    from rollwise import ghactions
     from rollwise.flags import report as report_
     from rollwise.flags import service
     from rollwise.flags.model.changes import Audit
     from rollwise.flags.ports import redact
+    from rollwise.outcome import publish
 
     ghactions.mask(urlsplit(store_url).password)
     keys = [k for value in keys for k in value.replace(",", " ").split()]
@@ -427,12 +415,9 @@ def run_schedule_command(store_url, keys, dry_run, now, actor, reason, report) -
                                    keys=keys, now=clock)
     finally:
         store.close()
-    payload = report_.schedule_payload(redact(store_url), run)
-    if report:
-        reporting.write_json(report, payload)
-    ghactions.append_summary(report_.schedule_summary(payload), report_hint=report)
-    ghactions.set_outputs(report_.schedule_outputs(payload))
-    for step in payload["steps"]:
+    published = report_.schedule_outcome(redact(store_url), run)
+    code = publish(published, report)
+    for step in published.report["steps"]:
         click.echo(f"{step['status']:<9} {step['at']}  {step['key']}: {step['change']}")
     click.echo(f"run-schedule {run.status}: {len(run.applied)} applied, version {run.version}", err=True)
-    return 0
+    return code

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rollwise.outcome import PROCEED, Outcome
 from rollwise.reporting import render
 
 CHANGE_SCHEMA = "rollwise/flags-change/v1"
@@ -54,6 +55,16 @@ def history_summary(store: str, key: str | None, entries: list[dict[str, Any]]) 
     return render("flags/history.md.j2", key=key, store=store, entries=shown)
 
 
+def change_outcome(decision: str, title: str, payload: dict[str, Any], annotations: list[Any]) -> Outcome:
+    return Outcome(decision, report=payload, summary=change_summary(title, payload), outputs=change_outputs(payload),
+                   annotations=annotations)
+
+
+def history_outcome(store: str, key: str | None, entries: list[dict[str, Any]]) -> Outcome:
+    return Outcome("proceed", report=history_payload(store, key, entries), summary=history_summary(store, key, entries),
+                   outputs={"history": json.dumps(entries)})
+
+
 # --- the flag's life: code references, the pull-request check, scheduled changes -----------------------------------
 
 REFS_SCHEMA = "rollwise/flags-refs/v1"
@@ -65,29 +76,31 @@ CHECK_MARKER = "<!-- rollwise:flags-check -->"
 
 def refs_payload(root: str, scan) -> dict[str, Any]:
     """``flags refs``: every read with key, file, line and call; keys sorted; files that did not parse."""
-    return {"schema": REFS_SCHEMA, "root": root, "files": scan.files, "lines": scan.lines, "keys": sorted(scan.keys),
-            "references": [r.to_dict() for r in scan.references], "unparsable": scan.unparsable}
+    return {"schema": REFS_SCHEMA, "decision": PROCEED, "root": root, "files": scan.files, "lines": scan.lines,
+            "keys": sorted(scan.keys), "references": [r.to_dict() for r in scan.references],
+            "unparsable": scan.unparsable}
 
 
-def refs_summary(payload: dict[str, Any]) -> str:
-    return render("flags/refs.md.j2", **payload)
-
-
-def refs_outputs(payload: dict[str, Any]) -> dict[str, object]:
-    return {"keys": json.dumps(payload["keys"]), "references": str(len(payload["references"]))}
+def refs_outcome(root: str, scan) -> Outcome:
+    payload = refs_payload(root, scan)
+    return Outcome(PROCEED, report=payload, summary=render("flags/refs.md.j2", **payload),
+                   outputs={"keys": json.dumps(payload["keys"]), "references": str(len(payload["references"]))})
 
 
 def check_payload(result, findings: list[dict[str, Any]]) -> dict[str, Any]:
     """``flags check``; ``findings`` carry file paths as annotations need them (from the working directory)."""
-    return {"schema": CHECK_SCHEMA, "status": result.status, "flags_file": result.flags_file, "base": result.base,
+    return {"schema": CHECK_SCHEMA, "decision": result.decision, "status": result.status, "flags_file": result.flags_file, "base": result.base,
             "store": result.store, "counts": result.counts, "findings": findings,
             "references": [r.to_dict() for r in result.scan.references], "files": result.scan.files,
             "lines": result.scan.lines}
 
 
-def check_summary(payload: dict[str, Any]) -> str:
-    """The table for the job summary and the sticky PR comment (which the marker finds again)."""
-    return render("flags/check.md.j2", marker=CHECK_MARKER, **payload)
+def check_outcome(result, findings: list[dict[str, Any]]) -> Outcome:
+    """The report, the table for the job summary and the sticky PR comment (which the marker finds again), the
+    outputs and one annotation per finding."""
+    payload = check_payload(result, findings)
+    return Outcome(result.decision, report=payload, summary=render("flags/check.md.j2", marker=CHECK_MARKER, **payload),
+                   outputs=check_outputs(payload), annotations=check_annotations(findings))
 
 
 def check_description(payload: dict[str, Any], defined: int) -> str:
@@ -111,14 +124,12 @@ def check_annotations(findings: list[dict[str, Any]]):
                        title=f"flag {f['rule']}: {f['key']}") for f in findings]
 
 
-def schedule_payload(store: str, run) -> dict[str, Any]:
+def schedule_outcome(store: str, run) -> Outcome:
     """``flags run-schedule``: each entry due, applied or pending, with the store version after the run."""
-    return {"schema": SCHEDULE_SCHEMA, "status": run.status, "store": store, "now": run.now.isoformat(),
-            "version": run.version, "steps": [s.to_dict() for s in run.steps]}
-
-
-def schedule_summary(payload: dict[str, Any]) -> str:
-    return render("flags/schedule.md.j2", **payload)
+    payload = {"schema": SCHEDULE_SCHEMA, "decision": PROCEED, "status": run.status, "store": store,
+               "now": run.now.isoformat(), "version": run.version, "steps": [s.to_dict() for s in run.steps]}
+    return Outcome(PROCEED, report=payload, summary=render("flags/schedule.md.j2", **payload),
+                   outputs=schedule_outputs(payload))
 
 
 def schedule_outputs(payload: dict[str, Any]) -> dict[str, object]:

@@ -32,6 +32,7 @@ from rollwise.flags.model.changes import Audit, AuditEntry, Change, diff_raw, sa
 from rollwise.flags.model.coderefs import RefsConfig
 from rollwise.flags.model.lifecycle import Finding, FlagFacts
 from rollwise.flags.model.schedule import ScheduledChange
+from rollwise.outcome import PROCEED, ROLLBACK, exit_code
 from rollwise.yamlsource import did_you_mean, load_yaml
 
 __all__ = [
@@ -265,12 +266,17 @@ class CheckResult:
         return lifecycle.counts(self.findings)
 
     @property
+    def decision(self) -> str:
+        """rollback (exit 1) when code reads a key flags.yml lacks, as an unsafe migration is; else proceed."""
+        return ROLLBACK if self.counts["error"] else PROCEED
+
+    @property
     def exit_code(self) -> int:
-        return 1 if self.counts["error"] else 0
+        return exit_code(self.decision)
 
     @property
     def status(self) -> str:
-        return "failed" if self.exit_code else "passed"
+        return "failed" if self.counts["error"] else "passed"
 
 
 def _by_key(history: list[AuditEntry]) -> dict[str, list[AuditEntry]]:

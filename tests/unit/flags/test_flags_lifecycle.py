@@ -117,6 +117,7 @@ def test_check_command_fails_on_an_undefined_key_and_writes_its_report(repo, cap
     assert code == 1
     report = json.loads((repo / "check.json").read_text())
     assert report["schema"] == "rollwise/flags-check/v1" and report["status"] == "failed"
+    assert report["decision"] == "rollback"  # exit 1, as for an unsafe migration
     assert report["counts"] == {"error": 1, "warning": 1, "notice": 3}
     [error] = [f for f in report["findings"] if f["severity"] == "error"]
     assert (error["key"], error["file"], error["line"], error["fix"]) == ("new-chekout", "web/src/checkout.ts", 8,
@@ -150,6 +151,7 @@ def test_refs_command_lists_every_read_and_writes_its_report(repo, capsys):
     assert "(dynamic checkout-*)\tshop/checkout.py:16\tclient.evaluate" in out.splitlines()
     assert "13 reference(s) to 5 flag(s) in 7 file(s)" in err
     report = json.loads((repo / "refs.json").read_text())
+    assert report["decision"] == "proceed"
     assert report["schema"] == "rollwise/flags-refs/v1" and report["keys"] == [
         "dark-mode", "new-checkout", "new-chekout", "old-banner", "search-v2"]
     assert report["references"][1] == {"key": "new-checkout", "file": "shop/checkout.py", "line": 11, "column": 8,
@@ -175,6 +177,7 @@ def test_run_schedule_command_applies_once_and_rehearses_with_now(repo, capsys):
     assert main(["flags", "run-schedule", "--store", "file://flags.yml", "--report", "s.json"]) == 0
     report = json.loads((repo / "s.json").read_text())
     assert report["schema"] == "rollwise/flags-schedule/v1" and report["status"] == "changed"
+    assert report["decision"] == "proceed"
     assert [(s["id"], s["status"]) for s in report["steps"]] == [("never-read@2020-01-01T00:00:00Z", "applied"),
                                                                  ("never-read@2999-01-01T00:00:00Z", "pending")]
     assert main(["flags", "run-schedule", "--store", "file://flags.yml", "--report", "s.json"]) == 0

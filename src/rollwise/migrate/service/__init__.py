@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from rollwise.errors import ConfigError, InconclusiveError
+from rollwise.errors import ConfigError, Crashed, InconclusiveError
 from rollwise.ghactions import progress
 from rollwise.migrate.adapters.alembic import Project, Revision
 from rollwise.migrate.adapters.dialects import for_url
@@ -44,11 +44,14 @@ from rollwise.migrate.service.runner import (
     run_verify,
     scan_file,
 )
+from rollwise.outcome import ERROR as INTERNAL_ERROR
+from rollwise.outcome import INCONCLUSIVE, PROCEED, ROLLBACK, exit_code
 
-# statuses of apply/rollback and their exit codes
+# statuses of apply/rollback and the decision each means (exit codes: rollwise.outcome)
 APPLIED, UP_TO_DATE, REFUSED, ROLLED_BACK, RESTORED, LOCK_TIMEOUT, FAILED = (
     "applied", "up-to-date", "refused", "rolled-back", "restored", "lock-timeout", "failed")
-EXIT = {APPLIED: 0, UP_TO_DATE: 0, REFUSED: 1, ROLLED_BACK: 1, RESTORED: 1, LOCK_TIMEOUT: 3, FAILED: 1}
+DECISION = {APPLIED: PROCEED, UP_TO_DATE: PROCEED, REFUSED: ROLLBACK, ROLLED_BACK: ROLLBACK, RESTORED: ROLLBACK,
+            LOCK_TIMEOUT: INCONCLUSIVE, FAILED: ROLLBACK}
 
 
 # -- shared helpers ----------------------------------------------------------------------------------------------
@@ -97,8 +100,12 @@ class LintResult:
         return "errors" if ERROR in severities else "warnings" if WARNING in severities else "clean"
 
     @property
+    def decision(self) -> str:
+        return ROLLBACK if self.status == "errors" else PROCEED
+
+    @property
     def exit_code(self) -> int:
-        return 1 if self.status == "errors" else 0
+        return exit_code(self.decision)
 
 
 def parse_range(project: Project, text: str) -> tuple[str | None, str | None]:
@@ -188,11 +195,15 @@ class PlanResult:
         return [f for r in self.revisions for f in r.verdict.findings]
 
     @property
-    def exit_code(self) -> int:
+    def decision(self) -> str:
         bad_lint = any(f.severity == ERROR for f in self.findings)
         bad_trial = any(r.trial.get("status") == "failed" for r in self.revisions)
         bad_data = any((c.get("count") or 0) > 0 for r in self.revisions for c in r.preflight)
-        return 1 if bad_lint or bad_trial or bad_data else 0
+        return ROLLBACK if bad_lint or bad_trial or bad_data else PROCEED
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code(self.decision)
 
 
 def plan(project: Project, target: str | None, options: Options, trial: bool = True) -> PlanResult:
@@ -316,12 +327,21 @@ class RunResult:
     verdicts: list[RevisionVerdict] = field(default_factory=list)
     blockers: list[str] = field(default_factory=list)
 
+    #: set when an unexpected exception ended the run (after the rollback ladder ran)
+    crashed: bool = False
+
     @property
-    def exit_code(self) -> int:
+    def decision(self) -> str:
+        if self.crashed:
+            return INTERNAL_ERROR
         # a requested rollback that ends verified is a success; an apply that had to roll back is not
         if self.command == "rollback" and self.status in (ROLLED_BACK, RESTORED):
-            return 0
-        return EXIT[self.status]
+            return PROCEED
+        return DECISION[self.status]
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code(self.decision)
 
 
 def apply(project: Project, target: str | None, options: Options) -> RunResult:
@@ -393,7 +413,8 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
                                            options.verify_timeout_s)
                 if result.verify["exit_code"] != 0:
                     raise VerificationFailed(f"verify command exited {result.verify['exit_code']}")
-        except (StepFailed, VerificationFailed, sa.exc.SQLAlchemyError) as failure:
+        except Exception as failure:  # noqa: BLE001 - a crash (a bug) runs the same rollback ladder, then exits 4
+            result.crashed = not isinstance(failure, (StepFailed, VerificationFailed, sa.exc.SQLAlchemyError))
             lock = isinstance(failure, StepFailed) and failure.lock_timeout
             if lock:
                 runner.ensure_connection()
@@ -404,6 +425,8 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
                 reason = f"{step.revision} failed after {step.attempts} attempt(s): {step.error}"
             elif isinstance(failure, VerificationFailed):
                 reason = str(failure)
+            elif result.crashed:
+                reason = f"internal error: {type(failure).__name__}: {failure}"
             else:
                 reason = f"verification could not run: {first_line(failure)}"
             progress(f"failure: {reason}; rolling back to {revision_label(start)}")
@@ -436,6 +459,8 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
                 result.status = FAILED
                 result.message = (f"{reason}. ROLLBACK FAILED: the database is at {revision_label(result.to_revision)}"
                                   f", not verified equal to before. {where}. Follow docs/safe-migrate/runbook.md.")
+            if result.crashed:
+                raise Crashed(result) from failure
             return result
         result.status = APPLIED
         result.to_revision = target_id
