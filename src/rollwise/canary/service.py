@@ -7,6 +7,7 @@ tested with fakes and run for real by ``rollwise.canary.cli``.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -15,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from rollwise import ghactions, shell
+from rollwise import shell
 from rollwise.canary.adapters.state import FINISHED, StateFile
 from rollwise.canary.model import policy
 from rollwise.canary.model.plan import CanaryPlan, Phase, RouterSpec
@@ -33,6 +34,8 @@ from rollwise.errors import ConfigError, Crashed
 from rollwise.outcome import ERROR, INCONCLUSIVE, PROCEED, ROLLBACK
 from rollwise.signals import Cancellation
 
+#: progress of a rollout, rendered by the CLI (the Actions log, or stderr on a terminal)
+_progress = logging.getLogger(__name__).info
 #: how often waits look at the cancel flag and at the warm-up traffic
 _TICK_SECONDS = 0.1
 #: attempts to restore weight 0 before the rollback is declared failed
@@ -55,7 +58,7 @@ class Rollout:
 
     def __init__(self, plan: CanaryPlan, router: Router, judge: Judge, *, state: StateFile,
                  traffic: Traffic | None = None, kill_switch: KillSwitch | None = None,
-                 cancel: Cancellation | None = None, log: Callable[[str], None] = ghactions.progress,
+                 cancel: Cancellation | None = None, log: Callable[[str], None] = _progress,
                  base_dir: Path | None = None) -> None:
         self.plan = plan
         self.router = router
@@ -366,7 +369,7 @@ def _recorded_rollout(state: StateFile, recorded: dict[str, Any], kill_switch: K
 
 
 def rollback_from_state(state: StateFile, *, kill_switch: KillSwitch | None = None,
-                        log: Callable[[str], None] = ghactions.progress, reason: str | None = None) -> RolloutResult:
+                        log: Callable[[str], None] = _progress, reason: str | None = None) -> RolloutResult:
     """Undo a rollout recorded in ``state`` (weight 0, rollback command, kill-switch flags), without its config."""
     recorded = _read_state(state)
     if recorded.get("status") == "promoted":
@@ -379,7 +382,7 @@ def rollback_from_state(state: StateFile, *, kill_switch: KillSwitch | None = No
 
 
 def rollback_from_config(plan: CanaryPlan, state: StateFile, *, base_dir: Path, kill_switch: KillSwitch | None = None,
-                         log: Callable[[str], None] = ghactions.progress, reason: str | None = None) -> RolloutResult:
+                         log: Callable[[str], None] = _progress, reason: str | None = None) -> RolloutResult:
     """Undo a rollout whose state file is lost: the router, commands and kill switch come from the config.
 
     Setting weight 0 and turning flags off are safe to repeat; so must the configured rollback command be.
@@ -395,7 +398,7 @@ def rollback_from_config(plan: CanaryPlan, state: StateFile, *, base_dir: Path, 
 
 
 def promote_from_state(state: StateFile, *, kill_switch: KillSwitch | None = None,
-                       log: Callable[[str], None] = ghactions.progress) -> RolloutResult:
+                       log: Callable[[str], None] = _progress) -> RolloutResult:
     """Finish a held rollout a person approved: weight 100 and the promote command; any failure rolls back.
 
     Promoting a rollout that is already promoted changes nothing, so an approval job can be re-run.
@@ -427,3 +430,60 @@ def promote_from_state(state: StateFile, *, kill_switch: KillSwitch | None = Non
 
 def _no_judge(window: Window) -> Judgement:
     raise AssertionError("a rollback judges nothing")
+
+
+def kill_switch(store: str | None, base_dir: Path) -> KillSwitch | None:
+    """A function turning one flag off in the configured store, or None without a store.
+
+    Without ``canary.kill_switch.store`` the store comes from ``ROLLWISE_FLAGS_STORE`` (as for ``rollwise flags``),
+    so a store URL holding a password can stay in a secret instead of rollwise.yml.
+    """
+    store = store or os.environ.get("ROLLWISE_FLAGS_STORE")
+    if not store:
+        return None
+
+    def kill(key: str) -> None:
+        from rollwise.canary.adapters.routers.flag import store_url
+        from rollwise.flags import service
+
+        audit = service.Audit.from_environment(actor="rollwise-canary", reason="canary rolled back")
+        service.kill(service.open_store(store_url(store, base_dir)), key, audit, retries=3)
+
+    return kill
+
+
+def prepare(config: str, *, prometheus_url: str | None = None, source: str = "auto", report: str | None = None,
+            state_file: str | None = None, workdir: str | None = None, k6_binary: str | None = None,
+            cancel: Cancellation | None = None, mask: Callable[[str | None], None] = lambda secret: None,
+            ) -> tuple[Rollout, str]:
+    """Wire a rollout from rollwise.yml: plan, state file, warm-up traffic, the gate as judge with its data source,
+    router and kill switch; return it with the report path. ``mask`` hides credentials in the job log."""
+    from rollwise.canary.adapters import judging, routers
+    from rollwise.canary.adapters.k6 import K6Traffic
+    from rollwise.canary.config import load_plan
+    from rollwise.gate import service as gate
+
+    plan = load_plan(config)
+    gate_config = gate.load_config(config)
+    for env in gate.secret_envs(gate_config):
+        mask(os.environ.get(env))
+    base_dir = Path(config).resolve().parent
+    state = StateFile(state_file or base_dir / plan.state_file)
+    check_previous(state)
+    work = Path(workdir or (Path(os.environ["RUNNER_TEMP"]) / "rollwise-canary" if os.environ.get("RUNNER_TEMP")
+                            else ".rollwise/canary"))
+    report_path = report or str(work / "canary-report.json")
+    traffic = K6Traffic(plan.warmup, work, k6_binary) if plan.warmup.enabled else None
+    url = prometheus_url or gate_config.prometheus.url
+    if source == "prometheus" or (source == "auto" and url):
+        sources = judging.prometheus_sources(gate_config, url)
+    elif traffic is not None:
+        sources = judging.k6_sources
+    else:
+        raise ConfigError("no data to judge the canary with: no Prometheus URL and no k6 warm-up", file=config,
+                          key="canary.warmup", fix="pass --prometheus-url, set prometheus.url, or add canary.warmup")
+    cancel = cancel or Cancellation()
+    router = routers.create(plan.router, base_dir=base_dir, cancel=cancel)
+    rollout = Rollout(plan, router, judging.GateJudge(gate_config, plan, sources), state=state, traffic=traffic,
+                      kill_switch=kill_switch(plan.kill_switch.store, base_dir), cancel=cancel, base_dir=base_dir)
+    return rollout, report_path

@@ -362,7 +362,7 @@ def stale_after(raw: Mapping[str, Any], default: timedelta | None) -> timedelta 
         return default
     if raw["stale_after"] == "never":
         return None
-    from rollwise.gate.config import parse_duration  # the one duration grammar of rollwise
+    from rollwise.yamlsource import parse_duration  # the one duration grammar of rollwise
 
     seconds = parse_duration(raw["stale_after"])
     if seconds <= 0:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from rollwise import reporting
+from rollwise import templating
 from rollwise.canary.model.plan import Phase, Warmup
 from rollwise.errors import ConfigError
 
@@ -56,7 +56,7 @@ def generate_script(warmup: Warmup, duration: float) -> str:
     """A k6 script that sends the warm-up endpoints to both tracks at the same rate."""
     endpoints = [{"method": e.method, "path": e.path, "status": e.status, "body": e.body, "headers": e.headers}
                  for e in warmup.endpoints]
-    return reporting.render("canary/k6-warmup.js.j2", endpoints=endpoints, rate=warmup.rate, vus=warmup.vus,
+    return templating.render("canary/k6-warmup.js.j2", endpoints=endpoints, rate=warmup.rate, vus=warmup.vus,
                             duration=int(duration), thresholds=warmup.thresholds)
 
 

@@ -7,7 +7,6 @@ before the whole file is known to be good.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
@@ -27,30 +26,13 @@ from rollwise.gate.model import (
     Slo,
     Tolerance,
 )
-from rollwise.yamlsource import Document, load_yaml, validate_schema
-
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
-_DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d|w)$")
+from rollwise.yamlsource import Document, load_yaml, parse_duration, validate_schema
 
 
 @lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
     """The JSON Schema of rollwise.yml shipped with the package."""
     return json.loads(resources.files("rollwise").joinpath("schemas/rollwise.schema.json").read_text("utf-8"))
-
-
-def parse_duration(value: Any) -> float:
-    """Seconds from ``30s``/``5m``/``1h``/``30d`` or a number of seconds; ValueError otherwise."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    try:
-        return float(str(value))  # "90" from the command line: seconds
-    except ValueError:
-        pass
-    match = _DURATION.match(str(value).strip())
-    if not match:
-        raise ValueError(f"'{value}' is not a duration; write e.g. 30s, 5m, 1h or 30d")
-    return float(match.group(1)) * _UNITS[match.group(2)]
 
 
 def _amount(value: Any) -> float:

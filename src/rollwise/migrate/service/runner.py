@@ -5,6 +5,7 @@ retries, the before-snapshot and backup of one moment, the verify command, and t
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import time
@@ -18,13 +19,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from rollwise.errors import ConfigError, InconclusiveError
-from rollwise.ghactions import progress
 from rollwise.migrate.adapters.alembic import Project
 from rollwise.migrate.adapters.dialects import snapshot
 from rollwise.migrate.config import Options
 from rollwise.migrate.model import RevisionSource, TableChecksum, TableComparison, integrity
 from rollwise.migrate.model.scan import scan_source
 from rollwise.migrate.ports import Dialect, Timeouts
+
+log = logging.getLogger(__name__)
 
 
 def masked(url: str | sa.URL | None) -> str:
@@ -107,7 +109,7 @@ class Runner:
             return
         except sa.exc.DBAPIError:
             pass
-        progress("the connection was lost; reconnecting for the rollback")
+        log.info("the connection was lost; reconnecting for the rollback")
         self.replaced.append(self.conn)
         self.conn = self.engine.connect()
         timeouts = Timeouts(self.options.lock_timeout_s, self.options.statement_timeout_s)
@@ -148,7 +150,7 @@ class Runner:
                 lock = self.dialect.is_lock_timeout(exc)
                 step.error = first_line(exc)
                 if lock and step.attempts <= self.options.lock_retries:
-                    progress(f"  {step.revision}: lock timeout (attempt {step.attempts}); retrying in {delay:.1f}s")
+                    log.info(f"  {step.revision}: lock timeout (attempt {step.attempts}); retrying in {delay:.1f}s")
                     time.sleep(delay)
                     delay = min(delay * 2, self.options.retry_backoff_max_s)
                     continue
@@ -175,7 +177,7 @@ class Runner:
         were read in, so the backup's manifest describes exactly what the backup holds."""
         with self.conn.begin():
             snapshot_id = self.dialect.export_snapshot(self.conn)
-            progress(f"integrity snapshot before ({self.dialect.name})")
+            log.info(f"integrity snapshot before ({self.dialect.name})")
             before = self._snapshot()
             if not self.options.backup:
                 return before, None
@@ -183,7 +185,7 @@ class Runner:
             name = Path(self.dialect.url.database or "database").stem
             path = (self.options.backup_dir / f"{name}-{label}-{stamp}{self.dialect.backup_suffix()}").resolve()
             path.parent.mkdir(parents=True, exist_ok=True)
-            progress(f"backup -> {path}")
+            log.info(f"backup -> {path}")
             try:
                 self.dialect.backup(self.engine, path, snapshot_id)
             except (ConfigError, InconclusiveError):
@@ -255,7 +257,7 @@ class Runner:
                 ladder[-1]["detail"] += "; but the checksums differ from before"
         if not ladder[-1]["ok"] and self.options.restore_on_failure and backup is not None:
             try:
-                progress(f"restoring {backup}")
+                log.info(f"restoring {backup}")
                 self.dialect.restore(self.engine, backup)
                 comparisons = integrity.identical(before, self.snapshot())
                 ok = integrity.all_ok(comparisons) and self.current() == start
