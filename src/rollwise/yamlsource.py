@@ -2,16 +2,17 @@
 
 ``load_yaml`` parses a file once into plain Python data plus a map from key path to line; ``Document.error``
 builds the :class:`~rollwise.errors.ConfigError` for a key, and ``validate_schema`` checks a document against
-a shipped JSON Schema and reports the first problem at its line with a suggested fix. ``parse_duration`` is the
-one duration grammar of every rollwise file and option (``30s``, ``5m``, ``1h``, ``30d``, ``2w``).
+a shipped JSON Schema and reports the first problem at its line with a suggested fix.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -20,24 +21,6 @@ import yaml
 from rollwise.errors import ConfigError
 
 KeyPath = tuple[str | int, ...]
-
-
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
-_DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d|w)$")
-
-
-def parse_duration(value: Any) -> float:
-    """Seconds from ``30s``/``5m``/``1h``/``30d`` or a number of seconds; ValueError otherwise."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    try:
-        return float(str(value))  # "90" from the command line: seconds
-    except ValueError:
-        pass
-    match = _DURATION.match(str(value).strip())
-    if not match:
-        raise ValueError(f"'{value}' is not a duration; write e.g. 30s, 5m, 1h or 30d")
-    return float(match.group(1)) * _UNITS[match.group(2)]
 
 
 def dotted(path: Sequence[str | int]) -> str:
@@ -125,6 +108,14 @@ def load_yaml(path: str | Path) -> Document:
     except OSError as exc:
         raise ConfigError(f"cannot read file: {exc.strerror}", file=str(path)) from None
     return parse_yaml(text, file=str(path))
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped with the package: ``rollwise``, ``canary`` or ``flags`` (``schemas/<name>.schema.json``).
+
+    Cached: callers must not change it."""
+    return json.loads(resources.files("rollwise").joinpath(f"schemas/{name}.schema.json").read_text("utf-8"))
 
 
 def validate_schema(doc: Document, schema: dict[str, Any]) -> None:

@@ -352,7 +352,7 @@ def check_command(flags_file, root, store_url, base, stale_after, now, refs_conf
     from rollwise.flags import report as report_
     from rollwise.flags import service
     from rollwise.outcome import publish
-    from rollwise.yamlsource import parse_duration
+    from rollwise.units import parse_duration
 
     try:
         default_stale = timedelta(seconds=parse_duration(stale_after))

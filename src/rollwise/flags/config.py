@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,8 +66,9 @@ SINGLE_VALUE_OPS = (*operators.NUMBER_OPS, *operators.SEMVER_OPS, *operators.DAT
 
 @lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
-    """The shipped JSON Schema of flags.yml."""
-    return json.loads((Path(__file__).parent.parent / "schemas" / "flags.schema.json").read_text("utf-8"))
+    """The shipped JSON Schema of flags.yml. Read here, not through ``yamlsource.load_schema``: FlagClient checks
+    stored definitions against it and must not import PyYAML (its memory budget)."""
+    return json.loads(resources.files("rollwise").joinpath("schemas/flags.schema.json").read_text("utf-8"))
 
 
 def _name(value: Any) -> Any:
@@ -362,7 +364,7 @@ def stale_after(raw: Mapping[str, Any], default: timedelta | None) -> timedelta 
         return default
     if raw["stale_after"] == "never":
         return None
-    from rollwise.yamlsource import parse_duration  # the one duration grammar of rollwise
+    from rollwise.units import parse_duration  # the one duration grammar of rollwise
 
     seconds = parse_duration(raw["stale_after"])
     if seconds <= 0:
@@ -386,10 +388,11 @@ def validate_lifecycle_fields(key: str, raw: Mapping[str, Any], variants: Mappin
 REFS_CONFIG_PATH = ".rollwise/coderefs.yml"
 
 
-@lru_cache(maxsize=1)
 def refs_schema() -> dict[str, Any]:
     """The shipped JSON Schema of .rollwise/coderefs.yml."""
-    return json.loads((Path(__file__).parent.parent / "schemas" / "coderefs.schema.json").read_text("utf-8"))
+    from rollwise.yamlsource import load_schema
+
+    return load_schema("coderefs")
 
 
 def load_refs_config(path: str | Path | None, root: str | Path = ".") -> RefsConfig:

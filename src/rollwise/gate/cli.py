@@ -36,7 +36,7 @@ def parse_time(value: str, option: str) -> float:
 
 def _duration(value: str | None, option: str) -> float | None:
     from rollwise.errors import ConfigError
-    from rollwise.gate.config import parse_duration
+    from rollwise.units import parse_duration
 
     if value in (None, ""):
         return None
