@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from rollwise import shell
 from rollwise.errors import ConfigError, InconclusiveError
 from rollwise.migrate.adapters.alembic import Project
 from rollwise.migrate.adapters.dialects import snapshot
@@ -274,12 +273,9 @@ class Runner:
 
 def run_verify(command: str, url: str, timeout_s: float) -> dict[str, Any]:
     """The user's verify command, with DATABASE_URL pointing at the migrated database."""
-    env = {**os.environ, "DATABASE_URL": url, "ROLLWISE_DATABASE_URL": url}
-    started = time.monotonic()
-    try:
-        done = subprocess.run(command, shell=True, env=env, capture_output=True, text=True, timeout=timeout_s)
-        code, output = done.returncode, (done.stdout + done.stderr)
-    except subprocess.TimeoutExpired as exc:
-        code, output = 124, f"timed out after {timeout_s:.0f}s\n{exc.stdout or ''}"
-    return {"command": command, "exit_code": code, "seconds": round(time.monotonic() - started, 2),
-            "output_tail": output[-2000:]}
+    done = shell.run(command, env={"DATABASE_URL": url, "ROLLWISE_DATABASE_URL": url}, timeout=timeout_s)
+    if done.timed_out:
+        code, output = 124, f"timed out after {timeout_s:.0f}s\n{done.stdout}"
+    else:
+        code, output = done.returncode, done.stdout + done.stderr
+    return {"command": command, "exit_code": code, "seconds": round(done.seconds, 2), "output_tail": output[-2000:]}
