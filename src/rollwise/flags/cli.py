@@ -277,17 +277,21 @@ def _opt(*decls: str, env: str, **kwargs):
 
 
 def _clock(value: str | None):
-    """The clock: the real one, or a fixed time given with --now (to rehearse a schedule or a check)."""
-    from datetime import datetime, timezone
-
+    """The process clock, or one stopped at the time given with --now (to rehearse a schedule or a check)."""
+    from rollwise.clock import Clock
     from rollwise.flags.model.schedule import parse_at
 
     if not value:
-        return lambda: datetime.now(timezone.utc)
+        return None
     moment = parse_at(value)
     if moment is None:
         raise ConfigError(f"--now '{value}' is not a time with a time zone", fix="write e.g. 2026-12-01T09:00:00Z")
-    return lambda: moment
+
+    class Stopped(Clock):
+        def time(self) -> float:
+            return moment.timestamp()
+
+    return Stopped()
 
 
 def _from_cwd(root: str, file: str) -> str:
@@ -362,7 +366,7 @@ def check_command(flags_file, root, store_url, base, stale_after, now, refs_conf
     store = service.open_store(store_url) if store_url else None
     try:
         result = service.check_code(flags_file, root, store=store, base=base, stale_after=default_stale,
-                                    config_path=refs_config, now=clock)
+                                    config_path=refs_config, clock=clock)
     finally:
         if store is not None:
             store.close()
@@ -412,7 +416,7 @@ def run_schedule_command(store_url, keys, dry_run, now, actor, reason, report) -
     store = service.open_store(store_url)
     try:
         run = service.run_schedule(store, Audit.from_environment(actor=actor, reason=reason), dry_run=dry_run,
-                                   keys=keys, now=clock)
+                                   keys=keys, clock=clock)
     finally:
         store.close()
     published = report_.schedule_outcome(redact(store_url), run)

@@ -15,13 +15,14 @@ percentage rollout as its traffic split)::
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from rollwise import clock as clocks
+from rollwise.clock import Clock
 from rollwise.errors import ConfigError, InconclusiveError
 from rollwise.flags.adapters import ConflictError, Snapshot, Store, StoreUnavailable, open_store
 from rollwise.flags.adapters.codewalk import GitTree, ScanResult, WorkingTree, scan
@@ -212,25 +213,30 @@ def history(store: Store, key: str | None = None, limit: int = 20) -> list[Audit
 
 
 def wait_for_clients(store: Store, version: int, clients: int, timeout: float = 30.0,
-                     poll: float = 0.05) -> int:
+                     poll: float = 0.05, clock: Clock | None = None) -> int:
     """Block until ``clients`` clients acknowledge ``version``; InconclusiveError (exit 3) on timeout."""
-    deadline = time.monotonic() + timeout
+    clock = clocks.current(clock)
+    deadline = clock.monotonic() + timeout
     while True:
         count = store.acknowledged(version)
         if count >= clients:
             return count
-        if time.monotonic() >= deadline:
+        if clock.monotonic() >= deadline:
             raise InconclusiveError(
                 f"only {count} of {clients} clients applied version {version} within {timeout:g}s; the change is "
                 "committed, but propagation is unconfirmed. Check that the applications run FlagClient and reach Redis."
             )
-        time.sleep(poll)
+        clock.sleep(poll)
 
 
 # --- the flag's life: the code that reads it, the pull-request check, scheduled changes -----------------------------
 
 #: audit entries read for the stale check (the Redis store keeps about 10,000)
 STALE_HISTORY_LIMIT = 10_000
+
+
+def _now(clock: Clock | None) -> datetime:
+    return datetime.fromtimestamp(clocks.current(clock).time(), timezone.utc)
 
 
 def find_references(root: str | Path = ".", config: RefsConfig | None = None) -> ScanResult:
@@ -289,8 +295,7 @@ def _by_key(history: list[AuditEntry]) -> dict[str, list[AuditEntry]]:
 
 def check_code(flags_file: str | Path, root: str | Path = ".", *, store: Store | None = None,
                base: str | None = None, stale_after: timedelta = lifecycle.DEFAULT_STALE_AFTER,
-               config_path: str | None = None,
-               now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> CheckResult:
+               config_path: str | None = None, clock: Clock | None = None) -> CheckResult:
     """Check the code under ``root`` against ``flags_file``: undefined, unused and stale flags, and (with ``base``)
     the references this change adds or removes. Staleness needs ``store``: its definitions and audit log."""
     doc = load_yaml(flags_file)
@@ -308,7 +313,7 @@ def check_code(flags_file: str | Path, root: str | Path = ".", *, store: Store |
         served, since = lifecycle.uniform_since(key, current.get(key), history.get(key, []))
         facts[key] = FlagFacts(key, doc.line_of(("flags", key)), served, since,
                                config_stale_after(flag.raw, stale_after))
-    findings = lifecycle.check(facts, head.references, now(), flags_file=str(flags_file),
+    findings = lifecycle.check(facts, head.references, _now(clock), flags_file=str(flags_file),
                                base_refs=base_scan.references if base_scan else None, did_you_mean=did_you_mean)
     return CheckResult(str(flags_file), findings, head, base, base_scan, store.url if store is not None else None,
                        sorted(flagset.flags))
@@ -376,10 +381,10 @@ def _apply(store: Store, change: ScheduledChange, audit: Audit) -> ChangeResult:
 
 
 def run_schedule(store: Store, audit: Audit, *, dry_run: bool = False, keys: list[str] | None = None,
-                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> ScheduleRun:
+                 clock: Clock | None = None) -> ScheduleRun:
     """Apply every due entry of every flag in ``store`` (or of ``keys``) that the audit log does not show as
     applied, oldest first. Entries not yet due are listed as pending."""
-    moment = now()
+    moment = _now(clock)
     snapshot = store.load()
     for key in keys or ():
         if key not in snapshot.raw_flags:

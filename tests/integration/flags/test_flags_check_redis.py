@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rollwise.flags import service
 from rollwise.flags.model.changes import Audit
+from support.clock import FakeClock
 
 SAMPLE = Path(__file__).resolve().parents[2] / "unit" / "flags" / "sample_repo"
 
@@ -22,7 +23,7 @@ def test_stale_flag_from_the_redis_audit_stream(redis_server, tmp_path):
         service.set_rollout(store, "new-checkout", 100, Audit("ci", "ramp done"))
 
         def stale(days: int) -> list[tuple[str, str, int]]:
-            result = service.check_code(repo / "flags.yml", repo, store=store, now=lambda: synced + timedelta(days=days))
+            result = service.check_code(repo / "flags.yml", repo, store=store, clock=FakeClock((synced + timedelta(days=days)).timestamp()))
             return sorted((f.key, f.file, f.line) for f in result.findings if f.rule == "stale-flag")
 
         assert stale(29) == []

@@ -10,6 +10,7 @@ import pytest
 from rollwise.flags import service
 from rollwise.flags.model.changes import Audit
 from rollwise.flags.service import run_schedule
+from support.clock import FakeClock
 
 RAMP = """\
 version: rollwise/flags/v1
@@ -30,9 +31,9 @@ flags:
 CRON = Audit(actor="github-actions", reason="nightly ramp", run_url="https://github.com/o/r/actions/runs/9")
 
 
-def at(text: str):
-    moment = datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
-    return lambda: moment
+def at(text: str) -> FakeClock:
+    """A clock stopped at ``text`` (UTC)."""
+    return FakeClock(datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp())
 
 
 @pytest.fixture(params=["file", "redis"])
@@ -60,11 +61,11 @@ def test_ramp_is_applied_once_per_entry(store, tmp_path):
     flags_file = tmp_path / "desired.yml"
     flags_file.write_text(RAMP)
     start = store.load().version
-    before = run_schedule(store, CRON, now=at("2026-11-30T12:00:00"))
+    before = run_schedule(store, CRON, clock=at("2026-11-30T12:00:00"))
     assert before.status == "unchanged" and before.version == start
     assert [s for _, s in statuses(before)] == ["pending"] * 5
 
-    first = run_schedule(store, CRON, now=at("2026-12-01T10:00:00"))
+    first = run_schedule(store, CRON, clock=at("2026-12-01T10:00:00"))
     assert first.status == "changed" and [s.change.id for s in first.applied] == ["new-checkout@2026-12-01T09:00:00Z"]
     assert rollout(store) == {"true": 25, "false": 75} and first.version == start + 1
     [entry] = service.history(store, "new-checkout", limit=1)
@@ -73,7 +74,7 @@ def test_ramp_is_applied_once_per_entry(store, tmp_path):
                                   "[schedule new-checkout@2026-12-01T09:00:00Z]")
 
     written = len(service.history(store, None, limit=100))
-    second = run_schedule(store, CRON, now=at("2026-12-01T10:00:00"))
+    second = run_schedule(store, CRON, clock=at("2026-12-01T10:00:00"))
     assert second.status == "unchanged" and second.version == first.version
     assert len(service.history(store, None, limit=100)) == written and store.load().version == first.version
 
@@ -83,27 +84,27 @@ def test_ramp_is_applied_once_per_entry(store, tmp_path):
 
     # an operator steps back; the entry already applied is not replayed over that decision
     service.set_rollout(store, "new-checkout", 10, Audit("oncall", "errors at 25 %"))
-    assert run_schedule(store, CRON, now=at("2026-12-02T10:00:00")).status == "unchanged"
+    assert run_schedule(store, CRON, clock=at("2026-12-02T10:00:00")).status == "unchanged"
     assert rollout(store) == {"true": 10, "false": 90}
     # a sync writes flags.yml plus the steps taken, as it overrides any change made outside flags.yml
     assert [c.key for c in service.sync(store, flags_file, Audit("deploy")).changes] == ["new-checkout"]
     assert rollout(store) == {"true": 25, "false": 75}
 
     # the cron missed two days: both due entries are applied, oldest first, each with its own audit entry
-    late = run_schedule(store, CRON, now=at("2026-12-06T10:00:00"))
+    late = run_schedule(store, CRON, clock=at("2026-12-06T10:00:00"))
     assert [s.change.id for s in late.applied] == ["new-checkout@2026-12-03T09:00:00Z",
                                                    "new-checkout@2026-12-05T09:00:00Z"]
     assert rollout(store) == {"true": 100, "false": 0}
-    again = run_schedule(store, CRON, now=at("2026-12-06T10:00:00"))
+    again = run_schedule(store, CRON, clock=at("2026-12-06T10:00:00"))
     assert again.status == "unchanged" and again.version == late.version
 
 
 def test_enable_and_kill_on_schedule(store):
-    run_schedule(store, CRON, now=at("2026-12-24T01:00:00"), keys=["banner"])
+    run_schedule(store, CRON, clock=at("2026-12-24T01:00:00"), keys=["banner"])
     assert store.load().flagset.flags["banner"].enabled is True
-    dry = run_schedule(store, CRON, now=at("2026-12-28T00:00:00"), keys=["banner"], dry_run=True)
+    dry = run_schedule(store, CRON, clock=at("2026-12-28T00:00:00"), keys=["banner"], dry_run=True)
     assert statuses(dry) == [("banner@2026-12-27T00:00:00Z", "due")] and dry.status == "dry-run"
     assert store.load().flagset.flags["banner"].enabled is True
-    run_schedule(store, CRON, now=at("2026-12-28T00:00:00"), keys=["banner"])
+    run_schedule(store, CRON, clock=at("2026-12-28T00:00:00"), keys=["banner"])
     assert store.load().flagset.flags["banner"].enabled is False
-    assert run_schedule(store, CRON, now=at("2026-12-28T00:00:00")).applied[0].change.key == "new-checkout"
+    assert run_schedule(store, CRON, clock=at("2026-12-28T00:00:00")).applied[0].change.key == "new-checkout"

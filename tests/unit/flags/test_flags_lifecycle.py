@@ -16,6 +16,7 @@ from rollwise.flags.model import lifecycle
 from rollwise.flags.model.changes import Audit, AuditEntry
 from rollwise.flags.model.coderefs import Reference
 from rollwise.flags.model.lifecycle import CODE_DEFAULT, FlagFacts, served_everyone, uniform_since
+from support.clock import FakeClock
 from support.gitrepo import commit_all
 
 SAMPLE = Path(__file__).parent / "sample_repo"
@@ -102,14 +103,14 @@ def test_stale_flag_from_the_file_store_audit_log(repo):
     (repo / "store.yml").write_text((repo / "flags.yml").read_text())
     service.kill(store, "search-v2", Audit("oncall", "search broke"))
     killed_at = datetime.now(timezone.utc)
-    result = service.check_code("flags.yml", ".", store=store, now=lambda: killed_at + timedelta(days=45))
+    result = service.check_code("flags.yml", ".", store=store, clock=FakeClock((killed_at + timedelta(days=45)).timestamp()))
     stale = [f for f in result.findings if f.rule == "stale-flag"]
     assert [(f.key, f.file, f.line) for f in stale] == [("search-v2", "shop/search.py", 10)]
     assert "has served the code default to everyone since" in stale[0].message
     # old-banner is killed in flags.yml, but the store's log never wrote it: no guess
     assert not any(f.key == "old-banner" for f in stale)
     assert not [f for f in service.check_code("flags.yml", ".", store=store,
-                                            now=lambda: killed_at + timedelta(days=29)).findings if f.rule == "stale-flag"]
+                                            clock=FakeClock((killed_at + timedelta(days=29)).timestamp())).findings if f.rule == "stale-flag"]
 
 
 def test_check_command_fails_on_an_undefined_key_and_writes_its_report(repo, capsys):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from rollwise import clock as clocks
 from rollwise.errors import ConfigError, Crashed, InconclusiveError
 from rollwise.migrate.adapters.alembic import Project, Revision
 from rollwise.migrate.adapters.dialects import for_url
@@ -258,17 +258,17 @@ def _trial(project: Project, dialect: Dialect, conn: sa.Connection, planned: lis
                     break
                 # count the rows that would make it fail, in the state the earlier revisions left
                 item.preflight = _preflight(dialect, conn, item)
-                started = time.monotonic()
+                started = clocks.current().monotonic()
                 try:
                     with conn.begin_nested():
                         project.upgrade(conn, item.revision.id)
                 except Exception as exc:
-                    item.trial = {"status": "failed", "seconds": round(time.monotonic() - started, 3),
+                    item.trial = {"status": "failed", "seconds": round(clocks.current().monotonic() - started, 3),
                                   "error": first_line(exc), "lock_timeout": dialect.is_lock_timeout(exc)}
                     for later in planned[planned.index(item) + 1:]:
                         later.trial = {"status": "skipped", "reason": f"follows {item.revision.id}, which failed"}
                     break
-                item.trial = {"status": "ok", "seconds": round(time.monotonic() - started, 3)}
+                item.trial = {"status": "ok", "seconds": round(clocks.current().monotonic() - started, 3)}
         finally:
             tx.rollback()
 

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +15,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from rollwise import clock as clocks
+from rollwise import shell
+from rollwise.clock import Clock
 from rollwise.errors import ConfigError, InconclusiveError
 from rollwise.migrate.adapters.alembic import Project
 from rollwise.migrate.adapters.dialects import snapshot
@@ -95,8 +95,10 @@ class Runner:
     """One apply or rollback run on one connection."""
 
     def __init__(self, project: Project, options: Options, dialect: Dialect, engine: sa.Engine,
-                 conn: sa.Connection) -> None:
+                 conn: sa.Connection, clock: Clock | None = None) -> None:
         self.project, self.options, self.dialect, self.engine, self.conn = project, options, dialect, engine, conn
+        #: retry backoff sleeps and step durations
+        self.clock = clocks.current(clock)
         self.replaced: list[sa.Connection] = []
 
     def ensure_connection(self) -> None:
@@ -125,7 +127,7 @@ class Runner:
         delay = self.options.retry_backoff_s
         while True:
             step.attempts += 1
-            started = time.monotonic()
+            started = self.clock.monotonic()
             try:
                 if step.mode == "autocommit":
                     action()
@@ -136,22 +138,22 @@ class Runner:
                         action()
                         if check is not None:
                             check()  # raising here rolls the revision back with its transaction
-                step.seconds += time.monotonic() - started
+                step.seconds += self.clock.monotonic() - started
                 step.status = "done"
                 return
             except VerificationFailed:
-                step.seconds += time.monotonic() - started
+                step.seconds += self.clock.monotonic() - started
                 step.status = "rolled back"
                 raise
             except Exception as exc:
-                step.seconds += time.monotonic() - started
+                step.seconds += self.clock.monotonic() - started
                 if self.conn.in_transaction():
                     self.conn.rollback()
                 lock = self.dialect.is_lock_timeout(exc)
                 step.error = first_line(exc)
                 if lock and step.attempts <= self.options.lock_retries:
                     log.info(f"  {step.revision}: lock timeout (attempt {step.attempts}); retrying in {delay:.1f}s")
-                    time.sleep(delay)
+                    self.clock.sleep(delay)
                     delay = min(delay * 2, self.options.retry_backoff_max_s)
                     continue
                 step.status = "failed"
@@ -274,12 +276,9 @@ class Runner:
 
 def run_verify(command: str, url: str, timeout_s: float) -> dict[str, Any]:
     """The user's verify command, with DATABASE_URL pointing at the migrated database."""
-    env = {**os.environ, "DATABASE_URL": url, "ROLLWISE_DATABASE_URL": url}
-    started = time.monotonic()
-    try:
-        done = subprocess.run(command, shell=True, env=env, capture_output=True, text=True, timeout=timeout_s)
-        code, output = done.returncode, (done.stdout + done.stderr)
-    except subprocess.TimeoutExpired as exc:
-        code, output = 124, f"timed out after {timeout_s:.0f}s\n{exc.stdout or ''}"
-    return {"command": command, "exit_code": code, "seconds": round(time.monotonic() - started, 2),
-            "output_tail": output[-2000:]}
+    done = shell.run(command, env={"DATABASE_URL": url, "ROLLWISE_DATABASE_URL": url}, timeout=timeout_s)
+    if done.timed_out:
+        code, output = 124, f"timed out after {timeout_s:.0f}s\n{done.stdout}"
+    else:
+        code, output = done.returncode, done.stdout + done.stderr
+    return {"command": command, "exit_code": code, "seconds": round(done.seconds, 2), "output_tail": output[-2000:]}
