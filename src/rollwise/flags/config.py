@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,11 +28,13 @@ from rollwise.flags.model import (
     Serve,
     bucketing,
     operators,
+    schedule,
     shape,
     value_kind,
 )
 
 if TYPE_CHECKING:
+    from rollwise.flags.model.coderefs import RefsConfig
     from rollwise.yamlsource import Document
 
 BOOLEAN_VARIANTS = {"true": True, "false": False}
@@ -63,8 +66,9 @@ SINGLE_VALUE_OPS = (*operators.NUMBER_OPS, *operators.SEMVER_OPS, *operators.DAT
 
 @lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
-    """The shipped JSON Schema of flags.yml."""
-    return json.loads((Path(__file__).parent.parent / "schemas" / "flags.schema.json").read_text("utf-8"))
+    """The shipped JSON Schema of flags.yml. Read here, not through ``yamlsource.load_schema``: FlagClient checks
+    stored definitions against it and must not import PyYAML (its memory budget)."""
+    return json.loads(resources.files("rollwise").joinpath("schemas/flags.schema.json").read_text("utf-8"))
 
 
 def _name(value: Any) -> Any:
@@ -333,6 +337,9 @@ def parse_flag(key: str, raw: Mapping[str, Any], doc: Document, path: tuple, ver
     prerequisites = tuple(
         Prerequisite(flag=p["flag"], variants=tuple(p.get("variants") or ())) for p in raw.get("prerequisites") or []
     )
+    if "schedule" in raw or "stale_after" in raw:
+        validate_lifecycle_fields(key, raw, variants, [r.name for r in rules],
+                                  lambda where, problem, fix: doc.error(path + where, problem, fix))
     return Flag(
         key=key, variants=variants, default=default, enabled=raw.get("enabled", True), off=off,
         salt=raw.get("salt", key), description=raw.get("description", ""), prerequisites=prerequisites,
@@ -430,3 +437,82 @@ def import_definitions(path: str | Path, source: str) -> str:
     header = [f"# translated from {file} by `rollwise flags import --from {source}`"]
     header += [f"# note: {note}" for note in imported.notes]
     return "\n".join(header) + "\n" + body
+
+
+# --- lifecycle fields of a flag: stale_after and schedule ----------------------------------------------------------
+
+def stale_after(raw: Mapping[str, Any], default: timedelta | None) -> timedelta | None:
+    """The flag's ``stale_after`` (``30d``, ``12h`` or seconds; ``never`` for a permanent flag such as a kill
+    switch: None), else ``default``; ValueError when unreadable."""
+    if raw.get("stale_after") is None:
+        return default
+    if raw["stale_after"] == "never":
+        return None
+    from rollwise.units import parse_duration  # the one duration grammar of rollwise
+
+    seconds = parse_duration(raw["stale_after"])
+    if seconds <= 0:
+        raise ValueError(f"'{raw['stale_after']}' is not a positive duration; write e.g. 30d")
+    return timedelta(seconds=seconds)
+
+
+def validate_lifecycle_fields(key: str, raw: Mapping[str, Any], variants: Mapping[str, Any], rules: list[str],
+                              error) -> None:
+    """Check ``stale_after`` and ``schedule``; ``error(path, problem, fix)`` builds the located ConfigError."""
+    try:
+        stale_after(raw, None)
+    except ValueError as exc:
+        raise error(("stale_after",), str(exc), "write a duration such as 30d, 2w or 12h, or never") from None
+    schedule.validate(key, raw, variants, rules, error)
+
+
+# --- .rollwise/coderefs.yml: what the code-reference scan looks for ------------------------------------------------
+
+#: where the scan looks for its configuration when none is given
+REFS_CONFIG_PATH = ".rollwise/coderefs.yml"
+
+
+def refs_schema() -> dict[str, Any]:
+    """The shipped JSON Schema of .rollwise/coderefs.yml."""
+    from rollwise.yamlsource import load_schema
+
+    return load_schema("coderefs")
+
+
+def load_refs_config(path: str | Path | None, root: str | Path = ".") -> RefsConfig:
+    """The configuration at ``path``; without one, ``.rollwise/coderefs.yml`` under ``root`` if it exists, else
+    the built-in rules."""
+    # imported here: FlagClient reads its flags through this module and keeps its memory small
+    from rollwise.flags.model.coderefs import DEFAULT_PATTERNS, Pattern, PythonRules, RefsConfig
+    from rollwise.yamlsource import load_yaml, validate_schema
+
+    if path is None:
+        candidate = Path(root) / REFS_CONFIG_PATH
+        if not candidate.is_file():
+            return RefsConfig()
+        path = candidate
+    doc = load_yaml(path)
+    if doc.data is None:
+        return RefsConfig(source=str(path))
+    validate_schema(doc, refs_schema())
+    data = doc.data
+    patterns = list(DEFAULT_PATTERNS) if data.get("defaults", True) else []
+    for i, raw in enumerate(data.get("patterns") or []):
+        where = ("patterns", i, "pattern")
+        try:
+            regex = re.compile(raw["pattern"])
+        except re.error as exc:
+            raise doc.error(where, f"invalid regular expression: {exc}",
+                            "fix the pattern (Python `re` syntax); capture the key in (?P<key>...)") from None
+        if "key" not in regex.groupindex and regex.groups != 1:
+            raise doc.error(where, f"the pattern has {regex.groups} groups and none named 'key'",
+                            "name the group that captures the flag key: (?P<key>[A-Za-z0-9_.:-]+)")
+        patterns.append(Pattern(raw["name"], tuple(raw["paths"]), regex, raw.get("language", "")))
+    python = data.get("python") or {}
+    return RefsConfig(
+        patterns=tuple(patterns),
+        python=PythonRules(methods=frozenset(python.get("methods") or ()),
+                           functions=frozenset(python.get("functions") or ())),
+        exclude=tuple(data.get("exclude") or ()),
+        source=str(path),
+    )

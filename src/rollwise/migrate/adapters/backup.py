@@ -8,12 +8,12 @@ import hashlib
 import os
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from rollwise import shell
 from rollwise.errors import ConfigError, RegressionError
 
 DEBIAN_BINDIRS = "/usr/lib/postgresql/*/bin"
@@ -28,10 +28,7 @@ class PgTools:
 
 
 def _major(binary: str) -> int | None:
-    try:
-        out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10).stdout
-    except OSError:
-        return None
+    out = shell.run([binary, "--version"], timeout=10).stdout
     match = re.search(r"\)\s*(\d+)", out) or re.search(r"(\d+)\.\d+", out)
     return int(match[1]) if match else None
 
@@ -99,7 +96,7 @@ def pg_restore_script(tools: PgTools, archive: Path, script: Path) -> None:
     """Turn a ``pg_dump -Fc`` archive into the SQL script that restores it, reading every byte of it: a truncated
     or foreign file fails here, before the database is touched."""
     cmd = [str(tools.pg_restore), "--exit-on-error", "--no-owner", "--no-comments", f"--file={script}", str(archive)]
-    result = subprocess.run(cmd, env=dict(os.environ), capture_output=True, text=True)
+    result = shell.run(cmd, timeout=None)
     if result.returncode != 0 or not script.is_file():
         raise ConfigError(
             f"{archive} is not a readable pg_dump archive ({result.stderr.strip()[-300:] or 'no output'}); "
@@ -121,7 +118,7 @@ def psql_transaction(tools: PgTools, url: sa.URL, statements: list[str], script:
 
 
 def _run(cmd: list[str], url: sa.URL, what: str) -> None:
-    result = subprocess.run(cmd, env=libpq_env(url), capture_output=True, text=True)
+    result = shell.run(cmd, env=libpq_env(url), timeout=None)
     if result.returncode != 0:
         raise RegressionError(f"{what} with {Path(cmd[0]).name} failed (exit {result.returncode}), nothing of it was "
                               f"committed: {result.stderr.strip()[-600:]}")
