@@ -157,6 +157,9 @@ class RedisStore:
         except redis.AuthenticationError as exc:
             raise StoreUnavailable(f"Redis at {self.url} refused the credentials while {what}: {exc}. Nothing was "
                                    "changed; check the user name and password in the URL.") from None
+        except redis.exceptions.InvalidResponse as exc:
+            raise StoreUnavailable(f"the server at {self.url} is not Redis, or not speaking its protocol, while "
+                                   f"{what}: {exc}. Nothing was changed; check the host and port.") from None
         except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
             raise StoreUnavailable(
                 f"Redis at {self.url} is unreachable while {what}: {exc}. Nothing was changed; "

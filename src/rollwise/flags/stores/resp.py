@@ -214,7 +214,10 @@ class Connection:
             if self._fed > MAX_REPLY_BYTES:
                 raise ProtocolError(f"a reply larger than {MAX_REPLY_BYTES // 2**20} MiB; is this Redis?")
             self._reader.feed(chunk)
-            reply = self._reader.gets()
+            try:
+                reply = self._reader.gets()
+            except ProtocolError as exc:
+                raise ProtocolError(f"the reply is not Redis protocol ({exc}); is this Redis?") from None
             if reply is not _MORE:
                 self._fed = 0
                 return reply
