@@ -16,6 +16,7 @@ import pytest
 import redis
 
 from rollwise.cli import main
+from rollwise.errors import ConfigError
 from rollwise.flags import FlagClient, service
 
 from flags_support import AUDIT, FLAGS_YML, eventually, make_certificates, start_redis_with
@@ -226,3 +227,11 @@ def test_a_stopped_redis_keeps_neither_close_nor_kill_waiting(tmp_path, no_githu
     finally:
         server.process.send_signal(signal.SIGCONT)
         server.stop()
+
+
+def test_an_unknown_url_parameter_is_refused_by_the_cli_and_the_client(redis_server, no_github, capsys):
+    url = f"{redis_server.url}?ssl_cert=/client.pem"
+    assert main(["flags", "get", "--store", url]) == 2
+    assert "unknown parameter 'ssl_cert'" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="unknown parameter 'ssl_cert'"):
+        FlagClient.connect(url)

@@ -103,6 +103,9 @@ def connect(url: str, **options: Any):
     options.setdefault("socket_timeout", 5.0)
     parts = urlsplit(url)
     if parts.scheme in ("redis", "rediss", "unix"):
+        from rollwise.flags.stores.resp import Address
+
+        Address.from_url(url)  # one URL grammar for writers and clients: an unknown parameter is refused here too
         return redis.Redis.from_url(url, **options)
     if parts.scheme in ("redis+cluster", "rediss+cluster"):
         return RedisCluster.from_url(url.replace("+cluster", "", 1), **options)

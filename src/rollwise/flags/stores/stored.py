@@ -126,10 +126,13 @@ def _version(reply: Any, key: str, bad: dict[str, str]) -> int:
 
 def _pairs(reply: Any, key: str, bad: dict[str, str]) -> list[tuple[Any, Any]]:
     """HGETALL as (field, value) pairs: redis-py gives a dict, a RESP2 reader a flat list."""
-    if isinstance(reply, dict):
-        return list(reply.items())
+    if reply is None:
+        return []
+    pairs = list(reply.items()) if isinstance(reply, dict) else None
     if isinstance(reply, list) and len(reply) % 2 == 0:
-        return list(zip(reply[0::2], reply[1::2]))
+        pairs = list(zip(reply[0::2], reply[1::2]))
+    if pairs is not None and all(isinstance(name, (bytes, str)) for name, _ in pairs):
+        return pairs
     if isinstance(reply, Exception):
         bad[f"store:{key}"] = (f"reading {key} failed: {reply}. If it is of the wrong type, delete it "
                                f"(redis-cli DEL '{key}') and run `rollwise flags sync`")
