@@ -316,7 +316,7 @@ class FlagClient:
                         changed_segments.add(key)
                         continue
                     if text:
-                        flags[key] = parse_stored_flag(key, text, source, version=version)
+                        flags[key] = parse_stored_flag(key, text, source, version=version, raw=raw)
                     else:
                         flags.pop(key, None)
                     changed.append(key)

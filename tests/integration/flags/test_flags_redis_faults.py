@@ -91,6 +91,14 @@ def test_a_read_only_acl_user_loads_flags_and_follows_changes(tmp_path, no_githu
         assert main(["flags", "get", "--store", reader]) == 0  # the CLI reads with it too
         assert main(["flags", "kill", "rollout", "--store", reader]) == 3  # ... but cannot write
         assert "refused the change: this user has no permissions to run the 'evalsha'" in capsys.readouterr().err
+        # the writer's ACL of the same page
+        admin.script_flush()
+        admin.execute_command("ACL", "SETUSER", "writer", "on", ">writer-pw", "resetkeys", "~{rollwise}:*",
+                              "resetchannels", "&{rollwise}:changes", "-@all", "+@read", "+@write", "+evalsha",
+                              "+script|load", "+publish", "+time", "+ping")
+        writer = f"redis://writer:writer-pw@127.0.0.1:{server.port}"
+        assert main(["flags", "kill", "rollout", "--store", writer]) == 0, capsys.readouterr().err
+        assert main(["flags", "history", "rollout", "--store", writer]) == 0
     finally:
         store.close()
         admin.close()

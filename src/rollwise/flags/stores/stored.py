@@ -51,7 +51,9 @@ def load_json(text: str | bytes, what: str, max_bytes: int = MAX_DEFINITION_BYTE
         raise ValueError(f"{what} is nested deeper than {max_depth} levels") from None
     except UnicodeDecodeError as exc:
         raise ValueError(f"{what} is not UTF-8 ({exc.reason} at byte {exc.start})") from None
-    if depth(value, max_depth) > max_depth:
+    # counting brackets is C-fast and bounds the depth; walk the value only when they could nest too deep
+    opened = text.count(b"[" if isinstance(text, bytes) else "[") + text.count(b"{" if isinstance(text, bytes) else "{")
+    if opened > max_depth and depth(value, max_depth) > max_depth:
         raise ValueError(f"{what} is nested deeper than {max_depth} levels")
     return value
 
@@ -163,8 +165,9 @@ def build_snapshot(source: str, decoded: Decoded) -> Snapshot:
             bad[f"segment:{key}"] = str(exc)
     for key, text in decoded.flags.items():
         try:
-            load_json(text, f"flag {key}")  # size and depth first: the parser below trusts its input's shape
-            flag = parse_stored_flag(key, text, f"{source} flag {key}", version=decoded.versions.get(f"flag:{key}", 0))
+            raw = load_json(text, f"flag {key}")  # size and depth first: the parser below trusts its input's shape
+            flag = parse_stored_flag(key, text, f"{source} flag {key}", version=decoded.versions.get(f"flag:{key}", 0),
+                                     raw=raw)
             if any(s not in parsed_segments for rule in flag.rules for s in rule.segments):
                 raise ConfigError(f"flag '{key}' uses a segment that is missing or unreadable")
             parsed_flags[key] = flag
