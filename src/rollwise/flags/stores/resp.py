@@ -187,7 +187,7 @@ class Connection:
 
         With ``wait``: None when no byte of a reply arrives within ``wait`` seconds (an idle subscription).
         """
-        reply = self._reader.gets()
+        reply = self._next()
         if reply is not _MORE:
             return reply
         limit = self.address.read_timeout if timeout is None else timeout
@@ -214,13 +214,17 @@ class Connection:
             if self._fed > MAX_REPLY_BYTES:
                 raise ProtocolError(f"a reply larger than {MAX_REPLY_BYTES // 2**20} MiB; is this Redis?")
             self._reader.feed(chunk)
-            try:
-                reply = self._reader.gets()
-            except ProtocolError as exc:
-                raise ProtocolError(f"the reply is not Redis protocol ({exc}); is this Redis?") from None
+            reply = self._next()
             if reply is not _MORE:
                 self._fed = 0
                 return reply
+
+    def _next(self) -> Any:
+        """The next whole reply in the buffer, or _MORE."""
+        try:
+            return self._reader.gets()
+        except Exception as exc:  # noqa: BLE001 - hiredis also raises TypeError, e.g. on a RESP3 map keyed by an array
+            raise ProtocolError(f"the reply is not Redis protocol ({exc}); is this Redis?") from None
 
     def close(self) -> None:
         """Close, waking any thread blocked on this socket."""
