@@ -91,3 +91,13 @@ def test_a_key_of_the_wrong_type_is_named_with_its_fix_and_the_flags_still_serve
         assert client.evaluate("checkout", {}, False).value is True and not client.stale
         assert main(["flags", "kill", "checkout", "--store", redis_server.url]) == 0
         eventually(lambda: client.evaluate("checkout", {}, True).reason == "DISABLED", timeout=3)
+
+
+def test_a_damaged_audit_entry_is_skipped_and_the_rest_of_the_history_shown(redis_server, seeded, caplog):
+    store, _ = seeded
+    store.redis.xadd(store.keys["audit"], {"version": "x", "entry": "[" * 50_000})
+    store.redis.xadd(store.keys["audit"], {"entry": b"\xff"})
+    service.kill(store, "checkout", AUDIT)
+    entries = service.history(store)
+    assert [e.version for e in entries] == [2, 1] and entries[0].changes[0]["key"] == "checkout"
+    assert "skipping unreadable audit entry" in caplog.text

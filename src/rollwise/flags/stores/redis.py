@@ -14,6 +14,7 @@ and PUBLISH the change (with the new definitions, so subscribers need no round t
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ from rollwise.flags.stores.base import ConflictError, Snapshot, StoreUnavailable
 from rollwise.flags.stores.stored import Decoded
 
 AUDIT_MAXLEN = 10_000
+log = logging.getLogger("rollwise.flags")
 
 # KEYS: version, epoch, flags, segments, versions, audit
 # ARGV: changes JSON, channel, audit JSON, epoch candidate, audit maxlen, "1" when clients should acknowledge,
@@ -233,13 +235,19 @@ class RedisStore:
                           if key else limit)
         entries = []
         for entry_id, fields in rows:
-            fields = {_text(k): _text(v) for k, v in fields.items()}
-            raw = json.loads(fields["entry"])
-            if key is not None and all(c["key"] != key for c in raw["changes"]):
+            try:
+                fields = {_text(k): _text(v) for k, v in fields.items()}
+                raw = stored.load_json(fields["entry"], "an audit entry", max_bytes=stored.MAX_REPLY_BYTES)
+                if key is not None and all(c["key"] != key for c in raw["changes"]):
+                    continue
+                entry = AuditEntry(int(fields["version"]), raw["at"],
+                                   Audit(raw["actor"], raw["reason"], raw["run_url"], raw["sha"]),
+                                   raw["changes"], _text(entry_id))
+            except (ValueError, KeyError, TypeError) as exc:
+                # one damaged entry (written by hand, or by another tool) must not hide the rest of the history
+                log.warning("skipping unreadable audit entry %s in %s: %s", _text(entry_id), self.keys["audit"], exc)
                 continue
-            entries.append(AuditEntry(int(fields["version"]), raw["at"],
-                                      Audit(raw["actor"], raw["reason"], raw["run_url"], raw["sha"]),
-                                      raw["changes"], _text(entry_id)))
+            entries.append(entry)
             if len(entries) >= limit:
                 break
         return entries
