@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -73,3 +75,33 @@ def make_certificates(directory: Path) -> dict[str, Path]:
         run("x509", "-req", "-in", str(request), "-CA", str(paths["ca"]), "-CAkey", str(paths["ca-key"]),
             "-CAcreateserial", "-out", str(paths[name]), "-days", "1", "-extfile", str(ext))
     return paths
+
+
+class FakeServer:
+    """A TCP server on loopback that answers the first request of each connection with ``reply`` (None: never)."""
+
+    def __init__(self, reply: bytes | None = None) -> None:
+        self.reply = reply
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.connections: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections.append(conn)
+            if self.reply is not None:
+                try:
+                    conn.recv(65536)
+                    conn.sendall(self.reply)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.connections:
+            conn.close()

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import resource
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from rollwise.cli import main
 from rollwise.errors import ConfigError
 from rollwise.flags import FlagClient, service
 
-from flags_support import AUDIT, FLAGS_YML, eventually, make_certificates, start_redis_with
+from flags_support import AUDIT, FLAGS_YML, FakeServer, eventually, make_certificates, start_redis_with
 
 ROLLWISE = Path(sys.executable).parent / "rollwise"
 
@@ -151,37 +149,6 @@ def test_mutual_tls_with_a_client_certificate(tmp_path, no_github):
 
 
 # -- servers that lie or hang ----------------------------------------------------------------------------------
-class FakeServer:
-    """A TCP server on loopback that answers every connection with ``reply`` (None: never answers)."""
-
-    def __init__(self, reply: bytes | None) -> None:
-        self.reply = reply
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.connections: list[socket.socket] = []
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections.append(conn)
-            if self.reply is not None:
-                try:
-                    conn.recv(65536)
-                    conn.sendall(self.reply)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self.sock.close()
-        for conn in self.connections:
-            conn.close()
-
-
 def test_a_server_that_sends_garbage_is_named_as_such(tmp_path, no_github, capsys, caplog):
     fake = FakeServer(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
     url = f"redis://127.0.0.1:{fake.port}"

@@ -4,8 +4,6 @@ StoreUnavailable; whatever one stored value holds in a real redis-server, the ot
 from __future__ import annotations
 
 import json
-import socket
-import threading
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,7 +12,7 @@ from rollwise.flags import service
 from rollwise.flags.stores.base import StoreUnavailable
 from rollwise.flags.stores.resp import RespStore
 
-from flags_support import AUDIT, FLAGS_YML
+from flags_support import AUDIT, FLAGS_YML, FakeServer
 
 # RESP fragments, well formed or not, and plain noise
 resp_items = st.recursive(
@@ -27,36 +25,13 @@ resp_items = st.recursive(
 wires = st.one_of(st.lists(resp_items, max_size=8).map(b"".join), st.binary(max_size=128))
 
 
-class ScriptedServer:
-    """Answers the first request on each connection with the bytes in ``self.wire``."""
-
-    def __init__(self) -> None:
-        self.wire = b""
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            try:
-                conn.recv(65536)
-                conn.sendall(self.wire)
-            except OSError:
-                pass
-            threading.Timer(1.0, conn.close).start()
-
-
 def test_any_bytes_from_the_server_end_in_a_snapshot_or_store_unavailable():
-    server = ScriptedServer()
+    server = FakeServer()
 
     @settings(max_examples=60, deadline=None)
     @given(wire=wires)
     def check(wire):
-        server.wire = wire
+        server.reply = wire
         store = RespStore(f"redis://127.0.0.1:{server.port}?socket_timeout=0.1")
         try:
             store.load()
@@ -68,7 +43,7 @@ def test_any_bytes_from_the_server_end_in_a_snapshot_or_store_unavailable():
     try:
         check()
     finally:
-        server.sock.close()
+        server.close()
 
 
 stored_values = st.one_of(
