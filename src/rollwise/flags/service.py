@@ -199,16 +199,18 @@ def diff(store: Store, desired: FlagSet, prune: bool = True) -> tuple[Snapshot, 
     snapshot = store.load()
     segment_versions = {k[len("segment:"):]: v for k, v in snapshot.versions.items() if k.startswith("segment:")}
     flag_versions = {k[len("flag:"):]: v for k, v in snapshot.versions.items() if k.startswith("flag:")}
-    # an unreadable stored flag counts as present and different, so sync repairs (or prunes) it
+    # an unreadable stored flag or segment counts as present and different, so sync repairs (or prunes) it
     current_flags = {**{k: {"unreadable": why} for k, why in snapshot.bad.items()
                         if not k.startswith(("segment:", "store:"))}, **snapshot.raw_flags}
-    changes = diff_raw(snapshot.raw_segments, {k: s.raw for k, s in desired.segments.items()},
+    current_segments = {**{k[len("segment:"):]: {"unreadable": why} for k, why in snapshot.bad.items()
+                           if k.startswith("segment:")}, **snapshot.raw_segments}
+    changes = diff_raw(current_segments, {k: s.raw for k, s in desired.segments.items()},
                        segment_versions, "segment", prune)
     changes += diff_raw(current_flags, {k: f.raw for k, f in desired.flags.items()}, flag_versions, "flag", prune)
     # a damaged stored version (read as -1) is rewritten even when the definition is unchanged
     desired_raw = {("segment", k): s.raw for k, s in desired.segments.items()}
     desired_raw.update({("flag", k): f.raw for k, f in desired.flags.items()})
-    current_raw = {**{("segment", k): v for k, v in snapshot.raw_segments.items()},
+    current_raw = {**{("segment", k): v for k, v in current_segments.items()},
                    **{("flag", k): v for k, v in current_flags.items()}}
     planned = {(c.kind, c.key) for c in changes}
     for name, version in snapshot.versions.items():

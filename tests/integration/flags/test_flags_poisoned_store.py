@@ -23,6 +23,8 @@ POISONS = {
     "value that is not UTF-8": (lambda s: s.redis.hset(s.keys["flags"], "banner", b'{"default": "\xff"}'), "banner"),
     "field name that is not UTF-8": (lambda s: s.redis.hset(s.keys["flags"], b"bad-\xff", b'{"default": true}'),
                                      "bad-\\xff"),
+    "segment name that is not UTF-8": (lambda s: s.redis.hset(s.keys["segments"], b"seg-\xfe", b'{"include": []}'),
+                                       "segment:seg-\\xfe"),
     "non-numeric version": (lambda s: s.redis.set(s.keys["version"], "oops"), "store:version"),
     "damaged epoch": (lambda s: s.redis.set(s.keys["epoch"], 'x","version":99}'), "store:epoch"),
     "damaged flag version": (lambda s: s.redis.hset(s.keys["versions"], "flag:banner", "1.5e3"),
