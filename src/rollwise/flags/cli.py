@@ -182,7 +182,7 @@ def kill_command(keys, expect_version, store_url, report, actor, reason, run_url
         return _finish(f"kill switch on `{keys[0]}`", store_url, report,
                        lambda store: service.kill(store, keys[0], audit, expected_version=expect_version),
                        wait_clients, wait_timeout)
-    if expect_version is not None:
+    if expect_version is not None and len(keys) > 1:
         raise click.UsageError("--expect-version applies to one flag; kill the flags one by one to use it")
     return _finish("kill switch on " + ", ".join(f"`{k}`" for k in keys), store_url, report,
                    lambda store: service.kill_all(store, list(keys), audit), wait_clients, wait_timeout)
