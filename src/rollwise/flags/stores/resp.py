@@ -212,7 +212,7 @@ class Connection:
                 deadline = time.monotonic() + limit
             self._fed += len(chunk)
             if self._fed > MAX_REPLY_BYTES:
-                raise ProtocolError(f"a reply larger than {MAX_REPLY_BYTES // 2**20} MiB; is this Redis?")
+                raise ProtocolError(f"a reply larger than {MAX_REPLY_BYTES:,} bytes; is this Redis?")
             self._reader.feed(chunk)
             reply = self._next()
             if reply is not _MORE:
