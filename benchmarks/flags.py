@@ -206,7 +206,7 @@ def bench_propagation(url: str, subscribers: int, toggles: int, gap: float) -> d
     import redis
 
     from rollwise.flags import service
-    from rollwise.flags.changes import Audit, Change
+    from rollwise.flags.model.changes import Audit, Change
 
     store = service.open_store(url)
     audit = Audit(actor="benchmark", reason="propagation")
@@ -295,7 +295,7 @@ print((rss() - base) / 2**20)
 def seed_thousand_flags(url: str) -> str:
     """Write 1,000 flags (half with a targeting rule) under their own prefix; return the URL that reads them."""
     from rollwise.flags import service
-    from rollwise.flags.changes import Audit, Change
+    from rollwise.flags.model.changes import Audit, Change
 
     url = url + "?prefix=memory-probe"  # its own namespace: exactly these 1,000 flags
     store = service.open_store(url)
@@ -340,7 +340,7 @@ from rollwise.flags import FlagClient
 if which == "hiredis":
     client = FlagClient.connect(url)
 else:
-    from rollwise.flags.stores.redis import RedisStore
+    from rollwise.flags.adapters.redis import RedisStore
     client = FlagClient(RedisStore(url))
     client._thread.start()
     client._ready.wait(5)

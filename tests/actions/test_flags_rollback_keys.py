@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from rollwise.flags import service
-from rollwise.flags.changes import Audit
+from rollwise.flags.model.changes import Audit
 from support.actionrunner import checkout, run_action, run_workflow
 
 ROOT = Path(__file__).resolve().parents[2]

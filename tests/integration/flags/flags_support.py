@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rollwise.flags.changes import Audit
+from rollwise.flags.model.changes import Audit
 from support import services
 
 FLAGS_YML = """\

@@ -16,7 +16,7 @@ import redis
 from rollwise.cli import main
 from rollwise.errors import ConfigError
 from rollwise.flags import FlagClient, service
-from rollwise.flags.stores.base import StoreUnavailable
+from rollwise.flags.ports import StoreUnavailable
 
 from flags_support import AUDIT, FLAGS_YML, FakeServer, eventually, make_certificates, start_redis_with
 
@@ -214,7 +214,7 @@ def test_an_unknown_url_parameter_is_refused_by_the_cli_and_the_client(redis_ser
 
 
 def test_a_reply_over_the_size_limit_closes_the_connection(monkeypatch):
-    from rollwise.flags.stores import resp
+    from rollwise.flags.adapters import resp
 
     monkeypatch.setattr(resp, "MAX_REPLY_BYTES", 4096)
     fake = FakeServer(b"$1000000\r\n" + b"x" * 20_000)

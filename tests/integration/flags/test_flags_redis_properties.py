@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rollwise.flags import service
-from rollwise.flags.stores.base import StoreUnavailable
-from rollwise.flags.stores.resp import RespStore
+from rollwise.flags.adapters.resp import RespStore
+from rollwise.flags.ports import StoreUnavailable
 
 from flags_support import AUDIT, FLAGS_YML, FakeServer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rollwise.errors import ConfigError
-from rollwise.flags.stores.resp import Address
+from rollwise.flags.adapters.resp import Address
 
 
 @pytest.mark.parametrize(("url", "expected"), [

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rollwise.errors import ConfigError
-from rollwise.flags.stores import stored
-from rollwise.flags.stores.resp import Address
+from rollwise.flags.adapters import stored
+from rollwise.flags.adapters.resp import Address
 
 KEYS = {name: "{rollwise}:" + name for name in ("version", "epoch", "flags", "segments", "versions")}
 GOOD = b'{"default": true}'
