@@ -9,6 +9,8 @@ import pytest
 from rollwise.cli import main
 from rollwise.flags import service
 
+from test_flags_cli import files  # noqa: F401 - the fixture
+
 FLAGS = """\
 version: rollwise/flags/v1
 flags:
@@ -19,11 +21,9 @@ flags:
 
 
 @pytest.fixture()
-def store_url(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_ACTIONS"):
-        monkeypatch.delenv(name, raising=False)
-    (tmp_path / "flags.yml").write_text(FLAGS)
+def store_url(files):
+    """The file store of test_flags_cli's ``files`` fixture, holding three flags (one already off)."""
+    (files / "flags.yml").write_text(FLAGS)
     return "file://flags.yml"
 
 
