@@ -36,7 +36,7 @@ def parse_time(value: str, option: str) -> float:
 
 def _duration(value: str | None, option: str) -> float | None:
     from rollwise.errors import ConfigError
-    from rollwise.gate.config import parse_duration
+    from rollwise.units import parse_duration
 
     if value in (None, ""):
         return None
@@ -78,6 +78,16 @@ def _source(config, prometheus_url: str | None, k6_results: str | None):
     if k6_results and not prometheus_url:
         return K6ResultsSource(k6_results)
     return PrometheusSource.from_config(config.prometheus, prometheus_url)
+
+
+def _mask_secrets(config) -> None:
+    import os
+
+    from rollwise.gate.service import secret_envs
+    from rollwise.ghactions import mask
+
+    for env in secret_envs(config):
+        mask(os.environ.get(env))
 
 
 #: commit status state for each decision
@@ -126,6 +136,7 @@ def gate(config_path: str, prometheus_url: str | None, k6_results: str | None, b
     from rollwise.gate.config import load_config
 
     config = load_config(config_path)
+    _mask_secrets(config)
     if mode == "budget":
         return _budget(config, prometheus_url, end, selector, report, github_status, github_comment)
     source = _source(config, prometheus_url or None, k6_results or None)
