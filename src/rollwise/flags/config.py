@@ -62,7 +62,7 @@ SINGLE_VALUE_OPS = (*operators.NUMBER_OPS, *operators.SEMVER_OPS, *operators.DAT
 
 def schema() -> dict[str, Any]:
     """The shipped JSON Schema of flags.yml."""
-    from rollwise.yamlsource import load_schema
+    from rollwise.shipped_schemas import load_schema
 
     return load_schema("flags")
 
