@@ -23,8 +23,9 @@ from rollwise.canary.model.plan import (
     RouterSpec,
     Warmup,
 )
+from rollwise.shipped_schemas import load_schema
 from rollwise.units import parse_duration
-from rollwise.yamlsource import Document, did_you_mean, load_schema, load_yaml, validate_schema
+from rollwise.yamlsource import Document, did_you_mean, load_yaml, validate_schema
 
 
 def canary_schema() -> dict[str, Any]:

@@ -90,8 +90,15 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
         payload.update(version=result.version, changes=[c.to_dict() for c in result.changes], affected=result.affected,
                        audit=asdict(result.audit) if result.audit else None,
                        status="dry-run" if result.dry_run else ("changed" if result.changes else "unchanged"))
+        if result.refused:
+            payload["refused"] = result.refused
         if wait_clients and result.changed:
             payload["acks"] = service.wait_for_clients(store, result.version, wait_clients, wait_timeout)
+        if result.refused:
+            # the others were changed: say so, and fail naming the refused ones
+            done = ", ".join(c.key for c in result.changes) or "nothing"
+            raise ConfigError("refused " + "; ".join(f"'{k}': {why}" for k, why in result.refused.items())
+                              + f". Changed: {done}", fix="correct the refused keys and run the command again for them")
     except RollwiseError as exc:
         error = exc
         payload["message"] = exc.message.replace(store_url, redact(store_url))
@@ -101,6 +108,8 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
             payload["status"] = "unavailable"
         elif exc.exit_code == 3:
             payload["status"] = "unconfirmed"  # committed, but not enough clients applied it in time
+        elif payload.get("refused") and payload["changes"]:
+            payload["status"] = "partial"  # exit 2, but the valid keys were changed
         else:
             payload["status"] = "invalid" if exc.exit_code == 2 else "error"
     finally:
@@ -139,17 +148,26 @@ def set_command(key, enabled, expect_version, store_url, report, actor, reason, 
 
 
 @flags.command("kill")
-@click.argument("key")
+@click.argument("keys", nargs=-1, required=True, metavar="KEY...")
 @_expect_option
 @_change_options
-def kill_command(key, expect_version, store_url, report, actor, reason, run_url, sha, wait_clients, wait_timeout):
-    """Kill switch: disable flag KEY for everyone (it serves its off variant or the code default)."""
+def kill_command(keys, expect_version, store_url, report, actor, reason, run_url, sha, wait_clients, wait_timeout):
+    """Kill switch: disable each flag KEY for everyone (it serves its off variant or the code default).
+
+    With several keys every valid one is turned off in one atomic change; then the command fails (exit 2)
+    naming the keys it refused (missing, unreadable, or starting with '-'). Put `--` before keys from a variable.
+    """
     from rollwise.flags import service
 
     audit = _audit(actor, reason, run_url, sha)
-    return _finish(f"kill switch on `{key}`", store_url, report,
-                   lambda store: service.kill(store, key, audit, expected_version=expect_version),
-                   wait_clients, wait_timeout)
+    if len(keys) == 1 and not keys[0].startswith("-"):
+        return _finish(f"kill switch on `{keys[0]}`", store_url, report,
+                       lambda store: service.kill(store, keys[0], audit, expected_version=expect_version),
+                       wait_clients, wait_timeout)
+    if expect_version is not None and len(keys) > 1:
+        raise click.UsageError("--expect-version applies to one flag; kill the flags one by one to use it")
+    return _finish("kill switch on " + ", ".join(f"`{k}`" for k in keys), store_url, report,
+                   lambda store: service.kill_all(store, list(keys), audit), wait_clients, wait_timeout)
 
 
 @flags.command("rollout")

@@ -11,8 +11,6 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,11 +62,11 @@ def did_you_mean(name: str, choices) -> str | None:
 SINGLE_VALUE_OPS = (*operators.NUMBER_OPS, *operators.SEMVER_OPS, *operators.DATE_OPS)
 
 
-@lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
-    """The shipped JSON Schema of flags.yml. Read here, not through ``yamlsource.load_schema``: FlagClient checks
-    stored definitions against it and must not import PyYAML (its memory budget)."""
-    return json.loads(resources.files("rollwise").joinpath("schemas/flags.schema.json").read_text("utf-8"))
+    """The shipped JSON Schema of flags.yml."""
+    from rollwise.shipped_schemas import load_schema
+
+    return load_schema("flags")
 
 
 def _name(value: Any) -> Any:
@@ -183,9 +181,11 @@ def parse_raw_flag(key: str, raw: Any, source: str, version: int = 0) -> Flag:
 _SHAPE_CHECKED: dict[int, None] = {}
 
 
-def parse_stored_flag(key: str, text: str | bytes, source: str, version: int = 0) -> Flag:
-    """One flag from its stored JSON text, skipping the shape check for a text already checked."""
-    raw = json.loads(text)
+def parse_stored_flag(key: str, text: str | bytes, source: str, version: int = 0, raw: Any = None) -> Flag:
+    """One flag from its stored JSON text (``raw``: that text already parsed), skipping the shape check for a
+    text already checked."""
+    if raw is None:
+        raw = json.loads(text)
     seen = hash((key, text))
     if seen not in _SHAPE_CHECKED:
         flag = parse_raw_flag(key, raw, source, version)

@@ -41,7 +41,8 @@ class Snapshot:
     """All flags at one store version.
 
     ``raw_flags``/``raw_segments`` are the stored definitions that parsed; ``versions`` maps "flag:<key>"
-    and "segment:<key>" to the version that last wrote them; ``bad`` maps an unreadable flag key to why.
+    and "segment:<key>" to the version that last wrote them; ``bad`` maps an unreadable flag key, "segment:<key>"
+    or "store:<what>" (a damaged version, epoch or key) to why it was skipped.
     """
 
     flagset: FlagSet
@@ -51,6 +52,8 @@ class Snapshot:
     raw_segments: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     versions: Mapping[str, int] = field(default_factory=dict)
     bad: Mapping[str, str] = field(default_factory=dict)
+    #: stored field names that are not UTF-8, by "flag:<shown name>" / "segment:<shown name>" (so sync can delete them)
+    raw_names: Mapping[str, bytes] = field(default_factory=dict)
 
     def flag_version(self, key: str) -> int:
         return self.versions.get(f"flag:{key}", 0)
