@@ -40,17 +40,22 @@ def schema() -> dict[str, Any]:
 
 
 def parse_duration(value: Any) -> float:
-    """Seconds from ``30s``/``5m``/``1h``/``30d`` or a number of seconds; ValueError otherwise."""
+    """Seconds from ``30s``/``5m``/``1h``/``30d`` or a number of seconds; ValueError otherwise (also for NaN,
+    infinity and negative numbers, which ``float()`` would accept)."""
+    from rollwise.finite import finite
+
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        return finite(value, "a duration", minimum=0)
     try:
-        return float(str(value))  # "90" from the command line: seconds
+        seconds = float(str(value))  # "90" from the command line: seconds
     except ValueError:
         pass
+    else:
+        return finite(seconds, "a duration", minimum=0)
     match = _DURATION.match(str(value).strip())
     if not match:
         raise ValueError(f"'{value}' is not a duration; write e.g. 30s, 5m, 1h or 30d")
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    return finite(float(match.group(1)) * _UNITS[match.group(2)], "a duration")
 
 
 def _amount(value: Any) -> float:
