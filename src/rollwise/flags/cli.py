@@ -10,11 +10,11 @@ import json
 import os
 from dataclasses import asdict
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 
 from rollwise.errors import ConfigError, RollwiseError
+from rollwise.finite import FiniteFloat
 
 REPORT_SCHEMA = "rollwise/flags-change/v1"
 
@@ -40,7 +40,7 @@ def _change_options(f):
         click.option("--sha", envvar="ROLLWISE_SHA", default=None, help="git SHA for the audit log [env ROLLWISE_SHA; default $GITHUB_SHA]"),
         click.option("--wait-clients", envvar="ROLLWISE_WAIT_CLIENTS", type=click.IntRange(min=0), default=0,
                      help="wait until this many clients applied the change [env ROLLWISE_WAIT_CLIENTS]"),
-        click.option("--wait-timeout", envvar="ROLLWISE_WAIT_TIMEOUT", type=click.FloatRange(min=0), default=30.0,
+        click.option("--wait-timeout", envvar="ROLLWISE_WAIT_TIMEOUT", type=FiniteFloat(minimum=0), default=30.0,
                      show_default=True, help="seconds to wait for --wait-clients [env ROLLWISE_WAIT_TIMEOUT]"),
         _report_option,
         _store_option,
@@ -82,8 +82,9 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
     from rollwise import ghactions, reporting
     from rollwise.flags import service
     from rollwise.flags.stores.base import redact
+    from rollwise.redact import mask_url, redact_text
 
-    ghactions.mask(urlsplit(store_url).password)
+    mask_url(store_url)
     payload: dict[str, Any] = {"schema": REPORT_SCHEMA, "store": redact(store_url), "status": "error", "version": None,
                                "changes": [], "affected": [], "audit": None, "acks": None, "message": ""}
     error: RollwiseError | None = None
@@ -100,7 +101,7 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
             payload["acks"] = service.wait_for_clients(store, result.version, wait_clients, wait_timeout)
     except RollwiseError as exc:
         error = exc
-        payload["message"] = exc.message.replace(store_url, redact(store_url))
+        payload["message"] = redact_text(exc.message.replace(store_url, redact(store_url)))
         if isinstance(exc, service.ConflictError):
             payload["status"] = "conflict"
         elif isinstance(exc, service.StoreUnavailable):
@@ -172,7 +173,7 @@ def kill_command(key, expect_version, store_url, report, actor, reason, run_url,
 
 @flags.command("rollout")
 @click.argument("key")
-@click.argument("percentage", type=click.FloatRange(0, 100))
+@click.argument("percentage", type=FiniteFloat(0, 100))
 @click.option("--variant", envvar="ROLLWISE_FLAG_VARIANT", default=None,
               help="variant to roll out (default: the one valued true) [env ROLLWISE_FLAG_VARIANT]")
 @click.option("--rule", envvar="ROLLWISE_FLAG_RULE", default=None,

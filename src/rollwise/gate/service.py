@@ -70,6 +70,7 @@ async def judge(config: GateConfig, source: Any, baseline: str, canary: str, sta
         (slo, source.measure(slo, canary, window, step)), (slo, source.measure(slo, baseline, window, step)))])
     data: dict[str, tuple[TrackData, TrackData, TrackData | None]] = {
         slo.name: (pairs[2 * i], pairs[2 * i + 1], None) for i, slo in enumerate(config.slos)}
+    _refuse_unmatchable(config, data)
     # Round two, only where the canary breaches its objective: the baseline before the window, which tells an
     # environmental cause from a bad canary. Most judgements never need it.
     breached = [slo for slo in config.slos if _breaches(slo, data[slo.name][0])]
@@ -79,6 +80,21 @@ async def judge(config: GateConfig, source: Any, baseline: str, canary: str, sta
             data[slo.name] = (data[slo.name][0], data[slo.name][1], measured)
     return judge_core.judge(list(config.slos), data, config.policy, window, baseline=baseline, canary=canary,
                             step=step, source=source.name, graph_url=source.graph_url)
+
+
+def _refuse_unmatchable(config: GateConfig, data: dict[str, tuple[TrackData, TrackData, TrackData | None]]) -> None:
+    """A selector whose label neither track's metric has is a mistake in rollwise.yml, not a property of the canary."""
+    for slo in config.slos:
+        canary, baseline, _ = data[slo.name]
+        shared = {sel: labels for sel, labels in canary.missing_labels.items() if sel in baseline.missing_labels}
+        if shared:
+            selector, labels = next(iter(shared.items()))
+            field = "errors" if getattr(slo.sli, "errors", None) == selector else "good"
+            raise ConfigError(
+                f"SLO '{slo.name}': `{selector}` matches on label {', '.join(labels)}, which no series of that metric "
+                "has (baseline or canary), so it would always count zero", file=config.file, line=slo.sli_line or slo.line,
+                key=f"slos[{slo.index}].sli.ratio.{field}",
+                fix="use the label the exporter writes (see /api/v1/labels, or the metric in Prometheus's graph page)")
 
 
 def _breaches(slo: Slo, canary: TrackData) -> bool:
