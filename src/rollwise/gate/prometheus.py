@@ -85,6 +85,7 @@ class PrometheusSource:
             raise ConfigError("no Prometheus URL", key="prometheus.url",
                               fix="pass --prometheus-url (ROLLWISE_PROMETHEUS_URL), set prometheus.url in "
                                   "rollwise.yml, or use --k6-results FILE")
+        _check_url(base, "--prometheus-url" if url else "prometheus.url")
         token = _secret(config.bearer_token_env)
         auth = None
         if config.username_env:
@@ -337,6 +338,24 @@ def _error_text(content: bytes | None) -> str:
         return redact_text(text[:200]) or "(no detail)"
     error = body.get("error") if isinstance(body, dict) else None
     return redact_text(str(error or text[:200]))
+
+
+def _check_url(url: str, key: str) -> None:
+    """An http(s) URL with a host and a valid port, or a ConfigError now (not exit 3 after retries)."""
+    from urllib.parse import urlsplit
+
+    from rollwise.errors import ConfigError
+
+    fix = "give the Prometheus base URL, e.g. http://prometheus:9090 or https://user:pass@metrics.example.com"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in 0-65535
+    except ValueError as exc:
+        raise ConfigError(f"'{redact_url(url)}' is not a valid URL ({exc})", key=key, fix=fix) from None
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError(f"'{redact_url(url)}' is not an http or https URL", key=key, fix=fix)
+    if not parts.hostname:
+        raise ConfigError(f"'{redact_url(url)}' has no host", key=key, fix=fix)
 
 
 def _secret(env: str | None) -> str | None:

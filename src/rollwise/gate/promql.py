@@ -141,6 +141,9 @@ def inject(query: str, matchers: list[pp.Matcher]) -> str:
         if marked and not has_sentinel:
             continue
         own = [m for m in own if m.name != _SENTINEL]
+        # the same matcher on both sides (a budget selector {job="api"} on an SLO that says job="api") is no clash
+        same = {str(m) for m in matchers}
+        own = [m for m in own if str(m) not in same]
         clash = sorted(names & {m.name for m in own if m.name != "__name__"})
         if clash:
             raise PromqlError(

@@ -136,6 +136,14 @@ async def budget(config: GateConfig, source: Any, at: datetime | float | None = 
                           file=config.file, key="slos",
                           fix="add a ratio SLI or a latency SLI with slower_than")
     windows = budget_windows(config.budget.period)
+    for slo in slos:
+        try:
+            promql.queries_for(slo, windows[0], 60).injected(matchers)
+        except promql.PromqlError as exc:
+            raise ConfigError(f"SLO '{slo.name}' cannot take the budget selector `{chosen}`: {exc}", file=config.file,
+                              line=slo.sli_line or slo.line, key="--selector" if selector is not None else
+                              "budget.selector", fix="use a selector on labels the SLO's own selectors do not set, "
+                              "or the same value they set") from None
     jobs = [source.counts(slo, matchers, moment, seconds) for slo in slos for seconds in windows]
     outcomes = await asyncio.gather(*jobs, return_exceptions=True)
     measured: dict[str, dict[float, tuple[float | None, float | None] | str]] = {}

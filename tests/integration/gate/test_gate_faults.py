@@ -189,3 +189,38 @@ def test_oversized_answer_is_inconclusive_and_never_read_whole(tmp_path, prom):
     assert (code, report["decision"]) == (3, "inconclusive")
     assert "more than 32 MiB" in report["reason"]
     assert sent["bytes"] < 100 * 2**20
+
+
+def _pr_checks_selector(repo_root) -> str:
+    import yaml
+
+    workflow = yaml.safe_load((repo_root / "examples/workflows/pr-checks.yml").read_text())
+    step = next(s for s in workflow["jobs"]["error-budget"]["steps"] if "slo-gate" in s.get("uses", ""))
+    return step["with"]["selector"]
+
+
+def test_shipped_example_config_and_pr_checks_selector_agree(repo_root, tmp_path, prom, capsys):
+    url, end = prom
+    report = tmp_path / "budget.json"
+    code = main(["gate", "--mode", "budget", "--config", str(repo_root / "examples/gate/rollwise.yml"),
+                 "--prometheus-url", url, "--selector", _pr_checks_selector(repo_root), "--end", str(end),
+                 "--report", str(report)])
+    assert code in (0, 1, 3) and report.exists(), capsys.readouterr().err
+
+
+def test_budget_selector_that_contradicts_the_slo_is_exit_2(repo_root, tmp_path, prom, capsys):
+    url, end = prom
+    report = tmp_path / "budget.json"
+    code = main(["gate", "--mode", "budget", "--config", str(repo_root / "examples/gate/rollwise.yml"),
+                 "--prometheus-url", url, "--selector", '{job="shop"}', "--end", str(end), "--report", str(report)])
+    err = capsys.readouterr().err
+    assert (code, report.exists()) == (2, False)
+    assert "rollwise.yml:" in err and "--selector" in err and "already matches on job" in err
+
+
+@pytest.mark.parametrize("url", ["ftp://prometheus:9090", "http://[::1", "http://127.0.0.1:99999", "http://"])
+def test_malformed_prometheus_url_is_exit_2_at_once(tmp_path, prom, capsys, url):
+    _, end = prom
+    code, report, _ = gate(tmp_path, (url, end), "healthy", CONFIG.format(alpha=0.05, sli=ERRORS_BY_CODE))
+    assert (code, report) == (2, {})
+    assert "--prometheus-url" in capsys.readouterr().err
