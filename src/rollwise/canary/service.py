@@ -348,6 +348,9 @@ def _plan_from_state(recorded: dict[str, Any]) -> CanaryPlan:
     from rollwise.canary.plan import Commands
     from rollwise.canary.plan import KillSwitch as KillSwitchSpec
 
+    if "router" not in recorded:
+        raise ConfigError("the state file records no router, so rollwise cannot tell how to set the weight back",
+                          key="router", fix="roll back with --config rollwise.yml (the router comes from the config)")
     commands = recorded.get("commands") or {}
     return CanaryPlan(
         phases=(Phase(100),),
