@@ -37,7 +37,7 @@ def _value(new: str):
 
 @pytest.mark.parametrize("metric,value", [("http_req_duration", "-5"), ("http_req_duration", "NaN"),
                                           ("http_req_failed", "Infinity")], ids=["negative", "nan", "infinite"])
-def test_k6_value_that_k6_never_writes_is_unusable_data(k6_results, repo_root, tmp_path, metric, value):
+def test_k6_value_that_k6_never_writes_is_unusable_data(k6_results, repo_root, tmp_path, metric, value):  # noqa: F811
     bent = tmp_path / "results.json"
     number = _bend(k6_results, bent, metric, _value(value))
     code, report = gate(repo_root, tmp_path, bent, "failing" if metric == "http_req_failed" else "healthy")
@@ -52,7 +52,7 @@ def test_k6_value_that_k6_never_writes_is_unusable_data(k6_results, repo_root, t
     lambda line: json.dumps({**json.loads(line), "data": {**json.loads(line)["data"], "time": 12}}),
     lambda line: json.dumps({**json.loads(line), "data": {**json.loads(line)["data"], "tags": "canary"}}),
 ], ids=["data-not-an-object", "value-not-a-number", "time-not-a-time", "tags-not-an-object"])
-def test_k6_line_of_the_wrong_shape_is_exit_2_at_its_line(k6_results, repo_root, tmp_path, capsys, change):
+def test_k6_line_of_the_wrong_shape_is_exit_2_at_its_line(k6_results, repo_root, tmp_path, capsys, change):  # noqa: F811
     bent = tmp_path / "results.json"
     number = _bend(k6_results, bent, "http_req_duration", change)
     code, report = gate(repo_root, tmp_path, bent)
