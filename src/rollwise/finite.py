@@ -10,6 +10,11 @@ import math
 
 import click
 
+#: the longest duration any option or setting may name (ten years; an error budget period is 28-90 days)
+MAX_SECONDS = 3650 * 86400.0
+#: the latest time an option may name (9999-12-31T23:59:59Z, the last one a date can hold)
+MAX_TIMESTAMP = 253_402_300_799.0
+
 
 def finite(value: float, what: str, *, minimum: float | None = None, maximum: float | None = None) -> float:
     """``value`` as a float if it is finite and within bounds; ValueError naming ``what`` otherwise."""

@@ -182,9 +182,10 @@ def parse_yaml_all(text: str, file: str = "<input>") -> list[Document]:
     if len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
         raise ConfigError(f"larger than {MAX_BYTES // 1024} KiB", file=file,
                           fix="a rollwise file is configuration, not data; split it or check it is the right file")
-    loader = _BoundedLoader(text, file)
     documents: list[Document] = []
+    loader = None
     try:
+        loader = _BoundedLoader(text, file)  # reads the whole text: a control character fails here
         while loader.check_node():
             node = loader.get_node()
             if node is None:
@@ -205,7 +206,8 @@ def parse_yaml_all(text: str, file: str = "<input>") -> list[Document]:
             fix="check indentation and quoting around this line",
         ) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return documents
 
 

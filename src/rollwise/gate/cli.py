@@ -19,7 +19,7 @@ EXIT_CODES = {"proceed": 0, "rollback": 1, "block": 1, "inconclusive": 3}
 def parse_time(value: str, option: str) -> float:
     """RFC 3339 (``2024-05-01T12:00:00Z``) or unix seconds."""
     from rollwise.errors import ConfigError
-    from rollwise.finite import finite
+    from rollwise.finite import MAX_TIMESTAMP, finite
 
     text = value.strip()
     try:
@@ -28,13 +28,14 @@ def parse_time(value: str, option: str) -> float:
         pass
     else:
         try:
-            return finite(number, option, minimum=0)
+            return finite(number, option, minimum=0, maximum=MAX_TIMESTAMP)
         except ValueError as exc:
             raise ConfigError(f"'{value}' is not a time: {exc}", key=option,
                               fix="write RFC 3339 such as 2024-05-01T12:00:00Z, or unix seconds") from None
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        moment.timestamp()
+    except (ValueError, OverflowError):
         raise ConfigError(f"'{value}' is not a time", key=option,
                           fix="write RFC 3339 such as 2024-05-01T12:00:00Z, or unix seconds") from None
     if moment.tzinfo is None:

@@ -42,20 +42,20 @@ def schema() -> dict[str, Any]:
 def parse_duration(value: Any) -> float:
     """Seconds from ``30s``/``5m``/``1h``/``30d`` or a number of seconds; ValueError otherwise (also for NaN,
     infinity and negative numbers, which ``float()`` would accept)."""
-    from rollwise.finite import finite
+    from rollwise.finite import MAX_SECONDS, finite
 
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return finite(value, "a duration", minimum=0)
+        return finite(value, "a duration", minimum=0, maximum=MAX_SECONDS)
     try:
         seconds = float(str(value))  # "90" from the command line: seconds
     except ValueError:
         pass
     else:
-        return finite(seconds, "a duration", minimum=0)
+        return finite(seconds, "a duration", minimum=0, maximum=MAX_SECONDS)
     match = _DURATION.match(str(value).strip())
     if not match:
         raise ValueError(f"'{value}' is not a duration; write e.g. 30s, 5m, 1h or 30d")
-    return finite(float(match.group(1)) * _UNITS[match.group(2)], "a duration")
+    return finite(float(match.group(1)) * _UNITS[match.group(2)], "a duration", maximum=MAX_SECONDS)
 
 
 def _amount(value: Any) -> float:
@@ -172,7 +172,18 @@ def _imported(doc: Document, first_index: int) -> list[Slo]:
     return out
 
 
-def _prometheus(raw: dict[str, Any]) -> PrometheusConfig:
+def _seconds(doc: Document, path: tuple, value: Any) -> float:
+    """``parse_duration`` of a schema-valid value; out of range (beyond ten years) is a located ConfigError."""
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise doc.error(path, str(exc), "write a duration such as 30s, 5m, 1h or 30d") from None
+
+
+def _prometheus(doc: Document, raw: dict[str, Any]) -> PrometheusConfig:
+    def seconds(value: Any, key: str) -> float:
+        return _seconds(doc, ("prometheus", key), value)
+
     auth = raw.get("basic_auth") or {}
     return PrometheusConfig(
         url=raw.get("url"),
@@ -181,24 +192,24 @@ def _prometheus(raw: dict[str, Any]) -> PrometheusConfig:
         password_env=auth.get("password_env"),
         headers=dict(raw.get("headers") or {}),
         tls_verify=raw.get("tls_verify", True),
-        timeout=parse_duration(raw.get("timeout", 10)),
-        deadline=parse_duration(raw.get("deadline", 30)),
+        timeout=seconds(raw.get("timeout", 10), "timeout"),
+        deadline=seconds(raw.get("deadline", 30), "deadline"),
         retries=int(raw.get("retries", 3)),
-        scrape_interval=parse_duration(raw.get("scrape_interval", 15)),
+        scrape_interval=seconds(raw.get("scrape_interval", 15), "scrape_interval"),
         concurrency=int(raw.get("concurrency", 256)),
     )
 
 
-def _policy(raw: dict[str, Any]) -> Policy:
+def _policy(doc: Document, raw: dict[str, Any]) -> Policy:
     def optional(key: str) -> float | None:
-        return parse_duration(raw[key]) if key in raw else None
+        return _seconds(doc, ("gate", key), raw[key]) if key in raw else None
 
     return Policy(
         alpha=float(raw.get("alpha", 0.05)),
         min_requests=int(raw.get("min_requests", 100)),
         min_points=int(raw.get("min_points", 8)),
         pass_score=float(raw.get("pass_score", 90.0)),
-        warmup=parse_duration(raw.get("warmup", 0)),
+        warmup=_seconds(doc, ("gate", "warmup"), raw.get("warmup", 0)),
         step=optional("step"),
         environment_lookback=optional("environment_lookback"),
     )
@@ -220,7 +231,8 @@ def config_from_document(doc: Document) -> GateConfig:
                             f"rename one of them (the other is slos[{seen[slo.name]}])")
         seen[slo.name] = slo.index
     budget_raw = data.get("budget") or {}
-    budget = BudgetPolicy(period=parse_duration(budget_raw.get("period", "30d")), selector=budget_raw.get("selector"))
+    budget = BudgetPolicy(period=_seconds(doc, ("budget", "period"), budget_raw.get("period", "30d")),
+                          selector=budget_raw.get("selector"))
     if budget.selector:
         from rollwise.gate import promql
 
@@ -228,8 +240,8 @@ def config_from_document(doc: Document) -> GateConfig:
             promql.track_matchers(budget.selector)
         except promql.PromqlError as exc:
             raise doc.error(("budget", "selector"), str(exc), "write label matchers such as {job=\"api\"}") from None
-    return GateConfig(slos=tuple(slos), prometheus=_prometheus(data.get("prometheus") or {}),
-                      policy=_policy(data.get("gate") or {}), budget=budget, file=doc.file,
+    return GateConfig(slos=tuple(slos), prometheus=_prometheus(doc, data.get("prometheus") or {}),
+                      policy=_policy(doc, data.get("gate") or {}), budget=budget, file=doc.file,
                       canary=data.get("canary"))
 
 

@@ -356,6 +356,8 @@ def _check_url(url: str, key: str) -> None:
         raise ConfigError(f"'{redact_url(url)}' is not an http or https URL", key=key, fix=fix)
     if not parts.hostname:
         raise ConfigError(f"'{redact_url(url)}' has no host", key=key, fix=fix)
+    if parts.port == 0:
+        raise ConfigError(f"'{redact_url(url)}' names port 0, which nothing listens on", key=key, fix=fix)
 
 
 def _secret(env: str | None) -> str | None:
