@@ -11,8 +11,8 @@ import math
 
 from rollwise.gate.model import LatencySli, Slo, TrackData
 
-#: increase() extrapolates each series on its own, so a bad count may exceed the total by a hair
-_COUNT_SLACK = 1e-6
+#: float rounding between sums of the same per-series increases (total − good), relative to the total
+_COUNT_SLACK = 1e-9
 
 
 def _describe(value: float) -> str:
