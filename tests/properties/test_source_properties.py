@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from test_config_properties import CONFIG_LINES, T0
 
 from rollwise.errors import RollwiseError
+from rollwise.gate.adapters.prometheus import PrometheusSource
 from rollwise.gate.config import config_from_document
-from rollwise.gate.prometheus import PrometheusSource
 from rollwise.gate.service import judge
 from rollwise.yamlsource import parse_yaml
 

@@ -14,7 +14,7 @@ from rollwise.github import ACTIONS_BOT, GitHub, PullRequest
 
 VALID_STATE = {"schema": "rollwise/canary-state/v1", "status": "held", "started": "2024-05-01T12:00:00Z",
                "weight": 5, "phase": 1, "base_dir": ".", "router": {"type": "command", "options": {
-                   "command": "echo {weight} > weight"}},
+                   "command": "echo {weight}"}},
                "commands": {"rollback": None, "promote": None, "timeout": 10},
                "kill_switch": {"store": None, "flags": []}, "events": []}
 JUNK = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=True),

@@ -1,5 +1,6 @@
 """``rollwise canary run|rollback|promote``: parse options, call the rollout service, publish the JSON report,
-job summary and step outputs, and exit 0 (promoted), 1 (rolled back), 2 (bad config) or 3 (held).
+job summary and step outputs, and exit 0 (proceed: promoted), 1 (rollback), 2 (bad config), 3 (inconclusive:
+held) or 4 (internal error, after traffic went back to the baseline).
 """
 
 from __future__ import annotations
@@ -37,14 +38,14 @@ def canary() -> None:
 def run(config: str, prometheus_url: str | None, source: str, report: str | None, state_file: str | None,
         workdir: str | None, k6_binary: str | None) -> int:
     """Deploy the canary, shift traffic phase by phase, judge each phase, then promote or roll back."""
-    from rollwise.canary import judging, routers
+    from rollwise.canary.adapters import judging, routers
+    from rollwise.canary.adapters.k6 import K6Traffic
+    from rollwise.canary.adapters.state import StateFile
     from rollwise.canary.config import load_plan
-    from rollwise.canary.k6 import K6Traffic
     from rollwise.canary.service import Rollout, check_previous
-    from rollwise.canary.signals import Cancellation, cancel_on_signals
-    from rollwise.canary.state import StateFile
-    from rollwise.errors import ConfigError
+    from rollwise.errors import ConfigError, Crashed
     from rollwise.gate.config import load_config
+    from rollwise.signals import Cancellation, cancel_on_signals
 
     plan = load_plan(config)
     gate_config = load_config(config)
@@ -68,9 +69,12 @@ def run(config: str, prometheus_url: str | None, source: str, report: str | None
     rollout = Rollout(plan, router, judging.GateJudge(gate_config, plan, sources), state=state, traffic=traffic,
                       kill_switch=_kill_switch(plan.kill_switch.store, base_dir), cancel=cancel, base_dir=base_dir)
     with cancel_on_signals(cancel):
-        result = rollout.run()
-    _publish(result, report_path)
-    return result.exit_code
+        try:
+            result = rollout.run()
+        except Crashed as crash:  # traffic is back on the baseline; publish that, then report the crash (exit 4)
+            _publish(crash.result, report_path)
+            raise
+    return _publish(result, report_path)
 
 
 OPTIONAL_CONFIG = click.option(
@@ -82,8 +86,8 @@ OPTIONAL_CONFIG = click.option(
 def _plan_and_state(config: str | None, state_file: str | None):
     """The state file (--state-file, else canary.state_file of --config, else the default path) and, when it came
     from --config, the plan: it is what a rollback falls back to when that state file is lost."""
+    from rollwise.canary.adapters.state import StateFile
     from rollwise.canary.config import load_plan
-    from rollwise.canary.state import StateFile
 
     if state_file:  # a file named explicitly is the whole story: the config is not even read
         return None, StateFile(state_file)
@@ -118,8 +122,9 @@ def rollback(config: str | None, state_file: str | None, report: str | None) -> 
         store = ((recorded or {}).get("kill_switch") or {}).get("store")
         base_dir = Path((recorded or {}).get("base_dir") or Path.cwd())
         result = rollback_from_state(state, kill_switch=_kill_switch(store, base_dir))
-    _publish(result, report)
-    return 1 if result.rollback_errors else 0
+    # the rollback asked for is done: that is a success; a rollback left incomplete is not
+    result.decision = "rollback" if result.rollback_errors else "proceed"
+    return _publish(result, report)
 
 
 @canary.command()
@@ -134,8 +139,7 @@ def promote(config: str | None, state_file: str | None, report: str | None) -> i
     recorded = state.read() or {}
     store = (recorded.get("kill_switch") or {}).get("store")
     result = promote_from_state(state, kill_switch=_kill_switch(store, Path(recorded.get("base_dir") or Path.cwd())))
-    _publish(result, report)
-    return result.exit_code
+    return _publish(result, report)
 
 
 def _kill_switch(store: str | None, base_dir: Path):
@@ -149,7 +153,7 @@ def _kill_switch(store: str | None, base_dir: Path):
         return None
 
     def kill(key: str) -> None:
-        from rollwise.canary.routers.flag import store_url
+        from rollwise.canary.adapters.routers.flag import store_url
         from rollwise.flags import service
 
         audit = service.Audit.from_environment(actor="rollwise-canary", reason="canary rolled back")
@@ -158,16 +162,9 @@ def _kill_switch(store: str | None, base_dir: Path):
     return kill
 
 
-def _publish(result, report_path: str | None) -> None:
-    """JSON report, job summary (terminal outside Actions), step outputs and an annotation for a rollback."""
-    from rollwise import ghactions, reporting
-    from rollwise.canary.summary import render_markdown
+def _publish(result, report_path: str | None) -> int:
+    """JSON report, job summary (terminal outside Actions), step outputs and an annotation unless it proceeded."""
+    from rollwise.canary.report import outcome
+    from rollwise.outcome import publish
 
-    if report_path:
-        reporting.write_json(report_path, result.to_dict())
-    ghactions.append_summary(render_markdown(result, report_path), report_hint=report_path)
-    ghactions.set_outputs({"decision": result.decision, "phase-reached": result.phase_reached,
-                           "report": report_path or "", "state-file": result.state_file or ""})
-    if result.decision != "PROCEED":
-        level = "error" if result.rollback_errors else "warning"
-        ghactions.annotate([ghactions.Annotation(level, result.reason, title=f"canary {result.decision.lower()}")])
+    return publish(outcome(result, report_path), report_path)

@@ -13,12 +13,13 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from rollwise import ghactions
-from rollwise.canary import policy, shell
-from rollwise.canary.plan import CanaryPlan, Phase, RouterSpec
-from rollwise.canary.records import (
+from rollwise import ghactions, shell
+from rollwise.canary.adapters.state import FINISHED, StateFile
+from rollwise.canary.model import policy
+from rollwise.canary.model.plan import CanaryPlan, Phase, RouterSpec
+from rollwise.canary.model.records import (
     AnalysisRecord,
     Event,
     Judgement,
@@ -27,35 +28,15 @@ from rollwise.canary.records import (
     Window,
     iso,
 )
-from rollwise.canary.routers import Router, RouterError
-from rollwise.canary.signals import Cancellation
-from rollwise.canary.state import FINISHED, StateFile
-from rollwise.errors import ConfigError
+from rollwise.canary.ports import Judge, KillSwitch, Router, RouterError, Traffic, TrafficRun
+from rollwise.errors import ConfigError, Crashed
+from rollwise.outcome import ERROR, INCONCLUSIVE, PROCEED, ROLLBACK
+from rollwise.signals import Cancellation
 
 #: how often waits look at the cancel flag and at the warm-up traffic
 _TICK_SECONDS = 0.1
 #: attempts to restore weight 0 before the rollback is declared failed
 ROLLBACK_ATTEMPTS = 3
-
-Judge = Callable[[Window], Judgement]
-KillSwitch = Callable[[str], None]
-
-
-class TrafficRun(Protocol):
-    """Warm-up traffic running for one phase."""
-
-    def failure(self) -> str | None:
-        """Why the traffic stopped on its own, or None while it runs."""
-
-    def stop(self) -> dict[str, Any]:
-        """Stop the traffic and return its results for the report."""
-
-
-class Traffic(Protocol):
-    """Starts warm-up traffic for a phase."""
-
-    def start(self, phase_index: int, phase: Phase) -> TrafficRun: ...
-
 
 class _Cancelled(Exception):
     pass
@@ -110,14 +91,16 @@ class Rollout:
             return self._roll_back(started, str(exc), outcome="failed")
         except _Hold as hold:
             return self._hold(started, str(hold))
-        except Exception as exc:  # a bug or an unforeseen platform error must still leave traffic on the baseline
-            return self._roll_back(started, f"unexpected error: {type(exc).__name__}: {exc}", outcome="failed")
+        except Exception as exc:  # a bug: traffic goes back to the baseline first, then the crash is reported (exit 4)
+            result = self._roll_back(started, f"internal error: {type(exc).__name__}: {exc}", outcome="failed",
+                                     decision=ERROR)
+            raise Crashed(result) from exc
         finally:
             self.router.cancel = router_cancel
         reason = f"all {len(self.plan.phases)} phases passed; canary promoted at weight {self.weight} %"
-        self.log(f"canary: PROCEED — {reason}")
+        self.log(f"canary: proceed — {reason}")
         self.state.write(status="promoted", updated=iso(time.time()))
-        return self._result("PROCEED", reason, started)
+        return self._result(PROCEED, reason, started, status="promoted")
 
     def _deploy(self) -> None:
         if self.plan.commands.deploy:
@@ -186,7 +169,7 @@ class Rollout:
             tally = self.tally = step.tally
             record.analyses.append(AnalysisRecord(number, window.start, window.end, judgement, step.action))
             self._event("analysis", f"phase {index + 1} analysis {number}: {judgement.decision}: {judgement.reason}")
-            self.log(f"canary: phase {index + 1} analysis {number}: {judgement.decision.upper()} — "
+            self.log(f"canary: phase {index + 1} analysis {number}: {judgement.decision} — "
                      f"{judgement.reason}" + (f" [{step.reason}]" if step.reason else ""))
             window_start = window.end
             if step.action == policy.ADVANCE:
@@ -221,11 +204,12 @@ class Rollout:
 
     # ---------------------------------------------------------------- endings
 
-    def _roll_back(self, started: float, reason: str, outcome: str) -> RolloutResult:
+    def _roll_back(self, started: float, reason: str, outcome: str, decision: str = ROLLBACK) -> RolloutResult:
         if self.phases and self.phases[-1].outcome == "running":
             self.phases[-1].outcome = outcome
             self.phases[-1].ended = self.phases[-1].ended or time.time()
-        self.log(f"canary: ROLLBACK — {reason}")
+        self.log(f"canary: {'internal error, returning traffic to the baseline' if decision == ERROR else 'rollback'}"
+                 f" — {reason}")
         self.router.cancel = None  # the rollback itself must not be interrupted by the cancellation
         errors: list[str] = []
         for attempt in range(1, ROLLBACK_ATTEMPTS + 1):
@@ -261,19 +245,20 @@ class Rollout:
         if errors:
             self.log(f"canary: the rollback is incomplete; fix the cause and run `rollwise canary rollback "
                      f"--state-file {self.state.path}` (see docs/canary-deploy/runbook-half-done-rollout.md)")
-        return self._result("ROLLBACK", reason, started, errors)
+        return self._result(decision, reason, started, errors, status=status)
 
     def _hold(self, started: float, reason: str) -> RolloutResult:
         self.phases[-1].outcome = "held"
         self.phases[-1].ended = self.phases[-1].ended or time.time()
-        self.log(f"canary: HOLD at weight {self.weight} % — {reason}; decide with `rollwise canary rollback "
+        self.log(f"canary: inconclusive, held at weight {self.weight} % — {reason}; decide with `rollwise canary rollback "
                  f"--state-file {self.state.path}` or re-run the rollout")
         self._event("hold", f"held at weight {self.weight} %")
         self.state.write(status="held", reason=reason, updated=iso(time.time()))
-        return self._result("HOLD", reason, started)
+        return self._result(INCONCLUSIVE, reason, started, status="held")
 
-    def _result(self, decision: str, reason: str, started: float, errors: list[str] | None = None) -> RolloutResult:
-        return RolloutResult(decision=decision, reason=reason, started=started, ended=time.time(),
+    def _result(self, decision: str, reason: str, started: float, errors: list[str] | None = None, *,
+                status: str) -> RolloutResult:
+        return RolloutResult(decision=decision, status=status, reason=reason, started=started, ended=time.time(),
                              weight=self.weight, phases=self.phases, events=self.events, plan=describe(self.plan),
                              rollback_errors=list(errors or ()), state_file=str(self.state.path))
 
@@ -345,8 +330,8 @@ def check_previous(state: StateFile) -> None:
 
 def _plan_from_state(recorded: dict[str, Any]) -> CanaryPlan:
     """The part of a plan that undoing or finishing a recorded rollout needs: router, commands, kill switch."""
-    from rollwise.canary.plan import Commands
-    from rollwise.canary.plan import KillSwitch as KillSwitchSpec
+    from rollwise.canary.model.plan import Commands
+    from rollwise.canary.model.plan import KillSwitch as KillSwitchSpec
 
     if "router" not in recorded:
         raise ConfigError("the state file records no router, so rollwise cannot tell how to set the weight back",
@@ -373,7 +358,7 @@ def _read_state(state: StateFile) -> dict[str, Any]:
 
 def _recorded_rollout(state: StateFile, recorded: dict[str, Any], kill_switch: KillSwitch | None,
                       log: Callable[[str], None]) -> Rollout:
-    from rollwise.canary import routers
+    from rollwise.canary.adapters import routers
 
     plan = _plan_from_state(recorded)
     base_dir = Path(recorded.get("base_dir") or Path.cwd())
@@ -402,7 +387,7 @@ def rollback_from_config(plan: CanaryPlan, state: StateFile, *, base_dir: Path, 
 
     Setting weight 0 and turning flags off are safe to repeat; so must the configured rollback command be.
     """
-    from rollwise.canary import routers
+    from rollwise.canary.adapters import routers
 
     rollout = Rollout(plan, routers.create(plan.router, base_dir=base_dir), judge=_no_judge, state=state,
                       kill_switch=kill_switch, log=log, base_dir=base_dir)
@@ -427,7 +412,7 @@ def promote_from_state(state: StateFile, *, kill_switch: KillSwitch | None = Non
     started = time.time()
     if recorded.get("status") == "promoted":
         log(f"canary: the rollout in {state.path} is already promoted; nothing to do")
-        return rollout._result("PROCEED", "already promoted", started)
+        return rollout._result(PROCEED, "already promoted", started, status="promoted")
     log(f"canary: promoting the held canary from weight {rollout.weight} % (approved by a person)")
     try:
         rollout.weight = rollout.router.set_weight(100)
@@ -438,9 +423,9 @@ def promote_from_state(state: StateFile, *, kill_switch: KillSwitch | None = Non
     except (_Abort, RouterError) as exc:
         return rollout._roll_back(started, f"promotion failed: {exc}", outcome="failed")
     reason = f"held rollout promoted by approval at weight {rollout.weight} %"
-    log(f"canary: PROCEED — {reason}")
+    log(f"canary: proceed — {reason}")
     rollout.state.write(status="promoted", reason=reason, updated=iso(time.time()))
-    return rollout._result("PROCEED", reason, started)
+    return rollout._result(PROCEED, reason, started, status="promoted")
 
 
 def _no_judge(window: Window) -> Judgement:
