@@ -145,7 +145,7 @@ def test_migrate_keeps_database_passwords(world, actions_env, capsys):
     assert PG_PW in masks
 
 
-def test_flags_keep_redis_passwords(world, actions_env, capsys):
+def test_flags_keep_redis_passwords(world, actions_env, capsys, monkeypatch):
     tmp = actions_env
     store = f"redis://:{REDIS_PW}@127.0.0.1:{world['redis'].port}/0"
     down = f"redis://127.0.0.1:{services.free_port()}/0?password={REDIS_PW}"
@@ -156,6 +156,21 @@ def test_flags_keep_redis_passwords(world, actions_env, capsys):
     assert main(["flags", "get", "payments-v2", "--store", store]) == 0
     assert main(["flags", "history", "--store", store, "--report", "history.json"]) == 0
     assert main(["flags", "kill", "payments-v2", "--store", down, "--report", "down.json", *audit]) == 3
+    # a canary whose kill switch names the store with its password: the state file (an artifact) must not keep it
+    (tmp / "canary.yml").write_text(GATE_CONFIG + f"""prometheus: {{url: "http://127.0.0.1:{services.free_port()}",
+  timeout: 1s, deadline: 2s, retries: 0}}
+canary:
+  phases: [10, 100]
+  analysis: {{warmup: 0s, interval: 300ms, count: 1, inconclusive_limit: 1, on_inconclusive: hold}}
+  router: {{type: command, command: "echo {{weight}} > weight"}}
+  kill_switch: {{store: "{store}", flags: [new-checkout]}}
+  state_file: state.json
+""")
+    assert main(["canary", "run", "--config", "canary.yml", "--report", "canary.json"]) == 3
+    monkeypatch.setenv("ROLLWISE_FLAGS_STORE", store)  # the secret, as the workflow passes it
+    assert main(["canary", "rollback", "--state-file", "state.json", "--report", "rollback.json"]) == 0
+    assert main(["flags", "history", "new-checkout", "--store", store, "--report", "after.json"]) == 0
+    assert "rollwise-canary" in (tmp / "after.json").read_text()  # the kill switch reached the store
     leaks, masks = _scan(tmp, capsys.readouterr(), world["github"])
     assert leaks == []
     assert REDIS_PW in masks

@@ -148,9 +148,15 @@ def _kill_switch(store: str | None, base_dir: Path):
     Without ``canary.kill_switch.store`` the store comes from ``ROLLWISE_FLAGS_STORE`` (as for ``rollwise flags``),
     so a store URL holding a password can stay in a secret instead of rollwise.yml.
     """
+    from rollwise.redact import REDACTED, mask_url
+
+    if store and REDACTED in store:
+        # the state file keeps the URL without its password; the password lives in the secret, as when running
+        store = os.environ.get("ROLLWISE_FLAGS_STORE") or store
     store = store or os.environ.get("ROLLWISE_FLAGS_STORE")
     if not store:
         return None
+    mask_url(store)
 
     def kill(key: str) -> None:
         from rollwise.canary.adapters.routers.flag import store_url

@@ -31,6 +31,7 @@ from rollwise.canary.model.records import (
 from rollwise.canary.ports import Judge, KillSwitch, Router, RouterError, Traffic, TrafficRun
 from rollwise.errors import ConfigError, Crashed
 from rollwise.outcome import ERROR, INCONCLUSIVE, PROCEED, ROLLBACK
+from rollwise.redact import redact_url
 from rollwise.signals import Cancellation
 
 #: how often waits look at the cancel flag and at the warm-up traffic
@@ -272,7 +273,8 @@ class Rollout:
             base_dir=str(self.base_dir),
             commands={"rollback": self.plan.commands.rollback, "promote": self.plan.commands.promote,
                       "timeout": self.plan.commands.timeout},
-            kill_switch={"store": self.plan.kill_switch.store, "flags": list(self.plan.kill_switch.flags)},
+            # never a password in the state file (an artifact): rollback reads it from ROLLWISE_FLAGS_STORE
+            kill_switch={"store": redact_url(self.plan.kill_switch.store), "flags": list(self.plan.kill_switch.flags)},
             events=[],
         )
 
