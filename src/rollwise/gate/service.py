@@ -87,13 +87,16 @@ def _refuse_unmatchable(config: GateConfig, data: dict[str, tuple[TrackData, Tra
         canary, baseline, _ = data[slo.name]
         shared = {sel: labels for sel, labels in canary.missing_labels.items() if sel in baseline.missing_labels}
         if shared:
-            selector, labels = next(iter(shared.items()))
-            field = "errors" if getattr(slo.sli, "errors", None) == selector else "good"
-            raise ConfigError(
-                f"SLO '{slo.name}': `{selector}` matches on label {', '.join(labels)}, which no series of that metric "
-                "has (baseline or canary), so it would always count zero", file=config.file, line=slo.sli_line or slo.line,
-                key=f"slos[{slo.index}].sli.ratio.{field}",
-                fix="use the label the exporter writes (see /api/v1/labels, or the metric in Prometheus's graph page)")
+            raise _unmatchable(config, slo, *next(iter(shared.items())))
+
+
+def _unmatchable(config: GateConfig, slo: Slo, selector: str, labels: list[str]) -> ConfigError:
+    field = "errors" if getattr(slo.sli, "errors", None) == selector else "good"
+    return ConfigError(
+        f"SLO '{slo.name}': `{selector}` matches on label {', '.join(labels)}, which no series of that metric has, "
+        "so it would always count zero", file=config.file, line=slo.sli_line or slo.line,
+        key=f"slos[{slo.index}].sli.ratio.{field}",
+        fix="use the label the exporter writes (see /api/v1/labels, or the metric in Prometheus's graph page)")
 
 
 def _breaches(slo: Slo, canary: TrackData) -> bool:
@@ -143,6 +146,12 @@ async def budget(config: GateConfig, source: BudgetSource, at: datetime | float 
                               line=slo.sli_line or slo.line, key="--selector" if selector is not None else
                               "budget.selector", fix="use a selector on labels the SLO's own selectors do not set, "
                               "or the same value they set") from None
+    # as in a judgement: "no error series" is zero errors only when the errors selector could match at all
+    found = await asyncio.gather(*(source.missing_labels(slo, matchers, moment - max(windows), moment)
+                                   for slo in slos), return_exceptions=True)
+    for slo, missing in zip(slos, found):
+        if isinstance(missing, dict) and missing:
+            raise _unmatchable(config, slo, *next(iter(missing.items())))
     jobs = [source.counts(slo, matchers, moment, seconds) for slo in slos for seconds in windows]
     outcomes = await asyncio.gather(*jobs, return_exceptions=True)
     measured: dict[str, dict[float, tuple[float | None, float | None] | str]] = {}

@@ -224,3 +224,15 @@ def test_malformed_prometheus_url_is_exit_2_at_once(tmp_path, prom, capsys, url)
     code, report, _ = gate(tmp_path, (url, end), "healthy", CONFIG.format(alpha=0.05, sli=ERRORS_BY_CODE))
     assert (code, report) == (2, {})
     assert "--prometheus-url" in capsys.readouterr().err
+
+
+def test_missing_label_selector_in_budget_mode_is_a_config_error(tmp_path, prom, capsys):
+    url, end = prom
+    path = tmp_path / "rollwise.yml"
+    path.write_text(CONFIG.format(alpha=0.05, sli=ERRORS_BY_STATUS))
+    report = tmp_path / "budget.json"
+    code = main(["gate", "--mode", "budget", "--config", str(path), "--prometheus-url", url, "--selector",
+                 '{scenario="bad_canary"}', "--end", str(end), "--report", str(report)])
+    err = capsys.readouterr().err
+    assert (code, report.exists()) == (2, False)
+    assert "slos[0].sli.ratio.errors" in err and "label status" in err

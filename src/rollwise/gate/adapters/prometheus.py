@@ -216,7 +216,7 @@ class PrometheusSource:
             **{k: self._submit(("instant", round(window.end, 3)), q)
                for k, q in (("bad", queries.bad), ("total", queries.total), ("value", queries.value)) if q},
         }
-        labels = self._missing_labels(slo, promql.track_matchers(track), window.start, window.end)
+        labels = self.missing_labels(slo, promql.track_matchers(track), window.start, window.end)
         outcomes = await asyncio.gather(*jobs.values(), labels, return_exceptions=True)
         *outcomes, missing = outcomes
         if isinstance(missing, dict):
@@ -237,7 +237,7 @@ class PrometheusSource:
         return data
 
 
-    async def _missing_labels(self, slo: Slo, matchers: list, start: float, end: float) -> dict[str, list[str]]:
+    async def missing_labels(self, slo: Slo, matchers: list, start: float, end: float) -> dict[str, list[str]]:
         """Labels that the SLI's errors/good selector requires but its metric's series (for ``matchers``) lack.
 
         ``or vector(0)`` reads "no error series" as zero errors; that is only true when the selector could match.
