@@ -236,3 +236,15 @@ def test_missing_label_selector_in_budget_mode_is_a_config_error(tmp_path, prom,
     err = capsys.readouterr().err
     assert (code, report.exists()) == (2, False)
     assert "slos[0].sli.ratio.errors" in err and "label status" in err
+
+
+def test_nan_sample_in_budget_mode_is_inconclusive_not_a_full_budget(tmp_path, prom):
+    url, end = prom
+    path = tmp_path / "rollwise.yml"
+    path.write_text(CONFIG.format(alpha=0.05, sli=ERRORS_BY_CODE))
+    report = tmp_path / "budget.json"
+    code = main(["gate", "--mode", "budget", "--config", str(path), "--prometheus-url", url, "--selector",
+                 '{scenario="nan_errors",track="canary"}', "--end", str(end), "--report", str(report)])
+    payload = json.loads(report.read_text())
+    assert (code, payload["decision"]) == (3, "inconclusive"), payload["reason"]
+    assert "NaN" in payload["reason"]
