@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from rollwise import __version__, outcome
+from rollwise import __version__, ghactions, outcome
 from rollwise.errors import Crashed, RollwiseError
 from rollwise.redact import redact_text
 
@@ -66,6 +66,7 @@ def command_name(argv: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and turn any :class:`RollwiseError` into its exit code, and any other exception into 4."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    ghactions.install_logging()
     try:
         result = cli.main(args=argv, prog_name="rollwise", standalone_mode=False)
     except RollwiseError as exc:

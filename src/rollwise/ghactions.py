@@ -6,6 +6,7 @@ command reads well on a laptop and in a workflow log.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import uuid
@@ -103,6 +104,14 @@ def mask(secret: str | None) -> None:
             _command(f"::add-mask::{escape_data(line)}")
 
 
+def mask_url(url: str | None) -> None:
+    """Mask the secrets of ``url`` (its password, ``?password=``, ``?token=``...) as written and decoded."""
+    from rollwise.redact import url_secrets
+
+    for secret in url_secrets(url):
+        mask(secret)
+
+
 @contextmanager
 def group(title: str) -> Iterator[None]:
     """A collapsible log group in Actions; a header line elsewhere."""
@@ -163,6 +172,20 @@ def annotate(annotations: list[Annotation], more_in: str = "the job summary") ->
                 _say(item.human())
 
 
-def progress(message: str) -> None:
-    """A progress line in the log (stderr), so long work shows where it is."""
-    _say(message)
+class LogHandler(logging.Handler):
+    """Renders the ``rollwise`` loggers' records: a plain line on stderr per record, so services report progress
+    through :mod:`logging` and never see the Actions interface."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            _say(self.format(record))
+        except Exception:  # pragma: no cover - logging must never break a command
+            self.handleError(record)
+
+
+def install_logging(level: int = logging.INFO) -> None:
+    """Show the ``rollwise`` loggers' progress in the job log (stderr on a terminal); safe to call twice."""
+    logger = logging.getLogger("rollwise")
+    if not any(isinstance(h, LogHandler) for h in logger.handlers):
+        logger.addHandler(LogHandler())
+    logger.setLevel(level)

@@ -2,8 +2,8 @@
 
 A URL may carry a password as userinfo (``http://user:pass@host``) or as a query parameter (``?password=``,
 ``?token=``); ``redact_url`` replaces those with ``***`` and leaves the rest readable. ``redact_text`` does the same
-for every URL inside free text (an exception's message), and ``mask_url`` registers the secrets with the Actions
-runner (``::add-mask::``) as soon as a URL is read, so even a line rollwise never wrote cannot show them.
+for every URL inside free text (an exception's message), and ``url_secrets`` lists the secrets so that the CLIs can
+register them with the Actions runner (``ghactions.mask_url``) as soon as a URL is read. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -75,11 +75,3 @@ def url_secrets(url: str | None) -> list[str]:
         raw_query = url
     found += [m.group(2) for m in _QUERY_SECRET.finditer("?" + raw_query) if m.group(2)]
     return sorted({form for secret in found for form in (secret, unquote(secret), quote(secret, safe="")) if form})
-
-
-def mask_url(url: str | None) -> None:
-    """Register the secrets of ``url`` with the Actions runner (no-op outside Actions or when there are none)."""
-    from rollwise.ghactions import mask
-
-    for secret in url_secrets(url):
-        mask(secret)

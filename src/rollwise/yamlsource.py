@@ -12,9 +12,12 @@ twice in one mapping, and a non-finite number (``.nan``, ``.inf``) are each a lo
 from __future__ import annotations
 
 import difflib
+import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +77,15 @@ class Document:
     def error(self, path: Sequence[str | int], problem: str, fix: str | None = None) -> ConfigError:
         """A ConfigError located at ``path`` in this document."""
         return ConfigError(problem, file=self.file, line=self.line_of(path), key=dotted(path) or None, fix=fix)
+
+    def duration(self, path: Sequence[str | int], value: Any) -> float:
+        """Seconds of the (schema-valid) duration at ``path``; out of range (negative, over ten years) is located."""
+        from rollwise.units import parse_duration
+
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            raise self.error(path, str(exc), "write a duration such as 30s, 5m, 1h or 30d") from None
 
 
 class _BoundedLoader(yaml.SafeLoader):
@@ -241,6 +253,14 @@ def _read(path: Path) -> str:
         raise ConfigError(f"not UTF-8 text (byte {raw[exc.start]:#04x})", file=str(path), line=line,
                           fix="save the file as UTF-8") from None
     return text
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped with the package: ``rollwise``, ``canary`` or ``flags`` (``schemas/<name>.schema.json``).
+
+    Cached: callers must not change it."""
+    return json.loads(resources.files("rollwise").joinpath(f"schemas/{name}.schema.json").read_text("utf-8"))
 
 
 def validate_schema(doc: Document, schema: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from rollwise import reporting
+from rollwise import templating
 from rollwise.canary.model.records import RolloutResult
 from rollwise.ghactions import Annotation
 from rollwise.outcome import PROCEED, Outcome
@@ -56,7 +56,7 @@ def sli_series(result: RolloutResult) -> dict[str, Any] | None:
 
 def render_markdown(result: RolloutResult, report_path: str | None = None) -> str:
     labels, weights = weight_timeline(result)
-    return reporting.render("canary/summary.md.j2", result=result, report=result.to_dict(),
+    return templating.render("canary/summary.md.j2", result=result, report=result.to_dict(),
                             weight_labels=labels, weights=weights, sli=sli_series(result), report_path=report_path)
 
 

@@ -75,8 +75,9 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
     from rollwise.flags import report as report_
     from rollwise.flags import service
     from rollwise.flags.ports import redact
+    from rollwise.ghactions import mask_url
     from rollwise.outcome import PROCEED, decision_for, publish
-    from rollwise.redact import mask_url, redact_text
+    from rollwise.redact import redact_text
 
     mask_url(store_url)
     payload = report_.change_payload(redact(store_url))

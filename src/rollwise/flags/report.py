@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from rollwise.outcome import Outcome
-from rollwise.reporting import render
+from rollwise.templating import render
 
 CHANGE_SCHEMA = "rollwise/flags-change/v1"
 HISTORY_SCHEMA = "rollwise/flags-history/v1"

@@ -18,7 +18,7 @@ import click
 def parse_time(value: str, option: str) -> float:
     """RFC 3339 (``2024-05-01T12:00:00Z``) or unix seconds."""
     from rollwise.errors import ConfigError
-    from rollwise.finite import MAX_TIMESTAMP, finite
+    from rollwise.units import MAX_TIMESTAMP, finite
 
     text = value.strip()
     try:
@@ -44,7 +44,7 @@ def parse_time(value: str, option: str) -> float:
 
 def _duration(value: str | None, option: str) -> float | None:
     from rollwise.errors import ConfigError
-    from rollwise.gate.config import parse_duration
+    from rollwise.units import parse_duration
 
     if value in (None, ""):
         return None
@@ -86,6 +86,17 @@ def _source(config, prometheus_url: str | None, k6_results: str | None):
     if k6_results and not prometheus_url:
         return K6ResultsSource(k6_results)
     return PrometheusSource.from_config(config.prometheus, prometheus_url)
+
+
+def _mask_secrets(config, prometheus_url: str | None) -> None:
+    import os
+
+    from rollwise.gate.service import secret_envs
+    from rollwise.ghactions import mask, mask_url
+
+    for env in secret_envs(config):
+        mask(os.environ.get(env))
+    mask_url(prometheus_url or config.prometheus.url)
 
 
 #: commit status state for each decision
@@ -134,6 +145,7 @@ def gate(config_path: str, prometheus_url: str | None, k6_results: str | None, b
     from rollwise.gate.config import load_config
 
     config = load_config(config_path)
+    _mask_secrets(config, prometheus_url)
     if mode == "budget":
         return _budget(config, prometheus_url, end, selector, report, github_status, github_comment)
     source = _source(config, prometheus_url or None, k6_results or None)

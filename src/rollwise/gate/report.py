@@ -158,21 +158,21 @@ def context(result: GateResult) -> dict[str, Any]:
 
 def render_markdown(result: GateResult) -> str:
     """The job summary (and PR comment body): verdict first, a table, charts for SLOs that did not pass."""
-    from rollwise.reporting import render
+    from rollwise.templating import render
 
     return render("gate/summary.md.j2", **context(result))
 
 
 def render_html(result: GateResult) -> str:
     """A self-contained HTML report (inline SVG charts, no scripts) for a workflow artifact."""
-    from rollwise.reporting import render
+    from rollwise.templating import render
 
     return render("gate/report.html.j2", **context(result))
 
 
 def render_budget_markdown(result: Any) -> str:
     from rollwise.gate.model.burn_rate import label
-    from rollwise.reporting import render
+    from rollwise.templating import render
 
     return render("gate/budget.md.j2", result=result, icon=ICONS.get(result.decision, "⏸️"),
                   period=label(result.period))

@@ -75,8 +75,8 @@ def _options(allow_contract: str, schema: str | None, **run) -> "object":
 
 
 def _project(alembic_config: str, database_url: str | None):
+    from rollwise.ghactions import mask_url
     from rollwise.migrate.adapters.alembic import Project
-    from rollwise.redact import mask_url
 
     mask_url(database_url)
     return Project(alembic_config, database_url)

@@ -10,7 +10,7 @@ from rollwise.ghactions import Annotation
 from rollwise.migrate.model import Finding, RevisionVerdict
 from rollwise.migrate.service import LintResult, PlanResult, RunResult
 from rollwise.outcome import Outcome
-from rollwise.reporting import render
+from rollwise.templating import render
 
 LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 

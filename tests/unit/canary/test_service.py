@@ -10,6 +10,7 @@ from rollwise.canary.model.plan import Analysis, CanaryPlan, Commands, Hooks, Ki
 from rollwise.canary.service import Rollout, check_previous
 from rollwise.errors import ConfigError
 from rollwise.signals import Cancellation
+from support.clock import FakeClock
 
 from canary_fakes import FakeRouter, FakeTraffic, ScriptedJudge
 
@@ -47,12 +48,15 @@ def test_healthy_canary_is_promoted(tmp_path):
 
 
 def test_analysis_windows_are_contiguous_and_start_after_warmup(tmp_path):
-    judge = ScriptedJudge("proceed")
-    result = rollout(tmp_path, judge).run()
+    # on the injected clock a rollout with minute-long analyses runs at once, and its windows are exact
+    clock, judge = FakeClock(), ScriptedJudge("proceed")
+    slow = Analysis(interval=60, count=2, warmup=30, failure_limit=0, inconclusive_limit=1)
+    result = rollout(tmp_path, judge, plan=plan(analysis=slow), clock=clock).run()
+    assert result.decision == "proceed"
     first, second = judge.windows[:2]
-    assert first.start >= result.phases[0].started + FAST.warmup
-    assert second.start == first.end
-    assert second.end - second.start == pytest.approx(FAST.interval, abs=0.03)
+    assert first.start == result.phases[0].started + 30
+    assert (second.start, second.end) == (first.end, first.end + 60)
+    assert result.ended - result.started == 3 * (30 + 2 * 60)
 
 
 def test_regression_rolls_back_in_the_first_phase(tmp_path):

@@ -18,7 +18,7 @@ import httpx
 
 from rollwise.gate.model import PrometheusConfig, RatioSli, Slo, TrackData, Window, promql
 from rollwise.gate.ports import QueryRejected, Unavailable
-from rollwise.redact import mask_url, redact_text, redact_url
+from rollwise.redact import redact_text, redact_url
 
 #: most queries answered by one HTTP request (a longer expression, fewer round trips and less client overhead)
 BATCH = 40
@@ -47,7 +47,6 @@ class PrometheusSource:
         self.url = url.rstrip("/")
         # graph links go into summaries, the HTML report and PR comments: never with the URL's password
         self.graph_url = redact_url(self.url)
-        mask_url(url)
         self.max_response_bytes = max_response_bytes
         self.timeout = timeout
         self.deadline = deadline
@@ -353,11 +352,10 @@ def _check_url(url: str, key: str) -> None:
 
 
 def _secret(env: str | None) -> str | None:
-    if not env:
-        return None
-    value = os.environ.get(env)
-    if value:
-        from rollwise.ghactions import mask
+    # the CLI masks these in the Actions log (secret_envs)
+    return os.environ.get(env) if env else None
 
-        mask(value)
-    return value
+
+def secret_envs(config: PrometheusConfig) -> list[str]:
+    """Names of the environment variables holding credentials, for the CLI to mask their values."""
+    return [e for e in (config.bearer_token_env, config.username_env, config.password_env) if e]

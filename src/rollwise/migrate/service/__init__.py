@@ -7,7 +7,7 @@ a loud failure naming the backup. The ladder on failure: transaction rollback ->
 from __future__ import annotations
 
 import json
-import time
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -15,8 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from rollwise import clock as clocks
 from rollwise.errors import ConfigError, Crashed, InconclusiveError
-from rollwise.ghactions import progress
 from rollwise.migrate.adapters.alembic import Project, Revision
 from rollwise.migrate.adapters.dialects import for_url
 from rollwise.migrate.config import Options
@@ -52,6 +52,8 @@ APPLIED, UP_TO_DATE, REFUSED, ROLLED_BACK, RESTORED, LOCK_TIMEOUT, FAILED = (
     "applied", "up-to-date", "refused", "rolled-back", "restored", "lock-timeout", "failed")
 DECISION = {APPLIED: PROCEED, UP_TO_DATE: PROCEED, REFUSED: ROLLBACK, ROLLED_BACK: ROLLBACK, RESTORED: ROLLBACK,
             LOCK_TIMEOUT: INCONCLUSIVE, FAILED: ROLLBACK}
+
+log = logging.getLogger(__name__)
 
 
 # -- shared helpers ----------------------------------------------------------------------------------------------
@@ -262,17 +264,17 @@ def _trial(project: Project, dialect: Dialect, conn: sa.Connection, planned: lis
                     break
                 # count the rows that would make it fail, in the state the earlier revisions left
                 item.preflight = _preflight(dialect, conn, item)
-                started = time.monotonic()
+                started = clocks.current().monotonic()
                 try:
                     with conn.begin_nested():
                         project.upgrade(conn, item.revision.id)
                 except Exception as exc:
-                    item.trial = {"status": "failed", "seconds": round(time.monotonic() - started, 3),
+                    item.trial = {"status": "failed", "seconds": round(clocks.current().monotonic() - started, 3),
                                   "error": first_line(exc), "lock_timeout": dialect.is_lock_timeout(exc)}
                     for later in planned[planned.index(item) + 1:]:
                         later.trial = {"status": "skipped", "reason": f"follows {item.revision.id}, which failed"}
                     break
-                item.trial = {"status": "ok", "seconds": round(time.monotonic() - started, 3)}
+                item.trial = {"status": "ok", "seconds": round(clocks.current().monotonic() - started, 3)}
         finally:
             tx.rollback()
 
@@ -407,14 +409,14 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
                 step = Step(rev.id, mode)
                 result.steps.append(step)
                 last = index == len(pending) - 1
-                progress(f"upgrade {revision_label(rev.down[0] if rev.down else None)} -> {rev.id} ({mode})")
+                log.info(f"upgrade {revision_label(rev.down[0] if rev.down else None)} -> {rev.id} ({mode})")
                 check = verify_integrity if last and mode == "transaction" else None
                 runner.run_step(step, lambda r=rev.id: project.upgrade(conn, r), check)
             if result.steps[-1].mode == "autocommit":
                 with conn.begin():
                     verify_integrity()
             if options.verify_command:
-                progress(f"verify: {options.verify_command}")
+                log.info(f"verify: {options.verify_command}")
                 result.verify = run_verify(options.verify_command, dialect.url.render_as_string(hide_password=False),
                                            options.verify_timeout_s)
                 if result.verify["exit_code"] != 0:
@@ -435,7 +437,7 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
                 reason = f"internal error: {type(failure).__name__}: {failure}"
             else:
                 reason = f"verification could not run: {first_line(failure)}"
-            progress(f"failure: {reason}; rolling back to {revision_label(start)}")
+            log.info(f"failure: {reason}; rolling back to {revision_label(start)}")
             partial = None
             if isinstance(failure, StepFailed) and failure.step.mode == "autocommit":
                 partial = failure.step.revision
@@ -515,7 +517,7 @@ def rollback(project: Project, to: str | None, backup_file: Path | None, options
                 step = Step(f"{rev.id} -> {revision_label(parent)}",
                             "autocommit" if sources[rev.id].uses_autocommit else "transaction")
                 result.steps.append(step)
-                progress(f"downgrade {step.revision}")
+                log.info(f"downgrade {step.revision}")
                 runner.run_step(step, lambda p=parent: project.downgrade(conn, p))
             result.comparisons = integrity.after_migration(before, runner.snapshot(), touched, rows_change)
             if not integrity.all_ok(result.comparisons):
@@ -547,7 +549,7 @@ def _restore_backup(project: Project, dialect: Dialect, timeouts: Timeouts, path
         runner = Runner(project, options, dialect, engine, conn)
         result = RunResult("rollback", RESTORED, start, None, manifest.get("revision") if manifest else None, "",
                            backup_path=str(path))
-        progress(f"restoring {path}")
+        log.info(f"restoring {path}")
         dialect.restore(engine, path)
         after = runner.snapshot()
         result.to_revision = runner.current()
