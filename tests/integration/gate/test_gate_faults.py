@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -199,22 +200,27 @@ def _pr_checks_selector(repo_root) -> str:
     return step["with"]["selector"]
 
 
-def test_shipped_example_config_and_pr_checks_selector_agree(repo_root, tmp_path, prom, capsys):
+def budget(tmp_path, prom, config, selector: str) -> tuple[int, dict]:
+    """`rollwise gate --mode budget` with ``config`` (a path, or the text of one) at the end of the data."""
     url, end = prom
+    if not isinstance(config, Path):
+        (tmp_path / "rollwise.yml").write_text(config)
+        config = tmp_path / "rollwise.yml"
     report = tmp_path / "budget.json"
-    code = main(["gate", "--mode", "budget", "--config", str(repo_root / "examples/gate/rollwise.yml"),
-                 "--prometheus-url", url, "--selector", _pr_checks_selector(repo_root), "--end", str(end),
-                 "--report", str(report)])
-    assert code in (0, 1, 3) and report.exists(), capsys.readouterr().err
+    code = main(["gate", "--mode", "budget", "--config", str(config), "--prometheus-url", url, "--selector", selector,
+                 "--end", str(end), "--report", str(report)])
+    return code, (json.loads(report.read_text()) if report.exists() else {})
+
+
+def test_shipped_example_config_and_pr_checks_selector_agree(repo_root, tmp_path, prom, capsys):
+    code, report = budget(tmp_path, prom, repo_root / "examples/gate/rollwise.yml", _pr_checks_selector(repo_root))
+    assert code in (0, 1, 3) and report, capsys.readouterr().err
 
 
 def test_budget_selector_that_contradicts_the_slo_is_exit_2(repo_root, tmp_path, prom, capsys):
-    url, end = prom
-    report = tmp_path / "budget.json"
-    code = main(["gate", "--mode", "budget", "--config", str(repo_root / "examples/gate/rollwise.yml"),
-                 "--prometheus-url", url, "--selector", '{job="shop"}', "--end", str(end), "--report", str(report)])
+    code, report = budget(tmp_path, prom, repo_root / "examples/gate/rollwise.yml", '{job="shop"}')
     err = capsys.readouterr().err
-    assert (code, report.exists()) == (2, False)
+    assert (code, report) == (2, {})
     assert "rollwise.yml:" in err and "--selector" in err and "already matches on job" in err
 
 
@@ -227,24 +233,14 @@ def test_malformed_prometheus_url_is_exit_2_at_once(tmp_path, prom, capsys, url)
 
 
 def test_missing_label_selector_in_budget_mode_is_a_config_error(tmp_path, prom, capsys):
-    url, end = prom
-    path = tmp_path / "rollwise.yml"
-    path.write_text(CONFIG.format(alpha=0.05, sli=ERRORS_BY_STATUS))
-    report = tmp_path / "budget.json"
-    code = main(["gate", "--mode", "budget", "--config", str(path), "--prometheus-url", url, "--selector",
-                 '{scenario="bad_canary"}', "--end", str(end), "--report", str(report)])
+    code, report = budget(tmp_path, prom, CONFIG.format(alpha=0.05, sli=ERRORS_BY_STATUS), '{scenario="bad_canary"}')
     err = capsys.readouterr().err
-    assert (code, report.exists()) == (2, False)
+    assert (code, report) == (2, {})
     assert "slos[0].sli.ratio.errors" in err and "label status" in err
 
 
 def test_nan_sample_in_budget_mode_is_inconclusive_not_a_full_budget(tmp_path, prom):
-    url, end = prom
-    path = tmp_path / "rollwise.yml"
-    path.write_text(CONFIG.format(alpha=0.05, sli=ERRORS_BY_CODE))
-    report = tmp_path / "budget.json"
-    code = main(["gate", "--mode", "budget", "--config", str(path), "--prometheus-url", url, "--selector",
-                 '{scenario="nan_errors",track="canary"}', "--end", str(end), "--report", str(report)])
-    payload = json.loads(report.read_text())
-    assert (code, payload["decision"]) == (3, "inconclusive"), payload["reason"]
-    assert "NaN" in payload["reason"]
+    code, report = budget(tmp_path, prom, CONFIG.format(alpha=0.05, sli=ERRORS_BY_CODE),
+                          '{scenario="nan_errors",track="canary"}')
+    assert (code, report["decision"]) == (3, "inconclusive"), report["reason"]
+    assert "NaN" in report["reason"]
