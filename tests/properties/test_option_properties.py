@@ -48,3 +48,13 @@ def test_lint_range(repo_root, tmp_path_factory, monkeypatch, text):
     tmp = tmp_path_factory.mktemp("lint")
     monkeypatch.chdir(repo_root / "examples" / "migrate")
     run(["migrate", "lint", "--range", text, "--no-squawk", "--report", str(tmp / "r.json")], tmp / "r.json")
+
+
+@given(percentage=NUMBERISH, wait=NUMBERISH)
+def test_flag_rollout_percentage_and_wait_timeout(tmp_path_factory, percentage, wait):
+    tmp = tmp_path_factory.mktemp("rollout")
+    store = tmp / "flags.yml"
+    store.write_text("version: rollwise/flags/v1\nrevision: 1\nflags:\n  checkout: {default: false}\n")
+    code = run(["flags", "rollout", "checkout", percentage, "--wait-timeout", wait, "--store", f"file://{store}",
+                "--actor", "t", "--report", str(tmp / "r.json")], tmp / "none.json", watched=[store])
+    assert code in (0, 2)
