@@ -12,18 +12,16 @@ twice in one mapping, and a non-finite number (``.nan``, ``.inf``) are each a lo
 from __future__ import annotations
 
 import difflib
-import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from rollwise.errors import ConfigError
+from rollwise.shipped_schemas import load_schema  # noqa: F401 - the config layer's schema loader
 
 KeyPath = tuple[str | int, ...]
 
@@ -253,14 +251,6 @@ def _read(path: Path) -> str:
         raise ConfigError(f"not UTF-8 text (byte {raw[exc.start]:#04x})", file=str(path), line=line,
                           fix="save the file as UTF-8") from None
     return text
-
-
-@lru_cache(maxsize=None)
-def load_schema(name: str) -> dict[str, Any]:
-    """A JSON Schema shipped with the package: ``rollwise``, ``canary`` or ``flags`` (``schemas/<name>.schema.json``).
-
-    Cached: callers must not change it."""
-    return json.loads(resources.files("rollwise").joinpath(f"schemas/{name}.schema.json").read_text("utf-8"))
 
 
 def validate_schema(doc: Document, schema: dict[str, Any]) -> None:

@@ -23,7 +23,8 @@ from rollwise.canary.model.plan import (
     RouterSpec,
     Warmup,
 )
-from rollwise.yamlsource import Document, did_you_mean, load_schema, load_yaml, validate_schema
+from rollwise.shipped_schemas import load_schema
+from rollwise.yamlsource import Document, did_you_mean, load_yaml, validate_schema
 
 
 def canary_schema() -> dict[str, Any]:

@@ -23,8 +23,9 @@ from rollwise.gate.model import (
     Slo,
     Tolerance,
 )
+from rollwise.shipped_schemas import load_schema
 from rollwise.units import parse_amount, parse_percent, parse_share
-from rollwise.yamlsource import Document, load_schema, load_yaml, validate_schema
+from rollwise.yamlsource import Document, load_yaml, validate_schema
 
 
 def schema() -> dict[str, Any]:
