@@ -137,6 +137,8 @@ def test_migrate_keeps_database_passwords(world, actions_env, capsys):
                  "--report", "lint.json", "--github-comment", "--github-status"]) in (0, 1)
     assert main(["migrate", "apply", "--alembic-config", ini, "--database-url", url, "--report", "apply.json",
                  "--backup-dir", str(tmp / "backups")]) == 0
+    assert main(["migrate", "rollback", "--alembic-config", ini, "--database-url", url, "--to", "0004",
+                 "--report", "rollback.json", "--backup-dir", str(tmp / "backups")]) == 0
     assert main(["migrate", "plan", "--alembic-config", ini, "--database-url", down, "--report", "plan.json"]) in (2, 3)
     assert main(["migrate", "apply", "--alembic-config", ini, "--database-url", down, "--report", "down.json",
                  "--backup-dir", str(tmp / "backups")]) in (2, 3)
@@ -156,6 +158,10 @@ def test_flags_keep_redis_passwords(world, actions_env, capsys, monkeypatch):
     assert main(["flags", "get", "payments-v2", "--store", store]) == 0
     assert main(["flags", "history", "--store", store, "--report", "history.json"]) == 0
     assert main(["flags", "kill", "payments-v2", "--store", down, "--report", "down.json", *audit]) == 3
+    assert main(["flags", "run-schedule", "--store", store, "--dry-run", "--report", "schedule.json"]) == 0
+    assert main(["flags", "run-schedule", "--store", down, "--report", "schedule-down.json"]) == 3
+    (tmp / "app.py").write_text("from rollwise.flags import FlagClient\nFlagClient.connect('x').evaluate('payments-v2', {}, False)\n")
+    assert main(["flags", "check", "--file", flags, "--root", str(tmp), "--store", store, "--report", "check.json"]) in (0, 1)
     # a canary whose kill switch names the store with its password: the state file (an artifact) must not keep it
     (tmp / "canary.yml").write_text(GATE_CONFIG + f"""prometheus: {{url: "http://127.0.0.1:{services.free_port()}",
   timeout: 1s, deadline: 2s, retries: 0}}
