@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict
-from urllib.parse import urlsplit
 
 import click
 
 from rollwise.errors import ConfigError, RollwiseError
+from rollwise.finite import FiniteFloat
 
 
 def _store_option(f):
@@ -37,7 +37,7 @@ def _change_options(f):
         click.option("--sha", envvar="ROLLWISE_SHA", default=None, help="git SHA for the audit log [env ROLLWISE_SHA; default $GITHUB_SHA]"),
         click.option("--wait-clients", envvar="ROLLWISE_WAIT_CLIENTS", type=click.IntRange(min=0), default=0,
                      help="wait until this many clients applied the change [env ROLLWISE_WAIT_CLIENTS]"),
-        click.option("--wait-timeout", envvar="ROLLWISE_WAIT_TIMEOUT", type=click.FloatRange(min=0), default=30.0,
+        click.option("--wait-timeout", envvar="ROLLWISE_WAIT_TIMEOUT", type=FiniteFloat(minimum=0), default=30.0,
                      show_default=True, help="seconds to wait for --wait-clients [env ROLLWISE_WAIT_TIMEOUT]"),
         _report_option,
         _store_option,
@@ -76,9 +76,11 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
     from rollwise.flags import report as report_
     from rollwise.flags import service
     from rollwise.flags.ports import redact
+    from rollwise.ghactions import mask_url
     from rollwise.outcome import PROCEED, decision_for, publish
+    from rollwise.redact import redact_text
 
-    ghactions.mask(urlsplit(store_url).password)
+    mask_url(store_url)
     payload = report_.change_payload(redact(store_url))
     error: RollwiseError | None = None
     store = None
@@ -101,7 +103,7 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
                               + f". Changed: {done}", fix="correct the refused keys and run the command again for them")
     except RollwiseError as exc:
         error = exc
-        payload["message"] = exc.message.replace(store_url, redact(store_url))
+        payload["message"] = redact_text(exc.message.replace(store_url, redact(store_url)))
         if isinstance(exc, service.ConflictError):
             payload["status"] = "conflict"
         elif isinstance(exc, service.StoreUnavailable):
@@ -172,7 +174,7 @@ def kill_command(keys, expect_version, store_url, report, actor, reason, run_url
 
 @flags.command("rollout")
 @click.argument("key")
-@click.argument("percentage", type=click.FloatRange(0, 100))
+@click.argument("percentage", type=FiniteFloat(0, 100))
 @click.option("--variant", envvar="ROLLWISE_FLAG_VARIANT", default=None,
               help="variant to roll out (default: the one valued true) [env ROLLWISE_FLAG_VARIANT]")
 @click.option("--rule", envvar="ROLLWISE_FLAG_RULE", default=None,
@@ -439,7 +441,7 @@ def run_schedule_command(store_url, keys, dry_run, now, actor, reason, report) -
     from rollwise.flags.ports import redact
     from rollwise.outcome import publish
 
-    ghactions.mask(urlsplit(store_url).password)
+    ghactions.mask_url(store_url)
     keys = [k for value in keys for k in value.replace(",", " ").split()]
     clock = _clock(now)
     if now and not dry_run:

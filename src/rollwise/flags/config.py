@@ -63,7 +63,8 @@ SINGLE_VALUE_OPS = (*operators.NUMBER_OPS, *operators.SEMVER_OPS, *operators.DAT
 
 
 def schema() -> dict[str, Any]:
-    """The shipped JSON Schema of flags.yml."""
+    """The shipped JSON Schema of flags.yml (FlagClient checks stored definitions against it; the loader imports
+    no PyYAML, which keeps the client within its memory budget)."""
     from rollwise.shipped_schemas import load_schema
 
     return load_schema("flags")
@@ -474,7 +475,7 @@ REFS_CONFIG_PATH = ".rollwise/coderefs.yml"
 
 def refs_schema() -> dict[str, Any]:
     """The shipped JSON Schema of .rollwise/coderefs.yml."""
-    from rollwise.yamlsource import load_schema
+    from rollwise.shipped_schemas import load_schema
 
     return load_schema("coderefs")
 

@@ -6,19 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 from rollwise.errors import InconclusiveError
 from rollwise.flags.model import FlagSet
 from rollwise.flags.model.changes import Audit, AuditEntry, Change
+from rollwise.redact import redact_url
 
-
-def redact(url: str) -> str:
-    """A store URL fit for logs and reports: any password replaced by ***."""
-    parts = urlsplit(url)
-    if not parts.password:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)))
+#: a store URL fit for logs and reports (password and ``?password=`` replaced by ***): the shared redaction
+redact = redact_url
 
 
 class ConflictError(InconclusiveError):
