@@ -134,6 +134,8 @@ class RevisionVerdict:
     findings: list[Finding]
     suppressed: list[tuple[Finding, Suppression]]
     tables: tuple[str, ...]
+    #: why this revision's SQL could not be rendered (squawk and SQL-level checks skipped), else None
+    not_rendered: str | None = None
 
     @property
     def errors(self) -> int:

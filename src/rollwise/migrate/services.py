@@ -85,6 +85,12 @@ class LintResult:
     env_findings: list[Finding]
     range: tuple[str | None, str | None]
     squawk: str  # "ran", "off" or why it did not run
+    #: why Alembic could not import the revisions (the graph was read from the files), else None
+    load_error: str | None = None
+
+    @property
+    def not_rendered(self) -> list[RevisionVerdict]:
+        return [v for v in self.revisions if v.not_rendered]
 
     @property
     def findings(self) -> list[Finding]:
@@ -130,28 +136,29 @@ def lint(project: Project, range_text: str | None, options: Options, use_squawk:
             from rollwise.migrate.dialects.postgres import PostgresDialect
 
             sql_dialect = PostgresDialect(sa.make_url("postgresql+psycopg://"))
-    pairs = []
-    squawk_problems = []
-    for rev in revisions:
-        extra: list[Finding] = []
-        if sql_dialect is not None:
-            from rollwise.migrate import squawk
+    found: dict[str, list[Finding]] = {}
+    notes: dict[str, str] = {}
+    problem = None
+    if sql_dialect is not None:
+        from rollwise.migrate import squawk
 
-            found, problem = squawk.lint_revision(project, rev, sql_dialect.offline_url)
-            extra = found
-            if problem:
-                squawk_problems.append(problem)
+        found, notes, problem = squawk.lint_revisions(project, revisions, sql_dialect.offline_url)
+    pairs = []
+    for rev in revisions:
         source = scan_file(rev.path)
-        pairs.append((source, _judge(source, options, squawk_dedupe(source, extra))))
+        verdict = _judge(source, options, squawk_dedupe(source, found.get(rev.id, [])))
+        verdict.not_rendered = notes.get(rev.id)
+        pairs.append((source, verdict))
     judge_deploy(pairs)
     verdicts = [verdict for _, verdict in pairs]
     if sql_dialect is not None:
-        problems = list(dict.fromkeys(squawk_problems))
-        squawk_state = "ran" if not problems else "ran with problems: " + "; ".join(problems[:3])
+        squawk_state = "ran" if not problem else f"did not run: {problem}"
+        if notes:
+            squawk_state += f" ({len(notes)} of {len(revisions)} revision(s) not rendered, see not_rendered)"
     env_findings = []
     if project.env_path.exists():
         env_findings = list(check_env(project.env_path.read_text(encoding="utf-8"), str(project.env_path)))
-    return LintResult(verdicts, env_findings, (lower, upper), squawk_state)
+    return LintResult(verdicts, env_findings, (lower, upper), squawk_state, project.load_error)
 
 
 def squawk_dedupe(source: RevisionSource, found: list[Finding]) -> list[Finding]:
@@ -199,6 +206,7 @@ def plan(project: Project, target: str | None, options: Options, trial: bool = T
     from rollwise.migrate.alembic_adapter import strip_markers
 
     url = _need_url(project)
+    project.require_imports()
     dialect = for_url(url, options.schema)
     target_id = project.resolve(target or "head", "to")
     timeouts = Timeouts(options.lock_timeout_s, options.statement_timeout_s)
@@ -326,6 +334,7 @@ class RunResult:
 def apply(project: Project, target: str | None, options: Options) -> RunResult:
     """Upgrade to ``target`` (default head) with lint gate, backup, integrity checks, verify and auto-rollback."""
     url = _need_url(project)
+    project.require_imports()
     dialect = for_url(url, options.schema)
     project.check_env_shares_connection()
     target_id = project.resolve(target or "head", "to")
@@ -451,6 +460,7 @@ def rollback(project: Project, to: str | None, backup_file: Path | None, options
     timeouts = Timeouts(options.lock_timeout_s, options.statement_timeout_s)
     if backup_file is not None:
         return _restore_backup(project, dialect, timeouts, backup_file, options)
+    project.require_imports()
     project.check_env_shares_connection()
     if to is None:
         raise ConfigError("rollback needs --to REVISION or --backup-file PATH", key="to",
