@@ -20,6 +20,7 @@ from rollwise.ghactions import progress
 from rollwise.migrate import integrity
 from rollwise.migrate.alembic_adapter import Project, Revision
 from rollwise.migrate.dialects import Dialect, Timeouts, for_url
+from rollwise.migrate.history import with_history
 from rollwise.migrate.lint import judge_deploy, judge_revision, relax_small_tables
 from rollwise.migrate.model import (
     ERROR,
@@ -72,6 +73,14 @@ def _start_revision(project: Project, conn: sa.Connection) -> str | None:
     if start is not None:
         project.resolve(start, "database revision")
     return start
+
+
+def scan_range(project: Project, lower: str | None, revisions: list[Revision]) -> dict[str, RevisionSource]:
+    """The scanned revisions of a range, each with what the revisions before it guarantee (validated NOT NULL
+    checks); the history below ``lower`` is read from the files too."""
+    earlier = [scan_file(rev.path) for rev in project.path_between(None, lower)] if lower else []
+    sources = with_history(earlier, [scan_file(rev.path) for rev in revisions])
+    return {rev.id: source for rev, source in zip(revisions, sources)}
 
 
 def _judge(source: RevisionSource, options: Options, extra: list[Finding] | None = None) -> RevisionVerdict:
@@ -144,8 +153,9 @@ def lint(project: Project, range_text: str | None, options: Options, use_squawk:
 
         found, notes, problem = squawk.lint_revisions(project, revisions, sql_dialect.offline_url)
     pairs = []
+    sources = scan_range(project, lower, revisions)
     for rev in revisions:
-        source = scan_file(rev.path)
+        source = sources[rev.id]
         verdict = _judge(source, options, squawk_dedupe(source, found.get(rev.id, [])))
         verdict.not_rendered = notes.get(rev.id)
         pairs.append((source, verdict))
@@ -215,8 +225,9 @@ def plan(project: Project, target: str | None, options: Options, trial: bool = T
         revisions = project.path_between(start, target_id)
         planned: list[PlannedRevision] = []
         sources: list[RevisionSource] = []
+        scanned = scan_range(project, start, revisions)
         for rev in revisions:
-            source = scan_file(rev.path)
+            source = scanned[rev.id]
             verdict = _judge(source, options)
             sql, sql_error = None, None
             try:
@@ -351,7 +362,7 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
         if not pending:
             result.message = f"the database is already at {revision_label(start)}; nothing to do"
             return result
-        sources = {rev.id: scan_file(rev.path) for rev in pending}
+        sources = scan_range(project, start, pending)
         pairs = [(sources[r.id], _judge(sources[r.id], options)) for r in pending]
         judge_deploy(pairs)
         result.verdicts = [verdict for _, verdict in pairs]
