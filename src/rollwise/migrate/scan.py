@@ -161,6 +161,8 @@ def _body_state(func: ast.FunctionDef) -> str:
 
 def _directives(text: str, path: str, rev: RevisionSource) -> None:
     """Read ``# rollwise:`` comments; an ignore covers its own line, or the next code line when alone on a line."""
+    if "rollwise:" not in text:
+        return  # tokenizing is most of the cost of a scan; files without directives skip it
     pending: list[tuple[int, tuple[str, ...], str, date | None]] = []  # comment-only directives waiting for code
     code_lines: set[int] = set()
     comments: list[tuple[int, bool, str]] = []
