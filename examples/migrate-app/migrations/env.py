@@ -3,7 +3,6 @@ passes in."""
 
 import sqlalchemy as sa
 from alembic import context
-
 from shopapp.models import metadata
 
 config = context.config

@@ -1,9 +1,8 @@
 """Orders with amounts in the service's own Money type."""
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy_utils import UUIDType
-
 from shopapp.types import Money
+from sqlalchemy_utils import UUIDType
 
 revision = "0002"
 down_revision = "0001"
