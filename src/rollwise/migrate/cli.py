@@ -78,9 +78,10 @@ def _project(alembic_config: str, database_url: str | None):
 
     if database_url:
         import sqlalchemy as sa
+        from sqlalchemy.engine import make_url
 
         try:
-            mask(sa.make_url(database_url).password)
+            mask(make_url(database_url).password)
         except sa.exc.ArgumentError:
             pass
     return Project(alembic_config, database_url)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from rollwise.errors import ConfigError, InconclusiveError
 from rollwise.ghactions import progress
@@ -56,7 +57,7 @@ def masked(url: str | sa.URL | None) -> str:
     if url is None:
         return "<none>"
     try:
-        return sa.make_url(url).render_as_string(hide_password=True)
+        return make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
         return "<unparseable URL>"
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from rollwise.errors import ConfigError, InconclusiveError
 from rollwise.ghactions import progress
@@ -144,7 +145,7 @@ def lint(project: Project, range_text: str | None, options: Options, use_squawk:
         elif sql_dialect is None or not sql_dialect.uses_squawk:
             from rollwise.migrate.dialects.postgres import PostgresDialect
 
-            sql_dialect = PostgresDialect(sa.make_url("postgresql+psycopg://"))
+            sql_dialect = PostgresDialect(make_url("postgresql+psycopg://"))
     found: dict[str, list[Finding]] = {}
     notes: dict[str, str] = {}
     problem = None
