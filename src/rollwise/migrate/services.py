@@ -145,7 +145,7 @@ def lint(project: Project, range_text: str | None, options: Options, use_squawk:
         elif sql_dialect is None or not sql_dialect.uses_squawk:
             from rollwise.migrate.dialects.postgres import PostgresDialect
 
-            sql_dialect = PostgresDialect(make_url("postgresql+psycopg://"))
+            sql_dialect = PostgresDialect(make_url("postgresql://"))
     found: dict[str, list[Finding]] = {}
     notes: dict[str, str] = {}
     problem = None
