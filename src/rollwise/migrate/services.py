@@ -33,6 +33,7 @@ from rollwise.migrate.model import (
     TableComparison,
 )
 from rollwise.migrate.rules.operations import check_env
+from rollwise.migrate.rules.reversibility import DOWNGRADE_INCOMPLETE
 from rollwise.migrate.runner import (
     Options,
     Runner,
@@ -45,6 +46,7 @@ from rollwise.migrate.runner import (
     run_verify,
     scan_file,
 )
+from rollwise.migrate.schema import Shape, differences, shape
 
 # statuses of apply/rollback and their exit codes
 APPLIED, UP_TO_DATE, REFUSED, ROLLED_BACK, RESTORED, LOCK_TIMEOUT, FAILED = (
@@ -264,6 +266,7 @@ def _trial(project: Project, dialect: Dialect, conn: sa.Connection, planned: lis
                     break
                 # count the rows that would make it fail, in the state the earlier revisions left
                 item.preflight = _preflight(dialect, conn, item)
+                before = shape(conn, dialect.schema)
                 started = time.monotonic()
                 try:
                     with conn.begin_nested():
@@ -275,8 +278,49 @@ def _trial(project: Project, dialect: Dialect, conn: sa.Connection, planned: lis
                         later.trial = {"status": "skipped", "reason": f"follows {item.revision.id}, which failed"}
                     break
                 item.trial = {"status": "ok", "seconds": round(time.monotonic() - started, 3)}
+                item.trial["round_trip"] = _round_trip(project, dialect, conn, item, before)
+                if item.trial["round_trip"]["status"] == "failed-upgrade":
+                    for later in planned[planned.index(item) + 1:]:
+                        later.trial = {"status": "skipped", "reason": f"follows {item.revision.id}, whose upgrade "
+                                                                      "failed after its downgrade"}
+                    break
         finally:
             tx.rollback()
+
+
+def _round_trip(project: Project, dialect: Dialect, conn: sa.Connection, item: PlannedRevision,
+                before: Shape) -> dict[str, Any]:
+    """upgrade -> downgrade -> upgrade of one revision inside the trial transaction: the schema after the downgrade
+    must equal the one before the upgrade, and the second upgrade must succeed and give the same schema again.
+    A difference becomes a downgrade-incomplete error on the revision."""
+    source = scan_file(item.revision.path)
+    if source.downgrade_state != "ok":
+        return {"status": "skipped", "reason": "no working downgrade()"}
+    if len(item.revision.down) > 1:
+        return {"status": "skipped", "reason": "a merge revision"}
+    parent = item.revision.down[0] if item.revision.down else None
+    after = shape(conn, dialect.schema)
+    try:
+        with conn.begin_nested():
+            project.downgrade(conn, parent)
+    except Exception as exc:
+        result = {"status": "failed-downgrade", "error": first_line(exc), "differences": []}
+    else:
+        left = [f"after downgrade: {d}" for d in differences(before, shape(conn, dialect.schema))]
+        try:
+            with conn.begin_nested():
+                project.upgrade(conn, item.revision.id)
+        except Exception as exc:
+            result = {"status": "failed-upgrade", "error": first_line(exc), "differences": left}
+        else:
+            again = [f"after upgrade again: {d}" for d in differences(after, shape(conn, dialect.schema))]
+            result = {"status": "differs" if left or again else "ok", "differences": left + again}
+    if result["status"] != "ok":
+        what = "; ".join(result["differences"][:5]) or result.get("error", "")
+        item.verdict.findings.append(DOWNGRADE_INCOMPLETE.finding(
+            source, source.downgrade_line or 1, f"trial upgrade -> downgrade -> upgrade on {dialect.name} "
+            f"({result['status']}): {what}"))
+    return result
 
 
 def _preflight(dialect: Dialect, conn: sa.Connection, item: PlannedRevision) -> list[dict[str, Any]]:
