@@ -109,6 +109,15 @@ def _batched(where: object) -> bool:
     return False
 
 
+def volatile_expression(sql: str) -> bool:
+    """Whether a default expression calls a volatile function (evaluated per row, so ADD COLUMN rewrites)."""
+    try:
+        stmt = parse_sql(f"SELECT {sql}")[0].stmt
+    except ParseError:
+        return False
+    return _volatile(stmt.targetList)
+
+
 def not_null_column(expr: object) -> str | None:
     """``col IS NOT NULL`` (alone) -> "col"."""
     if isinstance(expr, ast.NullTest) and expr.nulltesttype == enums.NullTestType.IS_NOT_NULL and \

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from rollwise.migrate import sqlfacts
@@ -132,7 +131,6 @@ RULES = (
     VALIDATE_SAME_REVISION, CLUSTER, VACUUM_FULL, REINDEX, LOCK_TABLE, TABLE_REWRITE,
 )
 
-_VOLATILE = re.compile(r"random\(|gen_random_uuid|uuid_generate|clock_timestamp|nextval|timeofday", re.IGNORECASE)
 _TEXT_TYPES = {"text", "unicodetext"}
 _VARCHAR_TYPES = {"string", "varchar", "unicode", "character varying", "nvarchar"}
 
@@ -201,7 +199,7 @@ def check(rev: RevisionSource) -> Iterator[Finding]:
                 yield INDEX_NOT_CONCURRENT.finding(rev, call.line, f"add_column {table}.{name} index=True",
                                                    table=table, index=f"ix_{table}_{name}")
             default_sql = default.args[0] if isinstance(default, CallValue) and default.args else default
-            if isinstance(default_sql, str) and _VOLATILE.search(default_sql):
+            if isinstance(default_sql, str) and sqlfacts.volatile_expression(default_sql):
                 yield VOLATILE_DEFAULT.finding(rev, call.line, f"add_column {table}.{name} server_default "
                                                f"{default_sql!r}", table=table, column=name)
         elif call.name == "create_index":
