@@ -7,6 +7,7 @@ from __future__ import annotations
 import configparser
 import contextlib
 import io
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -226,7 +227,8 @@ def import_failure(exc: BaseException, directories: list[Path]) -> str:
     while tb is not None:
         filename = str(Path(tb.tb_frame.f_code.co_filename).resolve())
         if any(filename.startswith(r) for r in roots) or filename.endswith("env.py"):
-            where = f"{filename}:{tb.tb_lineno}"
+            shown = os.path.relpath(filename) if filename.startswith(os.getcwd() + os.sep) else filename
+            where = f"{shown}:{tb.tb_lineno}"
         tb = tb.tb_next
     message = str(exc).splitlines()[0] if str(exc) else ""
     text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__

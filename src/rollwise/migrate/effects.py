@@ -26,22 +26,22 @@ class Effects:
     opaque: list[str] = field(default_factory=list)  # why some effects cannot be known
 
     def create(self, obj: Obj | None, line: int, kind: str = "", owner: str | None = None) -> None:
-        if obj is None or not obj[2]:
-            self.unknown_created.add(kind or (obj[0] if obj else ""))
-            return
-        if owner:
-            self.owners[obj] = owner
-        if self.dropped.pop(obj, None) is None:  # dropped and created again here: replaced, no net change
-            self.created.setdefault(obj, line)
+        # dropped and created again within the same function: replaced, no net change
+        self._record(obj, line, kind, owner, self.created, self.dropped, self.unknown_created)
 
     def drop(self, obj: Obj | None, line: int, kind: str = "", owner: str | None = None) -> None:
+        # created and dropped again within the same function: temporary, no net change
+        self._record(obj, line, kind, owner, self.dropped, self.created, self.unknown_dropped)
+
+    def _record(self, obj: Obj | None, line: int, kind: str, owner: str | None, into: dict[Obj, int],
+                opposite: dict[Obj, int], unknown: set[str]) -> None:
         if obj is None or not obj[2]:
-            self.unknown_dropped.add(kind or (obj[0] if obj else ""))
+            unknown.add(kind or (obj[0] if obj else ""))
             return
         if owner:
             self.owners[obj] = owner
-        if self.created.pop(obj, None) is None:  # created and dropped again here: temporary, no net change
-            self.dropped.setdefault(obj, line)
+        if opposite.pop(obj, None) is None:
+            into.setdefault(obj, line)
 
     def tables(self, objects: dict[Obj, int]) -> set[str]:
         """Tables among ``objects``, and tables some of whose columns are among them."""
