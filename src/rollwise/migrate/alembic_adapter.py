@@ -278,5 +278,14 @@ def sql_line_map(sql: str) -> list[int | None]:
     return mapping
 
 
+def sql_by_line(sql: str) -> dict[int, str]:
+    """The rendered SQL of each revision file line that produced some (markers and bookkeeping left out)."""
+    out: dict[int, list[str]] = {}
+    for text, line in zip(sql.splitlines(), sql_line_map(sql)):
+        if line is not None and not _MARKER_LINE.match(text.strip()):
+            out.setdefault(line, []).append(text)
+    return {line: "\n".join(texts).strip() for line, texts in out.items() if "\n".join(texts).strip()}
+
+
 def strip_markers(sql: str) -> str:
     return "\n".join(line for line in sql.splitlines() if not _MARKER_LINE.match(line.strip()))

@@ -9,6 +9,7 @@ import builtins
 import io
 import re
 import tokenize
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -247,3 +248,19 @@ def scan_source(text: str, path: str) -> RevisionSource:
                 rev.downgrade_helpers = tuple(dict.fromkeys(collector.helpers))
     _directives(text, path, rev)
     return rev
+
+
+def with_rendered_sql(rev: RevisionSource, sql_by_line: dict[int, str]) -> RevisionSource:
+    """``rev`` with each ``op.execute`` whose SQL is computed (a variable, an f-string, a SQLAlchemy expression)
+    given the SQL Alembic rendered for its line, so the SQL rules read what will really run."""
+    def rendered(call: OpCall) -> OpCall:
+        if call.name != "execute" or call.line not in sql_by_line:
+            return call
+        argument = call.args[0] if call.args else dict(call.kwargs).get("sqltext")
+        literal = argument.args[0] if isinstance(argument, CallValue) and argument.func.split(".")[-1] == "text" \
+            and argument.args else argument
+        if isinstance(literal, str) and "{…}" not in literal:
+            return call  # the source already says it
+        return replace(call, args=(sql_by_line[call.line],), kwargs=())
+
+    return replace(rev, upgrade=[rendered(c) for c in rev.upgrade], downgrade=[rendered(c) for c in rev.downgrade])

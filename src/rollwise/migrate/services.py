@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from rollwise.errors import ConfigError, InconclusiveError
 from rollwise.ghactions import progress
 from rollwise.migrate import integrity
-from rollwise.migrate.alembic_adapter import Project, Revision
+from rollwise.migrate.alembic_adapter import Project, Revision, sql_by_line
 from rollwise.migrate.dialects import Dialect, Timeouts, for_url
 from rollwise.migrate.history import with_history
 from rollwise.migrate.lint import judge_deploy, judge_revision, relax_small_tables
@@ -46,6 +46,7 @@ from rollwise.migrate.runner import (
     run_verify,
     scan_file,
 )
+from rollwise.migrate.scan import with_rendered_sql
 from rollwise.migrate.schema import Shape, differences, shape
 
 # statuses of apply/rollback and their exit codes
@@ -148,17 +149,18 @@ def lint(project: Project, range_text: str | None, options: Options, use_squawk:
             from rollwise.migrate.dialects.postgres import PostgresDialect
 
             sql_dialect = PostgresDialect(make_url("postgresql://"))
-    found: dict[str, list[Finding]] = {}
-    notes: dict[str, str] = {}
-    problem = None
-    if sql_dialect is not None:
-        from rollwise.migrate import squawk
+    from rollwise.migrate import squawk
 
-        found, notes, problem = squawk.lint_revisions(project, revisions, sql_dialect.offline_url)
+    rendering = squawk.Rendering()
+    if sql_dialect is not None:
+        rendering = squawk.lint_revisions(project, revisions, sql_dialect.offline_url)
+    found, notes, problem = rendering.findings, rendering.notes, rendering.problem
     pairs = []
     sources = scan_range(project, lower, revisions)
     for rev in revisions:
         source = sources[rev.id]
+        if rev.id in rendering.sql:  # computed SQL: judge what Alembic rendered for the line
+            source = with_rendered_sql(source, sql_by_line(rendering.sql[rev.id]))
         verdict = _judge(source, options, squawk_dedupe(source, found.get(rev.id, [])))
         verdict.not_rendered = notes.get(rev.id)
         pairs.append((source, verdict))

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rollwise.migrate.alembic_adapter import Project, Revision, sql_line_map
@@ -81,10 +82,18 @@ def import_problem(path: str) -> str | None:
     return None
 
 
-def lint_revisions(project: Project, revisions: list[Revision], offline_url: str
-                   ) -> tuple[dict[str, list[Finding]], dict[str, str], str | None]:
-    """squawk findings per revision id, why each revision that was not rendered was not, and a problem text
-    when squawk itself could not run. One squawk process judges every rendered revision."""
+@dataclass
+class Rendering:
+    """What rendering the revisions to offline SQL and running squawk on it gave."""
+
+    findings: dict[str, list[Finding]] = field(default_factory=dict)  # squawk's, by revision id
+    notes: dict[str, str] = field(default_factory=dict)  # why a revision was not rendered, by revision id
+    sql: dict[str, str] = field(default_factory=dict)  # the rendered SQL (with line markers), by revision id
+    problem: str | None = None  # why squawk itself did not run
+
+
+def lint_revisions(project: Project, revisions: list[Revision], offline_url: str) -> Rendering:
+    """Render every revision, then one squawk process judges every rendered one."""
     notes: dict[str, str] = {}
     rendered: list[tuple[str, Revision]] = []
     for rev in revisions:
@@ -93,17 +102,19 @@ def lint_revisions(project: Project, revisions: list[Revision], offline_url: str
             notes[rev.id] = note or "not rendered"
         else:
             rendered.append((sql, rev))
+    sql = {rev.id: text for text, rev in rendered}
     exe = binary()
     if exe is None:
-        return {}, notes, "squawk is not installed (pip install squawk-cli)"
-    return run_many(exe, rendered), notes, None
+        return Rendering({}, notes, sql, "squawk is not installed (pip install squawk-cli)")
+    return Rendering(run_many(exe, rendered), notes, sql)
 
 
 def lint_revision(project: Project, rev: Revision, offline_url: str) -> tuple[list[Finding], str | None]:
     """squawk findings for one revision, and a problem text when squawk could not judge it."""
-    found, notes, problem = lint_revisions(project, [rev], offline_url)
-    note = notes.get(rev.id)
-    return found.get(rev.id, []), problem or (f"{rev.id}: offline SQL not renderable ({note})" if note else None)
+    done = lint_revisions(project, [rev], offline_url)
+    note = done.notes.get(rev.id)
+    return done.findings.get(rev.id, []), done.problem or (
+        f"{rev.id}: offline SQL not renderable ({note})" if note else None)
 
 
 def run(exe: str, sql: str, rev: Revision) -> list[Finding]:
