@@ -178,3 +178,27 @@ def test_whole_table_update_built_with_sqlalchemy_is_an_error():
         'users = sa.table("users", sa.column("plan"))\nop.execute(users.update().values(plan="free"))',
         'pass  # data only')]))
     assert [r for r, _, _ in found] == ["unbatched-backfill"]
+
+
+def test_set_not_null_recipe_in_raw_sql():
+    steps = [
+        ('op.execute("ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID")',
+         'op.execute("ALTER TABLE users DROP CONSTRAINT users_email_nn")'),
+        ('op.execute("ALTER TABLE users VALIDATE CONSTRAINT users_email_nn")', 'pass  # nothing to undo'),
+        ('op.execute("ALTER TABLE users ALTER COLUMN email SET NOT NULL")',
+         'op.execute("ALTER TABLE users ALTER COLUMN email DROP NOT NULL")'),
+    ]
+    assert errors(lint_steps(steps)) == []
+    assert "set-not-null" in {r for r, _, _ in errors(lint_steps([steps[0], steps[2]]))}
+
+
+def test_small_tables_and_suppressions_relax_the_new_lock_rules():
+    from rollwise.migrate.lint import relax_small_tables
+
+    source = _source(1, 'op.execute("CLUSTER users USING ix_users_email")', 'pass  # no inverse')
+    verdict = judge_revision(source)
+    relax_small_tables([verdict], {"users": 40}, 1000)
+    assert [(f.rule, f.severity) for f in verdict.findings] == [("cluster-table", "warning")]
+    suppressed = _source(1, 'op.execute("VACUUM FULL users")  # rollwise: ignore[vacuum-full] 40 rows, nightly',
+                         'pass  # nothing to undo')
+    assert judge_revision(suppressed).findings == []
