@@ -49,3 +49,11 @@ def test_lint_plan_apply_with_the_apps_packages(tmp_path, postgres_server):
         columns = {c["name"]: str(c["type"]) for c in sa.inspect(conn).get_columns("customers")}
         assert columns["id"] == "UUID" and columns["nickname"] == "VARCHAR(80)"
         assert "ix_customers_nickname" in {i["name"] for i in sa.inspect(conn).get_indexes("customers")}
+
+
+def test_an_unknown_install_mode_is_refused_before_anything_runs(tmp_path):
+    from support.actionrunner import run_action
+
+    result = run_action(ROOT / "actions" / "safe-migrate", {"command": "lint", "install": "global"}, workdir=tmp_path)
+    assert result.exit_code == 1
+    assert any("input install is 'global'; use isolated" in message for _, _, message in result.annotations)
