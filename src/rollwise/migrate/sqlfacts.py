@@ -26,6 +26,9 @@ _VOLATILE = ("random", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v4"
              "timeofday", "statement_timestamp")
 
 
+_SERIAL = ("serial", "bigserial", "smallserial", "serial4", "serial8", "serial2")
+
+
 @dataclass(frozen=True)
 class Action:
     """One ALTER TABLE sub-command."""
@@ -152,7 +155,9 @@ def _action(cmd: ast.AlterTableCmd) -> Action:
         return Action(kind, column, type_name=type_name, type_mods=mods,
                       not_null="CONSTR_NOTNULL" in types or "CONSTR_PRIMARY" in types,
                       has_default=default is not None or bool(types & {"CONSTR_IDENTITY", "CONSTR_GENERATED"}),
-                      volatile_default=default is not None and _volatile(default))
+                      # identity, stored generated and serial columns are filled in row by row: a rewrite too
+                      volatile_default=(default is not None and _volatile(default)) or bool(
+                          types & {"CONSTR_IDENTITY", "CONSTR_GENERATED"}) or type_name in _SERIAL)
     if kind == "ValidateConstraint":
         return Action(kind, name=cmd.name)
     if kind == "DropConstraint":

@@ -202,3 +202,20 @@ def test_small_tables_and_suppressions_relax_the_new_lock_rules():
     suppressed = _source(1, 'op.execute("VACUUM FULL users")  # rollwise: ignore[vacuum-full] 40 rows, nightly',
                          'pass  # nothing to undo')
     assert judge_revision(suppressed).findings == []
+
+
+@pytest.mark.parametrize("upgrade, rule", [
+    ('op.add_column("users", sa.Column("n", sa.BigInteger(), sa.Identity()))', "add-column-volatile-default"),
+    ('op.add_column("users", sa.Column("n", sa.Integer(), sa.Computed("id + 1")))', "add-column-volatile-default"),
+    ('op.execute("ALTER TABLE users ADD COLUMN n bigserial")', "add-column-volatile-default"),
+    ('op.execute("ALTER TABLE users ADD COLUMN n int GENERATED ALWAYS AS (id + 1) STORED")',
+     "add-column-volatile-default"),
+    ('op.execute("ALTER TABLE users ADD CONSTRAINT no_overlap EXCLUDE USING gist (during WITH &&)")',
+     "add-unique-constraint"),
+    ('op.execute("LOCK users")', "lock-table"),
+    ('op.execute("ALTER TABLE users SET TABLESPACE archive")', "table-rewrite"),
+    ('op.drop_index("ix_users_email", table_name="users")', "drop-index-not-concurrent"),
+], ids=["identity", "computed", "bigserial", "generated", "exclusion", "lock-default-mode", "tablespace",
+        "drop-index-op"])
+def test_more_dangerous_forms_are_errors(upgrade, rule):
+    assert rule in {r for r, _, _ in errors(lint_steps([(upgrade, 'op.execute("SELECT 1")  # nothing to undo')]))}

@@ -170,6 +170,18 @@ def _column_info(column: object) -> tuple[str | None, bool, object, bool]:
     return name, column.kw("nullable", True), column.kw("server_default"), bool(column.kw("primary_key", False))
 
 
+def _filled_per_row(column: object) -> str | None:
+    """``sa.Identity()`` or a stored ``sa.Computed(...)`` among a column's arguments: PostgreSQL fills every
+    existing row, rewriting the table."""
+    if not isinstance(column, CallValue):
+        return None
+    for arg in column.args:
+        kind = arg.func.split(".")[-1] if isinstance(arg, CallValue) else None
+        if kind == "Identity" or (kind == "Computed" and arg.kw("persisted") is not False):
+            return f"sa.{kind}(...)"
+    return None
+
+
 def check(rev: RevisionSource) -> Iterator[Finding]:
     new_tables = created_tables(rev)
     not_valid: dict[str, str | None] = {}
@@ -202,6 +214,9 @@ def check(rev: RevisionSource) -> Iterator[Finding]:
             if isinstance(default_sql, str) and sqlfacts.volatile_expression(default_sql):
                 yield VOLATILE_DEFAULT.finding(rev, call.line, f"add_column {table}.{name} server_default "
                                                f"{default_sql!r}", table=table, column=name)
+            elif filled := _filled_per_row(column_call):
+                yield VOLATILE_DEFAULT.finding(rev, call.line, f"add_column {table}.{name} with {filled}",
+                                               table=table, column=name)
         elif call.name == "create_index":
             index = text(p.get("index_name"))
             concurrent = p.get("postgresql_concurrently") is True
@@ -287,7 +302,7 @@ def _raw_action(rev: RevisionSource, call: OpCall, st: sqlfacts.Statement, actio
             yield FOREIGN_KEY_VALIDATING.finding(rev, line, f"raw SQL adds foreign key {name}", table=table, name=name)
         elif action.constraint == "CHECK":
             yield CHECK_VALIDATING.finding(rev, line, f"raw SQL adds check {name}", table=table, name=name)
-        elif action.constraint == "UNIQUE" and not action.using_index:
+        elif action.constraint in ("UNIQUE", "EXCLUSION") and not action.using_index:
             yield UNIQUE_CONSTRAINT.finding(rev, line, f"raw SQL adds unique {name}", table=table, name=name)
         elif action.constraint == "PRIMARY" and not action.using_index:
             yield PRIMARY_KEY.finding(rev, line, f"raw SQL adds primary key {name}", table=table, name=name)
