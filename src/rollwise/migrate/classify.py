@@ -1,8 +1,9 @@
 """Expand/contract classification of a revision, and the tables it touches.
 
 expand: adds what the new release needs and the old one ignores (tables, nullable columns, indexes, loosening).
-contract: removes, renames or tightens what the old release may use (drops, renames, type changes, NOT NULL,
-constraints on existing tables). A revision with both is mixed; one with neither (data only) is neutral.
+contract: removes, renames or tightens what the old release may use (drops, renames, rewriting type changes, NOT NULL,
+validating constraints on existing tables). A revision with both is mixed; one with neither is neutral: data only,
+and the steps of the safe recipes (NOT VALID, VALIDATE, USING INDEX, SET NOT NULL behind a validated check).
 """
 
 from __future__ import annotations

@@ -140,8 +140,9 @@ def lint(alembic_config, database_url, schema, report, allow_contract, range_tex
             rep.outputs(None, result.status, report, **{"from-revision": result.range[0] or "base",
                                                          "to-revision": result.range[1] or "base",
                                                          "backup-path": ""}))
+    unrendered = f", {len(result.not_rendered)} not rendered" if result.not_rendered else ""
     click.echo(f"lint {result.status}: {len(result.revisions)} revision(s), {counts['error']} error(s), "
-               f"{counts['warning']} warning(s), {counts['info']} info", err=True)
+               f"{counts['warning']} warning(s), {counts['info']} info{unrendered}", err=True)
     return result.exit_code
 
 
