@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rollwise.migrate.alembic_adapter import Project, Revision, sql_line_map
+from rollwise.migrate.alembic_adapter import Project, Revision, import_failure, sql_line_map
 from rollwise.migrate.model import WARNING, Finding
 
 #: rollwise migrate apply sets lock_timeout and statement_timeout itself; env.py is checked by missing-timeouts
@@ -56,7 +56,7 @@ def render(project: Project, rev: Revision, offline_url: str) -> tuple[str | Non
     try:
         return project.offline_sql(rev, offline_url), None
     except Exception as exc:  # offline rendering cannot handle every migration (batch mode, reads, app imports)
-        return None, f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}".rstrip(": ")
+        return None, import_failure(exc, project.version_dirs())
 
 
 def not_rendered(project: Project, rev: Revision) -> str:

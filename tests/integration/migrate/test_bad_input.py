@@ -152,3 +152,16 @@ def test_apply_needs_the_revisions_to_import(sqlite_project, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "slugify_not_installed" in err and "install: environment" in err
     _unchanged(project, checksums, tmp_path)
+
+
+def test_an_env_py_that_does_not_import_only_skips_the_rendering(sqlite_project, tmp_path):
+    env = sqlite_project.dir / "migrations" / "env.py"
+    env.write_text(env.read_text().replace("import sqlalchemy as sa\n", "import sqlalchemy as sa\nimport app_settings\n", 1))
+    report = tmp_path / "lint.json"
+    assert sqlite_project.rollwise("lint", "--range", "base:head", "--squawk", "--report", str(report)) == 0
+    import json
+
+    data = json.loads(report.read_text())
+    assert data["graph"] == "alembic" and len(data["not_rendered"]) == len(data["revisions"]) == 5
+    assert data["not_rendered"][0]["reason"].startswith("ModuleNotFoundError: No module named 'app_settings' (")
+    assert "env.py:" in data["not_rendered"][0]["reason"]
