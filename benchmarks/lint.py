@@ -30,7 +30,7 @@ from support.realworld import HISTORIES, Checkout, extract  # noqa: E402
 RENDER = """
 import sys
 from pathlib import Path
-from rollwise.migrate.alembic_adapter import Project, strip_markers
+from rollwise.migrate.adapters.alembic import Project, strip_markers
 project = Project(sys.argv[1])
 out = Path(sys.argv[2])
 for rev in project.path_between(None, project.single_head()):
@@ -54,9 +54,9 @@ def best_of(repeat: int, command: list[str], env: dict[str, str]) -> float:
 
 
 def revisions_of(checkout: Checkout) -> int:
-    from rollwise.migrate.graph import RevisionGraph
+    from rollwise.migrate.adapters.alembic import read_graph
 
-    return len(RevisionGraph.from_directories([checkout.versions]).nodes)
+    return len(read_graph([checkout.versions]).nodes)
 
 
 def main() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rollwise.migrate.rules.reversibility import check
-from rollwise.migrate.scan import scan_source
+from rollwise.migrate.model.rules.reversibility import check
+from rollwise.migrate.model.scan import scan_source
 
 
 def incomplete(upgrade: str, downgrade: str) -> list[str]:

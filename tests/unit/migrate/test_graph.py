@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from rollwise.migrate.graph import GraphError, RevisionGraph, read_node
+from rollwise.migrate.adapters.alembic import read_graph
+from rollwise.migrate.model.graph import GraphError, read_node
 
 
 def _write(root: Path, name: str, rev: str, down, extra: str = "") -> None:
@@ -25,7 +26,7 @@ def branched(tmp_path):
     _write(versions, "d", "ddd1", ("bbb1", "ccc1"))
     _write(versions / "sub", "e", "eee1", "ddd1", "depends_on = 'ccc1'")
     (versions / "_helpers.py").write_text("revision = 'not-a-revision'\n")
-    return RevisionGraph.from_directories([versions])
+    return read_graph([versions])
 
 
 def test_heads_merges_and_order(branched):
@@ -51,7 +52,7 @@ def test_range_that_goes_down_is_refused(branched):
 def test_missing_parent_names_the_file(tmp_path):
     _write(tmp_path, "x", "xxx1", "gone")
     with pytest.raises(GraphError) as info:
-        RevisionGraph.from_directories([tmp_path])
+        read_graph([tmp_path])
     assert info.value.file.endswith("x.py") and info.value.line == 4 and "gone" in info.value.message
 
 
@@ -65,4 +66,4 @@ def test_two_heads_are_named(tmp_path):
     _write(tmp_path, "b", "b1", "a1")
     _write(tmp_path, "c", "c1", "a1")
     with pytest.raises(GraphError, match=r"2 heads \(b1, c1\)"):
-        RevisionGraph.from_directories([tmp_path]).resolve("head")
+        read_graph([tmp_path]).resolve("head")

@@ -7,11 +7,11 @@ import textwrap
 
 import pytest
 
-from rollwise.migrate.history import with_history
-from rollwise.migrate.lint import judge_revision
 from rollwise.migrate.model import ERROR
-from rollwise.migrate.rules import CATALOG
-from rollwise.migrate.scan import scan_source
+from rollwise.migrate.model.history import with_history
+from rollwise.migrate.model.lint import judge_revision
+from rollwise.migrate.model.rules import CATALOG
+from rollwise.migrate.model.scan import scan_source
 
 
 def _source(index: int, upgrade: str, downgrade: str):
@@ -193,7 +193,7 @@ def test_set_not_null_recipe_in_raw_sql():
 
 
 def test_small_tables_and_suppressions_relax_the_new_lock_rules():
-    from rollwise.migrate.lint import relax_small_tables
+    from rollwise.migrate.model.lint import relax_small_tables
 
     source = _source(1, 'op.execute("CLUSTER users USING ix_users_email")', 'pass  # no inverse')
     verdict = judge_revision(source)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rollwise.migrate import sqlfacts
+from rollwise.migrate.model import sqlfacts
 
 
 @pytest.mark.parametrize("sql, kind, table, flags", [
