@@ -33,7 +33,8 @@ def test_lint_plan_apply_with_the_apps_packages(tmp_path, postgres_server):
     job = run_workflow(path, workdir=workspace, secrets={"DATABASE_URL": database}, timeout=1200)["migrate"]
 
     assert job is not None and job.exit_code == 0, job.log[-6000:]
-    assert job.skipped_uses == ["actions/checkout@v4", "actions/setup-python@v5", "actions/upload-artifact@v4"]
+    assert [uses.split("@")[0] for uses in job.skipped_uses] == ["actions/checkout", "actions/setup-python",
+                                                                  "actions/upload-artifact"]
     # rollwise ran on the app's own pins, which it left as they were
     assert "running with SQLAlchemy 2.0.36 and Alembic 1.14.0" in job.log
     versions = subprocess.run([str(workspace / ".venv" / "bin" / "python"), "-c",
