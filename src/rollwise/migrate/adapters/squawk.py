@@ -7,12 +7,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rollwise import shell
 from rollwise.migrate.adapters.alembic import Project, Revision, import_failure, sql_line_map
 from rollwise.migrate.model import WARNING, Finding
 
@@ -130,8 +130,8 @@ def run_many(exe: str, items: list[tuple[str, Revision]]) -> dict[str, list[Find
             path = Path(tmp) / f"{index:05d}.sql"
             path.write_text(sql, encoding="utf-8")
             files[path.name] = (rev, sql_line_map(sql))
-        done = subprocess.run([exe, "--reporter", "json", f"--exclude={','.join(EXCLUDED)}", *sorted(files)],
-                              capture_output=True, text=True, timeout=600, cwd=tmp)
+        done = shell.run([exe, "--reporter", "json", f"--exclude={','.join(EXCLUDED)}", *sorted(files)],
+                         timeout=600, cwd=tmp)
     try:
         records = json.loads(done.stdout or "[]")
     except json.JSONDecodeError:
