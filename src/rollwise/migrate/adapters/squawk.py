@@ -74,7 +74,7 @@ def import_problem(path: str) -> str | None:
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
-    except BaseException as exc:  # noqa: BLE001 - user code may raise anything at import, SystemExit included
+    except (Exception, SystemExit) as exc:  # user code may raise anything at import, sys.exit() included
         text = str(exc).splitlines()[0] if str(exc) else ""
         return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     finally:
