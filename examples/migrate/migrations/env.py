@@ -1,5 +1,7 @@
 """Alembic environment of the example app: offline SQL, and online runs on the connection rollwise passes in."""
 
+from __future__ import annotations
+
 from logging.config import fileConfig
 
 import sqlalchemy as sa

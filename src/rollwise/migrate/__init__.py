@@ -1,6 +1,7 @@
 """safe-migrate: lint, plan, apply and roll back Alembic migrations with backups and integrity checks.
 
-Layers: ``model``, ``scan``, ``rules``, ``classify``, ``lint``, ``integrity`` and ``preflight`` are pure;
-``alembic_adapter``, ``dialects``, ``backup`` and ``squawk`` talk to the outside world; ``runner`` and
-``services`` orchestrate; ``cli`` and ``report`` are the interface.
+Layers: ``model/`` is pure (``scan``, ``rules``, ``classify``, ``lint``, ``integrity``, ``preflight``, the revision
+``graph``, ``sqlfacts``, ``effects``, ``history``); ``adapters/`` talk to the outside world (``alembic``,
+``dialects``, ``backup``, ``schema``, ``squawk``); ``service/`` orchestrates; ``cli`` and ``report`` are the
+interface.
 """

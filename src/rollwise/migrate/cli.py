@@ -122,8 +122,9 @@ def lint(alembic_config, database_url, schema, report, allow_contract, range_tex
                        f"warning(s)")
         report_to_pull_request("safe-migrate", "failure" if result.exit_code else "success", description,
                                f"{marker}\n{summary}", marker, status=github_status, comment=github_comment)
+    unrendered = f", {len(result.not_rendered)} not rendered" if result.not_rendered else ""
     click.echo(f"lint {result.status}: {len(result.revisions)} revision(s), {counts['error']} error(s), "
-               f"{counts['warning']} warning(s), {counts['info']} info", err=True)
+               f"{counts['warning']} warning(s), {counts['info']} info{unrendered}", err=True)
     return code
 
 

@@ -36,7 +36,7 @@ def verdict_json(v: RevisionVerdict) -> dict[str, Any]:
     return {
         "revision": v.revision, "file": rel(v.file), "classification": v.classification,
         "contract_allowed": v.contract_allowed, "tables": list(v.tables),
-        "errors": v.errors, "findings": len(v.findings),
+        "errors": v.errors, "findings": len(v.findings), "not_rendered": v.not_rendered,
         "suppressed": [{"rule": f.rule, "line": f.line, "reason": s.reason, "suppression_line": s.line,
                         "until": s.until.isoformat() if s.until else None} for f, s in v.suppressed],
     }
@@ -53,6 +53,10 @@ def lint_payload(result: LintResult) -> dict[str, Any]:
         "status": result.status,
         "range": {"from": result.range[0], "to": result.range[1]},
         "squawk": result.squawk,
+        "graph": "static (the revisions did not import)" if result.load_error else "alembic",
+        "load_error": result.load_error,
+        "not_rendered": [{"revision": v.revision, "file": rel(v.file), "reason": v.not_rendered}
+                         for v in result.not_rendered],
         "findings": [finding_json(f) for f in result.findings],
         "revisions": [verdict_json(v) for v in result.revisions],
         "suppressed": [{"rule": f.rule, "file": rel(f.file), "line": f.line, "reason": s.reason,

@@ -109,3 +109,59 @@ def test_apply_to_an_older_revision_is_refused(sqlite_project, tmp_path, capsys)
     assert "rollwise migrate rollback --to" in capsys.readouterr().err
     _unchanged(project, checksums, tmp_path)
     assert project.rollwise("rollback", "--to", "0005") == 0 and project.revision() == "0005"
+
+
+def _import_missing_module(project) -> None:
+    path = project.dir / "migrations" / "versions" / "0003_add_users_nickname.py"
+    path.write_text("import slugify_not_installed  # the app's dependency, missing here\n" + path.read_text())
+
+
+def test_lint_reads_the_graph_from_the_files_when_a_revision_does_not_import(sqlite_project, tmp_path, capsys):
+    _import_missing_module(sqlite_project)
+    (sqlite_project.dir / "migrations" / "versions" / "0006_drop.py").write_text(
+        'from alembic import op\nrevision = "0006"\ndown_revision = "0005"\n\n\ndef upgrade():\n'
+        '    op.drop_column("users", "nickname")\n\n\ndef downgrade():\n    pass\n')
+    report = tmp_path / "lint.json"
+    code = sqlite_project.rollwise("lint", "--range", "0002:head", "--squawk", "--report", str(report))
+    import json
+
+    data = json.loads(report.read_text())
+    assert code == 1 and data["graph"].startswith("static")
+    assert "slugify_not_installed" in data["load_error"] and "0003_add_users_nickname.py:1" in data["load_error"]
+    assert [r["revision"] for r in data["revisions"]] == ["0003", "0004", "0005", "0006"]
+    notes = {n["revision"]: n["reason"] for n in data["not_rendered"]}
+    assert notes["0003"] == "ModuleNotFoundError: No module named 'slugify_not_installed'"
+    assert notes["0006"].startswith("the script directory did not import")
+    assert {(f["rule"], f["line"]) for f in data["findings"] if f["file"].endswith("0006_drop.py")} >= {
+        ("drop-column", 7)}
+
+
+def test_unknown_revision_is_still_exit_2_when_the_graph_is_static(sqlite_project, capsys):
+    _import_missing_module(sqlite_project)
+    assert sqlite_project.rollwise("lint", "--range", "base:9999") == 2
+    err = capsys.readouterr().err
+    assert "'9999'" in err and "alembic history" in err
+
+
+def test_apply_needs_the_revisions_to_import(sqlite_project, tmp_path, capsys):
+    project = sqlite_project
+    project.seed()
+    checksums = project.checksums()
+    _import_missing_module(project)
+    assert project.rollwise("apply", "--backup-dir", str(tmp_path / "b")) == 2
+    err = capsys.readouterr().err
+    assert "slugify_not_installed" in err and "install: environment" in err
+    _unchanged(project, checksums, tmp_path)
+
+
+def test_an_env_py_that_does_not_import_only_skips_the_rendering(sqlite_project, tmp_path):
+    env = sqlite_project.dir / "migrations" / "env.py"
+    env.write_text(env.read_text().replace("import sqlalchemy as sa\n", "import sqlalchemy as sa\nimport app_settings\n", 1))
+    report = tmp_path / "lint.json"
+    assert sqlite_project.rollwise("lint", "--range", "base:head", "--squawk", "--report", str(report)) == 0
+    import json
+
+    data = json.loads(report.read_text())
+    assert data["graph"] == "alembic" and len(data["not_rendered"]) == len(data["revisions"]) == 5
+    assert data["not_rendered"][0]["reason"].startswith("ModuleNotFoundError: No module named 'app_settings' (")
+    assert "env.py:" in data["not_rendered"][0]["reason"]

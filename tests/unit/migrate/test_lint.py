@@ -37,7 +37,7 @@ def rev(body: str, downgrade: str = "pass"):
         ('op.drop_column("t", "c")', CONTRACT),
         ('op.alter_column("t", "c", nullable=True)', EXPAND),
         ('op.alter_column("t", "c", nullable=False)', CONTRACT),
-        ('op.create_check_constraint("ck", "t", "c > 0", postgresql_not_valid=True)', CONTRACT),
+        ('op.create_check_constraint("ck", "t", "c > 0", postgresql_not_valid=True)', NEUTRAL),
         ('op.create_table("n", sa.Column("id", sa.Integer()))\n'
          'op.create_check_constraint("ck", "n", "id > 0")', EXPAND),
         ('op.add_column("t", sa.Column("c", sa.Text()))\nop.drop_column("t", "d")', MIXED),

@@ -6,7 +6,7 @@ revision = "d03"
 down_revision = None
 
 
-def upgrade():  # expect: contract-step
+def upgrade():  # expect: mixed-expand-contract
     op.alter_column("orders", "total", nullable=False)  # expect: set-not-null
     op.alter_column("orders", "code", type_=sa.Integer(), existing_type=sa.String(10))  # expect: change-column-type
     op.alter_column("orders", "note", type_=sa.Text(), existing_type=sa.String(200))

@@ -1,10 +1,8 @@
-"""Constraints added NOT VALID (validated in the next revision): a contract step allowed for this deploy."""
+"""Constraints added NOT VALID (validated in the next revision): the first step of the safe recipe, not a contract."""
 from alembic import op
 
 revision = "s04"
 down_revision = None
-
-# rollwise: ignore-file[contract-step] ships after 2.3, which already writes valid user ids and totals
 
 
 def upgrade():

@@ -7,6 +7,7 @@ from __future__ import annotations
 import configparser
 import contextlib
 import io
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from alembic.script.revision import RevisionError
 from alembic.util.exc import CommandError
 
 from rollwise.errors import ConfigError
+from rollwise.migrate.model.graph import GraphError, RevisionGraph, read_node
 
 MARKER = "-- rollwise-line: "
 _MARKER_LINE = re.compile(r"^-- rollwise-line: (\d+)$")
@@ -40,6 +42,10 @@ class Revision:
     id: str
     down: tuple[str, ...]
     path: str
+
+    @classmethod
+    def of_node(cls, node) -> Revision:
+        return cls(node.id, node.down, node.path)
 
     @classmethod
     def of(cls, script: Script) -> Revision:
@@ -71,16 +77,28 @@ class Project:
                               fix="add `script_location = %(here)s/migrations` under [alembic]")
         self.config = self._config()
         self.database_url = database_url or self.config.get_main_option("sqlalchemy.url")
+        #: why Alembic could not import the revisions (the graph is then read statically), else None
+        self.load_error: str | None = None
+        self.graph: RevisionGraph | None = None
         try:
             self.script = ScriptDirectory.from_config(self.config)
-            self._revisions = {s.revision: s for s in self.script.walk_revisions()}
         except CommandError as exc:
             raise ConfigError(str(exc), file=str(self.ini), key="script_location",
                               fix="point script_location at the directory holding env.py and versions/") from None
-        except Exception as exc:  # a revision that fails to import is a broken project, reported with its file
-            raise ConfigError(f"a revision file failed to load: {type(exc).__name__}: {exc}", file=str(self.ini),
-                              fix="run `alembic heads` to see the failing file and fix it") from None
         self.env_path = Path(self.script.dir) / "env.py"
+        try:
+            self._revisions = {s.revision: s for s in self.script.walk_revisions()}
+        except Exception as exc:  # the app's packages are not importable: read the graph from the files instead
+            self.load_error = import_failure(exc, self.version_dirs())
+            self._revisions = {}
+            try:
+                self.graph = read_graph(self.version_dirs())
+            except GraphError as bad:
+                raise ConfigError(bad.message, file=bad.file or str(self.ini), line=bad.line,
+                                  fix=bad.fix) from None
+
+    def version_dirs(self) -> list[Path]:
+        return [Path(p) for p in self.script._version_locations]
 
     def _config(self, output: io.StringIO | None = None) -> Config:
         config = Config(str(self.ini), output_buffer=output, stdout=io.StringIO())
@@ -97,6 +115,8 @@ class Project:
 
     # -- the revision graph ------------------------------------------------------------------------------------
     def heads(self) -> tuple[str, ...]:
+        if self.graph is not None:
+            return self.graph.heads()
         return tuple(self.script.get_heads())
 
     def single_head(self) -> str:
@@ -115,6 +135,12 @@ class Project:
             return None
         if name == "head":
             return self.single_head()
+        if self.graph is not None:
+            try:
+                return self.graph.resolve(name)
+            except GraphError as exc:
+                raise ConfigError(f"{what} '{name}': {exc.message}", key=what, file=str(self.ini),
+                                  fix=exc.fix) from None
         try:
             found = self.script.get_revision(name)
         except (CommandError, RevisionError) as exc:
@@ -129,6 +155,12 @@ class Project:
         """Revisions after ``lower`` up to and including ``upper``, oldest first."""
         if upper is None:
             return []
+        if self.graph is not None:
+            try:
+                return [Revision.of_node(n) for n in self.graph.between(lower, upper)]
+            except GraphError as exc:
+                raise ConfigError(f"no upgrade path from {lower or 'base'} to {upper}: {exc.message}", key="range",
+                                  fix=exc.fix) from None
         try:
             scripts = list(self.script.iterate_revisions(upper, lower or "base"))
         except (CommandError, RevisionError) as exc:
@@ -137,7 +169,15 @@ class Project:
         return [Revision.of(s) for s in reversed(scripts)]
 
     def revision(self, rev_id: str) -> Revision:
+        if self.graph is not None:
+            return Revision.of_node(self.graph.nodes[rev_id])
         return Revision.of(self._revisions[rev_id])
+
+    def require_imports(self) -> None:
+        """plan, apply and rollback run the revisions, so every one must import."""
+        if self.load_error is not None:
+            raise ConfigError(f"the revisions cannot be imported: {self.load_error}", file=str(self.ini),
+                              fix=IMPORT_FIX)
 
     def check_env_shares_connection(self) -> None:
         """apply/plan run revisions inside rollwise's transaction, which env.py must accept."""
@@ -171,6 +211,47 @@ class Project:
 
     def stamp(self, conn: sa.Connection, target: str | None) -> None:
         command.stamp(self.config_for(conn), target or "base", purge=True)
+
+
+def version_files(directories: list[Path]) -> list[Path]:
+    """Revision files under the version directories (Alembic's rule: ``*.py`` not starting with ``_``)."""
+    files: list[Path] = []
+    for directory in directories:
+        if directory.is_dir():
+            files.extend(p for p in sorted(directory.rglob("*.py")) if not p.name.startswith("_"))
+    return files
+
+
+def read_graph(directories: list[Path]) -> RevisionGraph:
+    """The revision graph from the files' assignments, importing nothing."""
+    nodes = []
+    for path in version_files(directories):
+        node = read_node(path.read_text(encoding="utf-8", errors="replace"), str(path))
+        if node is not None:
+            nodes.append(node)
+    return RevisionGraph(nodes)
+
+
+IMPORT_FIX = ("install the application and its dependencies into the Python that runs rollwise (action input "
+              "`install: environment` after your `pip install -r requirements.txt` / `uv sync` step), or run "
+              "rollwise from the app's virtualenv")
+
+
+def import_failure(exc: BaseException, directories: list[Path]) -> str:
+    """``ModuleNotFoundError: No module named 'slugify' (versions/0003_x.py:5)``: the error and the user file
+    (a revision or env.py) where it was raised."""
+    roots = [str(d.resolve()) for d in directories]
+    where = None
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = str(Path(tb.tb_frame.f_code.co_filename).resolve())
+        if any(filename.startswith(r) for r in roots) or filename.endswith("env.py"):
+            shown = os.path.relpath(filename) if filename.startswith(os.getcwd() + os.sep) else filename
+            where = f"{shown}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    message = str(exc).splitlines()[0] if str(exc) else ""
+    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return f"{text} ({where})" if where else text
 
 
 def _first_error_line(exc: configparser.Error) -> int | None:
@@ -214,6 +295,15 @@ def sql_line_map(sql: str) -> list[int | None]:
             current = None
         mapping.append(current)
     return mapping
+
+
+def sql_by_line(sql: str) -> dict[int, str]:
+    """The rendered SQL of each revision file line that produced some (markers and bookkeeping left out)."""
+    out: dict[int, list[str]] = {}
+    for text, line in zip(sql.splitlines(), sql_line_map(sql)):
+        if line is not None and not _MARKER_LINE.match(text.strip()):
+            out.setdefault(line, []).append(text)
+    return {line: "\n".join(texts).strip() for line, texts in out.items() if "\n".join(texts).strip()}
 
 
 def strip_markers(sql: str) -> str:

@@ -93,11 +93,16 @@ class RevisionSource:
     downgrade_line: int | None = None
     #: "ok", "missing" (no function), "empty" (only pass/docstring) or "raises" (NotImplementedError)
     downgrade_state: str = "missing"
+    #: functions downgrade() calls whose op calls the scanner cannot see (module helpers, the app's code)
+    downgrade_helpers: tuple[str, ...] = ()
     suppressions: list[Suppression] = field(default_factory=list)
     #: tables whose row count the revision declares it changes (``# rollwise: rows-change t1, t2 -- reason``)
     rows_change: tuple[str, ...] = ()
     directive_errors: list[tuple[int, str]] = field(default_factory=list)
     syntax_error: tuple[int, str] | None = None
+    #: (table, column) pairs earlier revisions guarantee NOT NULL by a validated CHECK (col IS NOT NULL), so
+    #: SET NOT NULL skips its scan and breaks no running code (filled in from the history by the service)
+    not_null_checked: frozenset[tuple[str | None, str | None]] = frozenset()
 
     @property
     def uses_autocommit(self) -> bool:
@@ -134,6 +139,8 @@ class RevisionVerdict:
     findings: list[Finding]
     suppressed: list[tuple[Finding, Suppression]]
     tables: tuple[str, ...]
+    #: why this revision's SQL could not be rendered (squawk and SQL-level checks skipped), else None
+    not_rendered: str | None = None
 
     @property
     def errors(self) -> int:

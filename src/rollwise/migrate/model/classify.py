@@ -1,53 +1,77 @@
 """Expand/contract classification of a revision, and the tables it touches.
 
 expand: adds what the new release needs and the old one ignores (tables, nullable columns, indexes, loosening).
-contract: removes, renames or tightens what the old release may use (drops, renames, type changes, NOT NULL,
-constraints on existing tables). A revision with both is mixed; one with neither (data only) is neutral.
+contract: removes, renames or tightens what the old release may use (drops, renames, rewriting type changes, NOT NULL,
+validating constraints on existing tables). A revision with both is mixed; one with neither is neutral: data only,
+and the steps of the safe recipes (NOT VALID, VALIDATE, USING INDEX, SET NOT NULL behind a validated check).
 """
 
 from __future__ import annotations
 
-import re
-
-from rollwise.migrate.model import CONTRACT, EXPAND, MIXED, NEUTRAL, OpCall, RevisionSource
-from rollwise.migrate.model.rules.common import created_tables, params, sql_of, sql_statements, sql_tables, table_of
+from rollwise.migrate.model import CONTRACT, EXPAND, MIXED, NEUTRAL, OpCall, RevisionSource, sqlfacts
+from rollwise.migrate.model.rules.common import created_tables, params, sql_facts, sql_of, sql_tables, table_of, text
+from rollwise.migrate.model.rules.locking import widening
 
 _EXPAND_OPS = {"create_table", "add_column", "create_index"}
 _CONTRACT_OPS = {"drop_table", "drop_column", "rename_table"}
 _TIGHTENING_OPS = {"create_check_constraint", "create_foreign_key", "create_unique_constraint", "create_primary_key"}
-_SQL_CONTRACT = re.compile(
-    r"^\s*(DROP\s+TABLE|TRUNCATE|ALTER\s+TABLE\s+.*\b(DROP\s+COLUMN|RENAME|SET\s+NOT\s+NULL|TYPE\s+\w+|"
-    r"ADD\s+CONSTRAINT(?!.*USING\s+INDEX))|ALTER\s+TYPE\s+.*\b(RENAME|DROP)\b)",
-    re.IGNORECASE | re.DOTALL,
-)
-_SQL_EXPAND = re.compile(
-    r"^\s*(CREATE\s|ALTER\s+TABLE\s+.*\bADD\s+(COLUMN\s+)?(?!CONSTRAINT)|ALTER\s+TYPE\s+.*ADD\s+VALUE)",
-    re.IGNORECASE | re.DOTALL,
-)
+#: raw SQL statements by their effect on the running release
+_SQL_CONTRACT_KINDS = {"drop_table", "truncate", "rename_table", "rename_column", "enum_rename_value"}
+_SQL_EXPAND_KINDS = {"create_table", "create_index", "create_view", "create_type", "create_sequence",
+                     "create_function", "enum_add_value", "create_extension"}
 
 
-def op_kind(call: OpCall, new_tables: set[str]) -> str:
+def _action_kind(action: sqlfacts.Action, table: str | None, new_tables: set[str],
+                 not_null_checked: frozenset) -> str:
+    if action.kind in ("DropColumn",):
+        return CONTRACT
+    if action.kind == "AddColumn":
+        return EXPAND
+    if action.kind == "SetNotNull":
+        return NEUTRAL if table in new_tables or (table, action.column) in not_null_checked else CONTRACT
+    if action.kind == "AlterColumnType":
+        return EXPAND if action.type_name == "text" or (action.type_name == "varchar" and not action.type_mods) \
+            else CONTRACT
+    if action.kind == "AddConstraint":
+        # NOT VALID (checked only for new writes) and USING INDEX (an index built CONCURRENTLY before) are the
+        # steps of the safe recipes, not contractions; a validating constraint on an existing table is
+        if action.not_valid or action.using_index or table in new_tables:
+            return NEUTRAL if table not in new_tables else EXPAND
+        return CONTRACT
+    if action.kind == "DropNotNull":
+        return EXPAND
+    return NEUTRAL
+
+
+def op_kind(call: OpCall, new_tables: set[str], not_null_checked: frozenset = frozenset()) -> str:
     """expand, contract or neutral for one op call."""
     if call.name in _EXPAND_OPS:
         return EXPAND
     if call.name in _CONTRACT_OPS:
         return CONTRACT
     if call.name in _TIGHTENING_OPS:
-        return EXPAND if table_of(call) in new_tables else CONTRACT
+        if table_of(call) in new_tables:
+            return EXPAND
+        return NEUTRAL if params(call).get("postgresql_not_valid") is True else CONTRACT
     if call.name == "alter_column":
         p = params(call)
-        if p.get("new_column_name") or p.get("type_") is not None or p.get("nullable") is False:
+        table, column = table_of(call), text(p.get("column_name"))
+        if p.get("new_column_name"):
             return CONTRACT
-        return EXPAND if p.get("nullable") is True else NEUTRAL
+        if p.get("type_") is not None and not widening(p["type_"], p.get("existing_type")):
+            return CONTRACT
+        if p.get("nullable") is False and (table, column) not in not_null_checked and table not in new_tables:
+            return CONTRACT
+        return EXPAND if p.get("nullable") is True or p.get("type_") is not None else NEUTRAL
     if call.name == "execute":
         kinds = set()
-        for statement in sql_statements(sql_of(call) or ""):
-            if _SQL_CONTRACT.match(statement):
-                tables = sql_tables(statement)
-                tightening_new = "ADD CONSTRAINT" in statement.upper() and tables and tables[0] in new_tables
-                kinds.add(EXPAND if tightening_new else CONTRACT)
-            elif _SQL_EXPAND.match(statement):
+        for statement in sql_facts(call) or ():
+            if statement.kind in _SQL_CONTRACT_KINDS:
+                kinds.add(CONTRACT)
+            elif statement.kind in _SQL_EXPAND_KINDS:
                 kinds.add(EXPAND)
+            for action in statement.actions:
+                kinds.add(_action_kind(action, statement.table, new_tables, not_null_checked))
         return CONTRACT if CONTRACT in kinds else EXPAND if EXPAND in kinds else NEUTRAL
     return NEUTRAL
 
@@ -55,7 +79,7 @@ def op_kind(call: OpCall, new_tables: set[str]) -> str:
 def classify(rev: RevisionSource) -> str:
     """expand, contract, mixed or neutral for a whole revision's upgrade()."""
     new_tables = created_tables(rev)
-    kinds = {op_kind(call, new_tables) for call in rev.upgrade} - {NEUTRAL}
+    kinds = {op_kind(call, new_tables, rev.not_null_checked) for call in rev.upgrade} - {NEUTRAL}
     if kinds == {EXPAND, CONTRACT}:
         return MIXED
     return kinds.pop() if kinds else NEUTRAL

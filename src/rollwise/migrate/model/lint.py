@@ -36,7 +36,7 @@ def judge_revision(
     line = rev.upgrade_line or 1
     if classification == MIXED:
         new_tables = created_tables(rev)
-        kinds = {kind: ", ".join(f"{c.name} (line {c.line})" for c in rev.upgrade if op_kind(c, new_tables) == kind)
+        kinds = {kind: ", ".join(f"{c.name} (line {c.line})" for c in rev.upgrade if op_kind(c, new_tables, rev.not_null_checked) == kind)
                  for kind in (EXPAND, CONTRACT)}
         findings.append(MIXED_RULE.finding(
             rev, line, f"revision {rev.revision} expands with {kinds[EXPAND]} and contracts with {kinds[CONTRACT]}"))

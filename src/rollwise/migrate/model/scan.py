@@ -5,9 +5,11 @@
 from __future__ import annotations
 
 import ast
+import builtins
 import io
 import re
 import tokenize
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -19,6 +21,9 @@ DIRECTIVE_KINDS = ("ignore", "ignore-file", "rows-change")
 UNTIL = re.compile(r"until=(\S+)")
 #: attributes of `op` that do not change the database
 NOT_OPERATIONS = ("get_bind", "get_context", "batch_alter_table", "f", "inline_literal")
+#: names called in revisions that do no schema work of their own (builtins, SQLAlchemy constructs)
+_BUILTINS = set(dir(builtins)) | {"text", "column", "table", "select", "literal_column", "and_", "or_", "not_",
+                                  "func", "cast", "bindparam", "update", "delete", "insert", "inspect"}
 
 
 def dotted(node: ast.AST) -> str | None:
@@ -31,6 +36,17 @@ def dotted(node: ast.AST) -> str | None:
     return None
 
 
+def chain(node: ast.AST) -> str | None:
+    """``users.update().where(...).values`` -> "users.update().where().values": a method chain by its names."""
+    if isinstance(node, ast.Attribute):
+        base = chain(node.value)
+        return f"{base}.{node.attr}" if base else None
+    if isinstance(node, ast.Call):
+        base = chain(node.func)
+        return f"{base}()" if base else None
+    return dotted(node)
+
+
 def value_of(node: ast.AST) -> Any:
     """A literal view of an argument: constants, names, calls with their arguments, lists; UNKNOWN otherwise."""
     if isinstance(node, ast.Constant):
@@ -39,7 +55,7 @@ def value_of(node: ast.AST) -> Any:
         name = dotted(node)
         return Symbol(name) if name else UNKNOWN
     if isinstance(node, ast.Call):
-        func = dotted(node.func) or "<call>"
+        func = dotted(node.func) or chain(node.func) or "<call>"
         args = tuple(value_of(a) for a in node.args)
         kwargs = tuple((k.arg, value_of(k.value)) for k in node.keywords if k.arg)
         return CallValue(func, args, kwargs)
@@ -64,6 +80,8 @@ class _OpCollector(ast.NodeVisitor):
         self.bind_aliases: set[str] = set()
         self.loop_depth = 0
         self.autocommit_depth = 0
+        #: functions of the module (or the app) called here: their op calls are not visible to the scanner
+        self.helpers: list[str] = []
 
     def _loop(self, node: ast.AST) -> None:
         self.loop_depth += 1
@@ -102,6 +120,8 @@ class _OpCollector(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
+        if isinstance(func, ast.Name) and func.id not in _BUILTINS and not func.id[:1].isupper():
+            self.helpers.append(func.id)
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
             owner, name = func.value.id, func.attr
             batch_table = None
@@ -142,6 +162,8 @@ def _body_state(func: ast.FunctionDef) -> str:
 
 def _directives(text: str, path: str, rev: RevisionSource) -> None:
     """Read ``# rollwise:`` comments; an ignore covers its own line, or the next code line when alone on a line."""
+    if "rollwise:" not in text:
+        return  # tokenizing is most of the cost of a scan; files without directives skip it
     pending: list[tuple[int, tuple[str, ...], str, date | None]] = []  # comment-only directives waiting for code
     code_lines: set[int] = set()
     comments: list[tuple[int, bool, str]] = []
@@ -223,5 +245,22 @@ def scan_source(text: str, path: str) -> RevisionSource:
             setattr(rev, f"{node.name}_line", node.lineno)
             if node.name == "downgrade":
                 rev.downgrade_state = _body_state(node)
+                rev.downgrade_helpers = tuple(dict.fromkeys(collector.helpers))
     _directives(text, path, rev)
     return rev
+
+
+def with_rendered_sql(rev: RevisionSource, sql_by_line: dict[int, str]) -> RevisionSource:
+    """``rev`` with each ``op.execute`` whose SQL is computed (a variable, an f-string, a SQLAlchemy expression)
+    given the SQL Alembic rendered for its line, so the SQL rules read what will really run."""
+    def rendered(call: OpCall) -> OpCall:
+        if call.name != "execute" or call.line not in sql_by_line:
+            return call
+        argument = call.args[0] if call.args else dict(call.kwargs).get("sqltext")
+        literal = argument.args[0] if isinstance(argument, CallValue) and argument.func.split(".")[-1] == "text" \
+            and argument.args else argument
+        if isinstance(literal, str) and "{…}" not in literal:
+            return call  # the source already says it
+        return replace(call, args=(sql_by_line[call.line],), kwargs=())
+
+    return replace(rev, upgrade=[rendered(c) for c in rev.upgrade], downgrade=[rendered(c) for c in rev.downgrade])

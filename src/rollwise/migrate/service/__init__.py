@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from rollwise import clock as clocks
 from rollwise.errors import ConfigError, Crashed, InconclusiveError
 from rollwise.migrate.adapters import backup as backup_tools
-from rollwise.migrate.adapters.alembic import Project, Revision
+from rollwise.migrate.adapters.alembic import Project, Revision, sql_by_line
 from rollwise.migrate.adapters.dialects import for_url
+from rollwise.migrate.adapters.schema import Shape, differences, shape
 from rollwise.migrate.config import Options
 from rollwise.migrate.model import (
     ERROR,
@@ -31,8 +33,11 @@ from rollwise.migrate.model import (
     TableComparison,
     integrity,
 )
+from rollwise.migrate.model.history import with_history
 from rollwise.migrate.model.lint import judge_deploy, judge_revision, relax_small_tables
 from rollwise.migrate.model.rules.operations import check_env
+from rollwise.migrate.model.rules.reversibility import DOWNGRADE_INCOMPLETE
+from rollwise.migrate.model.scan import with_rendered_sql
 from rollwise.migrate.ports import Dialect, Timeouts
 from rollwise.migrate.service.runner import (
     Runner,
@@ -81,6 +86,14 @@ def _start_revision(project: Project, conn: sa.Connection) -> str | None:
     return start
 
 
+def scan_range(project: Project, lower: str | None, revisions: list[Revision]) -> dict[str, RevisionSource]:
+    """The scanned revisions of a range, each with what the revisions before it guarantee (validated NOT NULL
+    checks); the history below ``lower`` is read from the files too."""
+    earlier = [scan_file(rev.path) for rev in project.path_between(None, lower)] if lower else []
+    sources = with_history(earlier, [scan_file(rev.path) for rev in revisions])
+    return {rev.id: source for rev, source in zip(revisions, sources)}
+
+
 def _judge(source: RevisionSource, options: Options, extra: list[Finding] | None = None) -> RevisionVerdict:
     return judge_revision(source, options.allows_contract(source.revision), extra, today=date.today())
 
@@ -92,6 +105,12 @@ class LintResult:
     env_findings: list[Finding]
     range: tuple[str | None, str | None]
     squawk: str  # "ran", "off" or why it did not run
+    #: why Alembic could not import the revisions (the graph was read from the files), else None
+    load_error: str | None = None
+
+    @property
+    def not_rendered(self) -> list[RevisionVerdict]:
+        return [v for v in self.revisions if v.not_rendered]
 
     @property
     def findings(self) -> list[Finding]:
@@ -146,29 +165,32 @@ def lint(project: Project, range_text: str | None, options: Options, use_squawk:
         elif sql_dialect is None or not sql_dialect.uses_squawk:
             from rollwise.migrate.adapters.dialects.postgres import PostgresDialect
 
-            sql_dialect = PostgresDialect(sa.make_url("postgresql+psycopg://"))
-    pairs = []
-    squawk_problems = []
-    for rev in revisions:
-        extra: list[Finding] = []
-        if sql_dialect is not None:
-            from rollwise.migrate.adapters import squawk
+            sql_dialect = PostgresDialect(make_url("postgresql://"))
+    from rollwise.migrate.adapters import squawk
 
-            found, problem = squawk.lint_revision(project, rev, sql_dialect.offline_url)
-            extra = found
-            if problem:
-                squawk_problems.append(problem)
-        source = scan_file(rev.path)
-        pairs.append((source, _judge(source, options, squawk_dedupe(source, extra))))
+    rendering = squawk.Rendering()
+    if sql_dialect is not None:
+        rendering = squawk.lint_revisions(project, revisions, sql_dialect.offline_url)
+    found, notes, problem = rendering.findings, rendering.notes, rendering.problem
+    pairs = []
+    sources = scan_range(project, lower, revisions)
+    for rev in revisions:
+        source = sources[rev.id]
+        if rev.id in rendering.sql:  # computed SQL: judge what Alembic rendered for the line
+            source = with_rendered_sql(source, sql_by_line(rendering.sql[rev.id]))
+        verdict = _judge(source, options, squawk_dedupe(source, found.get(rev.id, [])))
+        verdict.not_rendered = notes.get(rev.id)
+        pairs.append((source, verdict))
     judge_deploy(pairs)
     verdicts = [verdict for _, verdict in pairs]
     if sql_dialect is not None:
-        problems = list(dict.fromkeys(squawk_problems))
-        squawk_state = "ran" if not problems else "ran with problems: " + "; ".join(problems[:3])
+        squawk_state = "ran" if not problem else f"did not run: {problem}"
+        if notes:
+            squawk_state += f" ({len(notes)} of {len(revisions)} revision(s) not rendered, see not_rendered)"
     env_findings = []
     if project.env_path.exists():
         env_findings = list(check_env(project.env_path.read_text(encoding="utf-8"), str(project.env_path)))
-    return LintResult(verdicts, env_findings, (lower, upper), squawk_state)
+    return LintResult(verdicts, env_findings, (lower, upper), squawk_state, project.load_error)
 
 
 def squawk_dedupe(source: RevisionSource, found: list[Finding]) -> list[Finding]:
@@ -220,6 +242,7 @@ def plan(project: Project, target: str | None, options: Options, trial: bool = T
     from rollwise.migrate.adapters.alembic import strip_markers
 
     url = _need_url(project)
+    project.require_imports()
     dialect = for_url(url, options.schema)
     target_id = project.resolve(target or "head", "to")
     timeouts = Timeouts(options.lock_timeout_s, options.statement_timeout_s)
@@ -228,8 +251,9 @@ def plan(project: Project, target: str | None, options: Options, trial: bool = T
         revisions = project.path_between(start, target_id)
         planned: list[PlannedRevision] = []
         sources: list[RevisionSource] = []
+        scanned = scan_range(project, start, revisions)
         for rev in revisions:
-            source = scan_file(rev.path)
+            source = scanned[rev.id]
             verdict = _judge(source, options)
             sql, sql_error = None, None
             try:
@@ -265,6 +289,7 @@ def _trial(project: Project, dialect: Dialect, conn: sa.Connection, planned: lis
                     break
                 # count the rows that would make it fail, in the state the earlier revisions left
                 item.preflight = _preflight(dialect, conn, item)
+                before = shape(conn, dialect.schema)
                 started = clocks.current().monotonic()
                 try:
                     with conn.begin_nested():
@@ -276,8 +301,49 @@ def _trial(project: Project, dialect: Dialect, conn: sa.Connection, planned: lis
                         later.trial = {"status": "skipped", "reason": f"follows {item.revision.id}, which failed"}
                     break
                 item.trial = {"status": "ok", "seconds": round(clocks.current().monotonic() - started, 3)}
+                item.trial["round_trip"] = _round_trip(project, dialect, conn, item, before)
+                if item.trial["round_trip"]["status"] == "failed-upgrade":
+                    for later in planned[planned.index(item) + 1:]:
+                        later.trial = {"status": "skipped", "reason": f"follows {item.revision.id}, whose upgrade "
+                                                                      "failed after its downgrade"}
+                    break
         finally:
             tx.rollback()
+
+
+def _round_trip(project: Project, dialect: Dialect, conn: sa.Connection, item: PlannedRevision,
+                before: Shape) -> dict[str, Any]:
+    """upgrade -> downgrade -> upgrade of one revision inside the trial transaction: the schema after the downgrade
+    must equal the one before the upgrade, and the second upgrade must succeed and give the same schema again.
+    A difference becomes a downgrade-incomplete error on the revision."""
+    source = scan_file(item.revision.path)
+    if source.downgrade_state != "ok":
+        return {"status": "skipped", "reason": "no working downgrade()"}
+    if len(item.revision.down) > 1:
+        return {"status": "skipped", "reason": "a merge revision"}
+    parent = item.revision.down[0] if item.revision.down else None
+    after = shape(conn, dialect.schema)
+    try:
+        with conn.begin_nested():
+            project.downgrade(conn, parent)
+    except Exception as exc:
+        result = {"status": "failed-downgrade", "error": first_line(exc), "differences": []}
+    else:
+        left = [f"after downgrade: {d}" for d in differences(before, shape(conn, dialect.schema))]
+        try:
+            with conn.begin_nested():
+                project.upgrade(conn, item.revision.id)
+        except Exception as exc:
+            result = {"status": "failed-upgrade", "error": first_line(exc), "differences": left}
+        else:
+            again = [f"after upgrade again: {d}" for d in differences(after, shape(conn, dialect.schema))]
+            result = {"status": "differs" if left or again else "ok", "differences": left + again}
+    if result["status"] != "ok":
+        what = "; ".join(result["differences"][:5]) or result.get("error", "")
+        item.verdict.findings.append(DOWNGRADE_INCOMPLETE.finding(
+            source, source.downgrade_line or 1, f"trial upgrade -> downgrade -> upgrade on {dialect.name} "
+            f"({result['status']}): {what}"))
+    return result
 
 
 def _preflight(dialect: Dialect, conn: sa.Connection, item: PlannedRevision) -> list[dict[str, Any]]:
@@ -356,6 +422,7 @@ class RunResult:
 def apply(project: Project, target: str | None, options: Options) -> RunResult:
     """Upgrade to ``target`` (default head) with lint gate, backup, integrity checks, verify and auto-rollback."""
     url = _need_url(project)
+    project.require_imports()
     dialect = for_url(url, options.schema)
     project.check_env_shares_connection()
     target_id = project.resolve(target or "head", "to")
@@ -372,7 +439,7 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
         if not pending:
             result.message = f"the database is already at {revision_label(start)}; nothing to do"
             return result
-        sources = {rev.id: scan_file(rev.path) for rev in pending}
+        sources = scan_range(project, start, pending)
         pairs = [(sources[r.id], _judge(sources[r.id], options)) for r in pending]
         judge_deploy(pairs)
         result.verdicts = [verdict for _, verdict in pairs]
@@ -486,6 +553,7 @@ def rollback(project: Project, to: str | None, backup_file: Path | None, options
     timeouts = Timeouts(options.lock_timeout_s, options.statement_timeout_s)
     if backup_file is not None:
         return _restore_backup(project, dialect, timeouts, backup_file, options)
+    project.require_imports()
     project.check_env_shares_connection()
     if to is None:
         raise ConfigError("rollback needs --to REVISION or --backup-file PATH", key="to",

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import URL
 
 from rollwise import clock as clocks
 from rollwise import shell
@@ -36,7 +37,7 @@ def masked(url: str | sa.URL | None) -> str:
 
     if url is None:
         return "<none>"
-    text = url.render_as_string(hide_password=False) if isinstance(url, sa.URL) else str(url)
+    text = url.render_as_string(hide_password=False) if isinstance(url, URL) else str(url)
     return redact_url(text) or "<none>"
 
 

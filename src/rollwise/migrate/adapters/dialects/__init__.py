@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from rollwise.errors import ConfigError
 from rollwise.migrate.adapters.dialects.base import Backup, Dialect, Timeouts, snapshot
@@ -15,7 +16,7 @@ __all__ = ["Backup", "Dialect", "Timeouts", "for_url", "snapshot"]
 def for_url(url: str | sa.URL, schema: str | None = None) -> Dialect:
     """The dialect for a SQLAlchemy URL; psycopg (v3) is used when the URL names no driver and psycopg2 is absent."""
     try:
-        parsed = sa.make_url(url)
+        parsed = make_url(url)
     except sa.exc.ArgumentError as exc:
         raise ConfigError(f"database URL is not a SQLAlchemy URL: {exc}", key="database-url",
                           fix="e.g. postgresql+psycopg://user@host/db or sqlite:///app.db") from None

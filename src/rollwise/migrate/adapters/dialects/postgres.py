@@ -20,7 +20,7 @@ _UNHASHABLE = ("JSON", "XML", "POINT", "LINE", "LSEG", "BOX", "PATH", "POLYGON",
 
 class PostgresDialect(Dialect):
     name = "postgresql"
-    offline_url = "postgresql+psycopg://"
+    offline_url = "postgresql://"  # renders offline without a driver, on SQLAlchemy 1.4 and 2.x
     uses_squawk = True
 
     def __init__(self, url: sa.URL, schema: str | None = None) -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from rollwise.migrate.model import UNKNOWN, CallValue, Finding, OpCall, RevisionSource, Symbol
+from rollwise.migrate.model import UNKNOWN, CallValue, Finding, OpCall, RevisionSource, Symbol, sqlfacts
 
 
 @dataclass(frozen=True)
@@ -104,27 +103,15 @@ def sql_of(call: OpCall) -> str | None:
     return value if isinstance(value, str) else None
 
 
-_TABLE_REFS = re.compile(
-    r"\b(?:UPDATE|INSERT\s+INTO|DELETE\s+FROM|ALTER\s+TABLE(?:\s+ONLY)?(?:\s+IF\s+EXISTS)?|TRUNCATE(?:\s+TABLE)?|"
-    r"DROP\s+TABLE(?:\s+IF\s+EXISTS)?|CREATE\s+TABLE(?:\s+IF\s+NOT\s+EXISTS)?|"
-    r"CREATE\s+(?:UNIQUE\s+)?INDEX(?:\s+CONCURRENTLY)?(?:\s+IF\s+NOT\s+EXISTS)?\s+\S+\s+ON(?:\s+ONLY)?)\s+"
-    r"(?P<table>[\w.\"]+)",
-    re.IGNORECASE,
-)
-
-
 def sql_tables(sql: str) -> list[str]:
-    """Tables a raw SQL text writes or alters (a best effort used for integrity scoping and table sizes)."""
-    found = []
-    for match in _TABLE_REFS.finditer(sql):
-        name = match["table"].strip('"').split(".")[-1].strip('"')
-        if name not in found:
-            found.append(name)
-    return found
+    """Tables a raw SQL text writes or alters (by PostgreSQL's parser; empty when it does not parse)."""
+    return sqlfacts.tables(sql)
 
 
-def sql_statements(sql: str) -> list[str]:
-    return [s.strip() for s in sql.split(";") if s.strip()]
+def sql_facts(call: OpCall) -> tuple[sqlfacts.Statement, ...] | None:
+    """The parsed statements of an execute call; None when its SQL is computed or does not parse."""
+    sql = sql_of(call)
+    return sqlfacts.statements(sql) if sql is not None else None
 
 
 def column_name(value: Any) -> str | None:
@@ -139,7 +126,6 @@ def created_tables(rev: RevisionSource) -> set[str]:
     """Tables created by this revision: locks on them hurt nobody, so index/constraint rules skip them."""
     tables = {table_of(c) for c in rev.upgrade if c.name == "create_table"}
     for call in rev.upgrade:
-        sql = sql_of(call) if call.name == "execute" else None
-        if sql and re.match(r"\s*CREATE\s+TABLE", sql, re.IGNORECASE):
-            tables.update(sql_tables(sql)[:1])
+        if call.name == "execute":
+            tables.update(s.table for s in sql_facts(call) or () if s.kind == "create_table")
     return {t for t in tables if t}

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from rollwise.migrate.model import ERROR, INFO, WARNING, CallValue, Finding, RevisionSource, Symbol
-from rollwise.migrate.model.rules.common import Rule, params, sql_of, sql_statements, sql_tables, table_of, text
+from rollwise.migrate.model import ERROR, INFO, WARNING, CallValue, Finding, OpCall, RevisionSource, Symbol
+from rollwise.migrate.model.rules.common import Rule, params, sql_facts, sql_of, table_of, text
 
 UNBATCHED_BACKFILL = Rule(
     "unbatched-backfill", ERROR, "data", None, "ROW EXCLUSIVE + a row lock on every row touched",
@@ -49,45 +48,34 @@ BULK_INSERT_LARGE = Rule(
 )
 RULES = (UNBATCHED_BACKFILL, BACKFILL_WITH_DDL, RAW_SQL, ENUM_CHANGE, JSON_COLUMN, BULK_INSERT_LARGE)
 
-_DML = re.compile(r"^\s*(UPDATE|DELETE\s+FROM|INSERT\s+INTO\s+[\w.\"]+\s*(\([^)]*\))?\s*SELECT)", re.IGNORECASE)
-_BATCHED = re.compile(r"\bLIMIT\b|\bctid\b", re.IGNORECASE)
-_ENUM = re.compile(r"^\s*ALTER\s+TYPE\s+\"?(\w+)\"?\s+(ADD|RENAME|DROP)\s+(VALUE|ATTRIBUTE)", re.IGNORECASE)
 #: statements other rules read (and squawk checks): raw-sql is for what nothing here understands
-_KNOWN_SQL = re.compile(
-    r"^\s*(SET|SELECT|COMMENT|ANALYZE|ALTER\s+TABLE|CREATE\s+(UNIQUE\s+)?INDEX|CREATE\s+TABLE|DROP\s+(TABLE|INDEX)|"
-    r"TRUNCATE)\b",
-    re.IGNORECASE,
-)
+_UNDERSTOOD = {"set", "select", "comment", "analyze", "alter_table", "create_index", "create_table", "drop_table",
+               "drop_index", "truncate", "rename_table", "rename_column", "insert", "cluster", "vacuum",
+               "vacuum_full", "reindex", "lock_table", "create_view", "drop_view", "create_type", "drop_type",
+               "create_sequence", "alter_sequence", "create_extension", "grant", "create_schema"}
 _DDL_OPS = {"add_column", "drop_column", "alter_column", "create_index", "drop_index", "create_foreign_key",
             "create_check_constraint", "create_unique_constraint", "create_primary_key", "drop_constraint",
             "rename_table", "drop_table"}
+#: SQLAlchemy Core statements that change rows: ``t.update()``, ``sa.update(t)``, ``t.delete()``, ``sa.delete(t)``
+_WRITES = {"update", "delete"}
+
+
+def expression_write(value: object) -> tuple[str, bool] | None:
+    """("update" | "delete", has a WHERE) for an ``op.execute`` argument built with SQLAlchemy Core."""
+    if not isinstance(value, CallValue):
+        return None
+    parts = [part.removesuffix("()") for part in value.func.split(".")]
+    verb = next((part for part in parts if part in _WRITES), None)
+    if verb is None:
+        return None
+    return verb, "where" in parts
 
 
 def check(rev: RevisionSource) -> Iterator[Finding]:
     has_ddl = any(c.name in _DDL_OPS and not c.in_autocommit for c in rev.upgrade)
     for call in rev.upgrade:
         if call.name == "execute":
-            sql = sql_of(call)
-            if sql is None:
-                yield RAW_SQL.finding(rev, call.line, "op.execute with SQL computed at run time")
-                continue
-            understood = False
-            for statement in sql_statements(sql):
-                tables = sql_tables(statement)
-                table = tables[0] if tables else None
-                if _DML.match(statement) and not statement.upper().lstrip().startswith("INSERT"):
-                    understood = True
-                    if not (call.in_loop or _BATCHED.search(statement)):
-                        yield UNBATCHED_BACKFILL.finding(rev, call.line, f"`{statement[:70]}`", table=table)
-                    if has_ddl and not call.in_autocommit:
-                        yield BACKFILL_WITH_DDL.finding(rev, call.line, f"`{statement[:70]}` next to DDL", table=table)
-                elif (m := _ENUM.match(statement)) is not None:
-                    understood = True
-                    yield ENUM_CHANGE.finding(rev, call.line, f"ALTER TYPE {m[1]} {m[2].upper()} VALUE", name=m[1])
-                elif _KNOWN_SQL.match(statement):
-                    understood = True
-            if not understood:
-                yield RAW_SQL.finding(rev, call.line, f"op.execute(`{sql.strip()[:70]}`)")
+            yield from _execute(rev, call, has_ddl)
         elif call.name == "add_column":
             column = params(call).get("column")
             if isinstance(column, CallValue) and len(column.args) > 1 and _is_json(column.args[1]):
@@ -102,3 +90,37 @@ def check(rev: RevisionSource) -> Iterator[Finding]:
 def _is_json(value: object) -> bool:
     name = value.func if isinstance(value, CallValue) else value.name if isinstance(value, Symbol) else ""
     return name.split(".")[-1] in ("JSON", "json")
+
+
+def _execute(rev: RevisionSource, call: OpCall, has_ddl: bool) -> Iterator[Finding]:
+    written = expression_write(params(call).get("sqltext", call.args[0] if call.args else None))
+    if written is not None:
+        verb, where = written
+        subject = f"op.execute(<table>.{verb}(){'.where(...)' if where else ''}) (SQLAlchemy)"
+        if not call.in_loop:
+            yield UNBATCHED_BACKFILL.finding(rev, call.line, subject)
+        if has_ddl and not call.in_autocommit:
+            yield BACKFILL_WITH_DDL.finding(rev, call.line, f"{subject} next to DDL")
+        return
+    sql = sql_of(call)
+    facts = sql_facts(call)
+    if sql is None:
+        yield RAW_SQL.finding(rev, call.line, "op.execute with SQL computed at run time")
+        return
+    if facts is None:
+        yield RAW_SQL.finding(rev, call.line, f"op.execute(`{sql.strip()[:70]}`) does not parse as PostgreSQL")
+        return
+    understood = True
+    for st in facts:
+        if st.kind in ("update", "delete"):
+            if not (call.in_loop or st.batched):
+                yield UNBATCHED_BACKFILL.finding(rev, call.line, f"`{st.text[:70]}`", table=st.table)
+            if has_ddl and not call.in_autocommit:
+                yield BACKFILL_WITH_DDL.finding(rev, call.line, f"`{st.text[:70]}` next to DDL", table=st.table)
+        elif st.kind.startswith("enum_"):
+            action = "RENAME VALUE" if st.kind == "enum_rename_value" else "ADD VALUE"
+            yield ENUM_CHANGE.finding(rev, call.line, f"ALTER TYPE {st.enum_type} {action}", name=st.enum_type)
+        elif st.kind not in _UNDERSTOOD:
+            understood = False
+    if not understood:
+        yield RAW_SQL.finding(rev, call.line, f"op.execute(`{sql.strip()[:70]}`)")

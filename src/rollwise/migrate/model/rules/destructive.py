@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from rollwise.migrate.model import CONTRACT, ERROR, Finding, RevisionSource
-from rollwise.migrate.model.rules.common import Rule, params, sql_of, sql_statements, sql_tables, table_of, text
+from rollwise.migrate.model import CONTRACT, ERROR, Finding, OpCall, RevisionSource
+from rollwise.migrate.model.rules.common import Rule, params, sql_facts, table_of, text
 
 DROP_TABLE = Rule(
     "drop-table", ERROR, "destructive", CONTRACT, "ACCESS EXCLUSIVE",
@@ -42,13 +41,6 @@ TRUNCATE = Rule(
 )
 RULES = (DROP_TABLE, DROP_COLUMN, RENAME_TABLE, RENAME_COLUMN, TRUNCATE)
 
-_DROP_TABLE_SQL = re.compile(r"^\s*DROP\s+TABLE", re.IGNORECASE)
-_DROP_COLUMN_SQL = re.compile(r"\bDROP\s+(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?\"?(\w+)\"?", re.IGNORECASE)
-_RENAME_COLUMN_SQL = re.compile(r"\bRENAME\s+(?:COLUMN\s+)?\"?(\w+)\"?\s+TO\s+\"?(\w+)", re.IGNORECASE)
-_RENAME_TABLE_SQL = re.compile(r"^\s*ALTER\s+TABLE\s+[\w.\"]+\s+RENAME\s+TO\s+\"?(\w+)", re.IGNORECASE)
-_TRUNCATE_SQL = re.compile(r"^\s*(TRUNCATE|DELETE\s+FROM\s+[\w.\"]+\s*$)", re.IGNORECASE)
-
-
 def check(rev: RevisionSource) -> Iterator[Finding]:
     for call in rev.upgrade:
         p = params(call)
@@ -67,24 +59,24 @@ def check(rev: RevisionSource) -> Iterator[Finding]:
                 rev, call.line, f"alter_column renames {table}.{column} to {new}", table=table, column=column, name=new
             )
         elif call.name == "execute":
-            yield from _raw(rev, call.line, sql_of(call) or "")
+            yield from _raw(rev, call)
 
 
-def _raw(rev: RevisionSource, line: int, sql: str) -> Iterator[Finding]:
-    for statement in sql_statements(sql):
-        tables = sql_tables(statement)
-        table = tables[0] if tables else None
-        if _DROP_TABLE_SQL.match(statement):
+def _raw(rev: RevisionSource, call: OpCall) -> Iterator[Finding]:
+    line = call.line
+    for st in sql_facts(call) or ():
+        table = st.table
+        if st.kind == "drop_table":
             yield DROP_TABLE.finding(rev, line, "raw SQL DROP TABLE", table=table)
-        elif _RENAME_TABLE_SQL.match(statement):
-            new = _RENAME_TABLE_SQL.match(statement)[1]
-            yield RENAME_TABLE.finding(rev, line, f"raw SQL renames {table} to {new}", table=table, name=new)
-        elif (m := _RENAME_COLUMN_SQL.search(statement)) and statement.upper().lstrip().startswith("ALTER TABLE"):
-            yield RENAME_COLUMN.finding(
-                rev, line, f"raw SQL renames {table}.{m[1]} to {m[2]}", table=table, column=m[1], name=m[2]
-            )
-        elif (m := _DROP_COLUMN_SQL.search(statement)) and statement.upper().lstrip().startswith("ALTER TABLE") and \
-                not re.search(r"DROP\s+(CONSTRAINT|DEFAULT|NOT\s+NULL|INDEX)", statement, re.IGNORECASE):
-            yield DROP_COLUMN.finding(rev, line, f"raw SQL drops {table}.{m[1]}", table=table, column=m[1])
-        elif _TRUNCATE_SQL.match(statement):
-            yield TRUNCATE.finding(rev, line, f"raw SQL `{statement[:60]}`", table=table)
+        elif st.kind == "rename_table":
+            yield RENAME_TABLE.finding(rev, line, f"raw SQL renames {table} to {st.new_name}", table=table,
+                                       name=st.new_name)
+        elif st.kind == "rename_column":
+            yield RENAME_COLUMN.finding(rev, line, f"raw SQL renames {table}.{st.column} to {st.new_name}",
+                                        table=table, column=st.column, name=st.new_name)
+        elif st.kind == "truncate" or (st.kind == "delete" and not st.where):
+            yield TRUNCATE.finding(rev, line, f"raw SQL `{st.text[:60]}`", table=table)
+        for action in st.actions:
+            if action.kind == "DropColumn":
+                yield DROP_COLUMN.finding(rev, line, f"raw SQL drops {table}.{action.column}", table=table,
+                                          column=action.column)

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from rollwise.migrate.model import CONTRACT, ERROR, EXPAND, WARNING, CallValue, Finding, OpCall, RevisionSource, Symbol
+from rollwise.migrate.model import (
+    CONTRACT,
+    ERROR,
+    EXPAND,
+    WARNING,
+    CallValue,
+    Finding,
+    OpCall,
+    RevisionSource,
+    Symbol,
+    sqlfacts,
+)
 from rollwise.migrate.model.rules.common import (
     Rule,
     created_tables,
     params,
-    sql_of,
-    sql_statements,
-    sql_tables,
+    sql_facts,
     table_of,
     text,
 )
@@ -60,7 +68,7 @@ CONCURRENT_IN_TRANSACTION = Rule(
     "autocommit and rolls back by downgrade instead of by transaction).",
 )
 DROP_INDEX_NOT_CONCURRENT = Rule(
-    "drop-index-not-concurrent", WARNING, "locking", None, "ACCESS EXCLUSIVE",
+    "drop-index-not-concurrent", ERROR, "locking", None, "ACCESS EXCLUSIVE",
     "DROP INDEX without CONCURRENTLY blocks reads and writes of the table while it waits for and holds its lock",
     "with op.get_context().autocommit_block():\n    op.drop_index(\"{index}\", table_name=\"{table}\", "
     "postgresql_concurrently=True, if_exists=True)",
@@ -96,14 +104,64 @@ VALIDATE_SAME_REVISION = Rule(
     "ADD CONSTRAINT lock is still held",
     "Move `ALTER TABLE {table} VALIDATE CONSTRAINT {name}` into the next revision.",
 )
+CLUSTER = Rule(
+    "cluster-table", ERROR, "locking", None, "ACCESS EXCLUSIVE (table rewrite)",
+    "CLUSTER rewrites the whole table and its indexes while blocking reads and writes",
+    "Do not cluster a live table in a migration; use pg_repack (no long lock) from a maintenance job, or "
+    "leave physical order to autovacuum and the planner.",
+)
+VACUUM_FULL = Rule(
+    "vacuum-full", ERROR, "locking", None, "ACCESS EXCLUSIVE (table rewrite)",
+    "VACUUM FULL rewrites the whole table while blocking reads and writes (and cannot run in a transaction)",
+    "Leave space reclaiming to autovacuum, or run pg_repack from a maintenance job; a plain `VACUUM` (no lock "
+    "on reads or writes) outside the migration is enough in most cases.",
+)
+REINDEX = Rule(
+    "reindex-not-concurrent", ERROR, "locking", None, "SHARE on the table, ACCESS EXCLUSIVE on the index",
+    "REINDEX without CONCURRENTLY blocks writes to the table, and reads that use the index, until it is rebuilt",
+    "with op.get_context().autocommit_block():\n    op.execute(\"REINDEX INDEX CONCURRENTLY {index}\")  "
+    "# PostgreSQL 12+",
+)
+LOCK_TABLE = Rule(
+    "lock-table", ERROR, "locking", None, "the mode named (SHARE or stronger blocks writes)",
+    "an explicit LOCK TABLE in SHARE mode or stronger blocks writes (ACCESS EXCLUSIVE also reads) until the "
+    "migration's transaction ends",
+    "Drop the explicit lock: each statement takes the lock it needs for as long as it needs it. If the data "
+    "must not change while the revision runs, split it so the locked part is one short statement.",
+)
+TABLE_REWRITE = Rule(
+    "table-rewrite", ERROR, "locking", None, "ACCESS EXCLUSIVE (table rewrite)",
+    "this ALTER TABLE rewrites the whole table (and its indexes) while blocking reads and writes",
+    "Run it in a maintenance window with the application stopped, or create a new table, copy in batches and "
+    "switch over (expand/contract).",
+)
 RULES = (
     CHANGE_TYPE, SET_NOT_NULL, ADD_REQUIRED_COLUMN, VOLATILE_DEFAULT, INDEX_NOT_CONCURRENT, CONCURRENT_IN_TRANSACTION,
     DROP_INDEX_NOT_CONCURRENT, FOREIGN_KEY_VALIDATING, CHECK_VALIDATING, UNIQUE_CONSTRAINT, PRIMARY_KEY,
-    VALIDATE_SAME_REVISION,
+    VALIDATE_SAME_REVISION, CLUSTER, VACUUM_FULL, REINDEX, LOCK_TABLE, TABLE_REWRITE,
 )
 
-_VOLATILE = re.compile(r"random\(|gen_random_uuid|uuid_generate|clock_timestamp|nextval|timeofday", re.IGNORECASE)
-_SAFE_TARGET_TYPES = ("Text", "TEXT", "text")
+_TEXT_TYPES = {"text", "unicodetext"}
+_VARCHAR_TYPES = {"string", "varchar", "unicode", "character varying", "nvarchar"}
+
+
+def widening(new: object, existing: object) -> bool:
+    """A type change PostgreSQL does without a rewrite: to text, or varchar(n) to varchar(m >= n) / varchar."""
+    target = _type_name(new).lower()
+    if target in _TEXT_TYPES:
+        return True
+    if target not in _VARCHAR_TYPES:
+        return False
+    if _type_name(existing).lower() not in _VARCHAR_TYPES:
+        return False
+    return _length(new) is None or (_length(existing) is not None and _length(new) >= _length(existing))
+
+
+def _length(value: object) -> int | None:
+    if isinstance(value, CallValue):
+        length = value.args[0] if value.args else value.kw("length")
+        return length if isinstance(length, int) else None
+    return None
 
 
 def _type_name(value: object) -> str:
@@ -122,6 +180,18 @@ def _column_info(column: object) -> tuple[str | None, bool, object, bool]:
     return name, column.kw("nullable", True), column.kw("server_default"), bool(column.kw("primary_key", False))
 
 
+def _filled_per_row(column: object) -> str | None:
+    """``sa.Identity()`` or a stored ``sa.Computed(...)`` among a column's arguments: PostgreSQL fills every
+    existing row, rewriting the table."""
+    if not isinstance(column, CallValue):
+        return None
+    for arg in column.args:
+        kind = arg.func.split(".")[-1] if isinstance(arg, CallValue) else None
+        if kind == "Identity" or (kind == "Computed" and arg.kw("persisted") is not False):
+            return f"sa.{kind}(...)"
+    return None
+
+
 def check(rev: RevisionSource) -> Iterator[Finding]:
     new_tables = created_tables(rev)
     not_valid: dict[str, str | None] = {}
@@ -131,11 +201,11 @@ def check(rev: RevisionSource) -> Iterator[Finding]:
         is_new = table in new_tables
         if call.name == "alter_column":
             column = text(p.get("column_name"))
-            if p.get("type_") is not None and _type_name(p["type_"]) not in _SAFE_TARGET_TYPES:
+            if p.get("type_") is not None and not widening(p["type_"], p.get("existing_type")):
                 yield CHANGE_TYPE.finding(
                     rev, call.line, f"alter_column {table}.{column} to {_type_name(p['type_'])}",
                     table=table, column=column)
-            if p.get("nullable") is False and not is_new:
+            if p.get("nullable") is False and not is_new and (table, column) not in rev.not_null_checked:
                 yield SET_NOT_NULL.finding(rev, call.line, f"alter_column {table}.{column} nullable=False",
                                            table=table, column=column)
         elif call.name == "add_column" and not is_new:
@@ -151,9 +221,12 @@ def check(rev: RevisionSource) -> Iterator[Finding]:
                 yield INDEX_NOT_CONCURRENT.finding(rev, call.line, f"add_column {table}.{name} index=True",
                                                    table=table, index=f"ix_{table}_{name}")
             default_sql = default.args[0] if isinstance(default, CallValue) and default.args else default
-            if isinstance(default_sql, str) and _VOLATILE.search(default_sql):
+            if isinstance(default_sql, str) and sqlfacts.volatile_expression(default_sql):
                 yield VOLATILE_DEFAULT.finding(rev, call.line, f"add_column {table}.{name} server_default "
                                                f"{default_sql!r}", table=table, column=name)
+            elif filled := _filled_per_row(column_call):
+                yield VOLATILE_DEFAULT.finding(rev, call.line, f"add_column {table}.{name} with {filled}",
+                                               table=table, column=name)
         elif call.name == "create_index":
             index = text(p.get("index_name"))
             concurrent = p.get("postgresql_concurrently") is True
@@ -187,44 +260,67 @@ def check(rev: RevisionSource) -> Iterator[Finding]:
             yield from _raw(rev, call, new_tables, not_valid)
 
 
-_RAW_INDEX = re.compile(r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(?!CONCURRENTLY)", re.IGNORECASE)
-_RAW_CONCURRENT = re.compile(r"\bCONCURRENTLY\b", re.IGNORECASE)
-_RAW_NOT_NULL = re.compile(r"ALTER\s+COLUMN\s+\"?(\w+)\"?\s+SET\s+NOT\s+NULL", re.IGNORECASE)
-_RAW_TYPE = re.compile(r"ALTER\s+COLUMN\s+\"?(\w+)\"?\s+(?:SET\s+DATA\s+)?TYPE\s+(\w+)", re.IGNORECASE)
-_RAW_ADD_CONSTRAINT = re.compile(r"ADD\s+CONSTRAINT\s+\"?(\w+)\"?\s+(FOREIGN\s+KEY|CHECK|UNIQUE|PRIMARY\s+KEY)",
-                                 re.IGNORECASE)
-_RAW_VALIDATE = re.compile(r"VALIDATE\s+CONSTRAINT\s+\"?(\w+)", re.IGNORECASE)
-
-
 def _raw(
     rev: RevisionSource, call: OpCall, new_tables: set[str], not_valid: dict[str, str | None]
 ) -> Iterator[Finding]:
-    for statement in sql_statements(sql_of(call) or ""):
-        tables = sql_tables(statement)
-        table = tables[0] if tables else None
+    for st in sql_facts(call) or ():
+        table = st.table
         is_new = table in new_tables
-        if _RAW_CONCURRENT.search(statement) and not call.in_autocommit:
-            yield CONCURRENT_IN_TRANSACTION.finding(rev, call.line, "raw SQL with CONCURRENTLY")
-        elif _RAW_INDEX.match(statement) and not is_new:
-            yield INDEX_NOT_CONCURRENT.finding(rev, call.line, f"raw SQL CREATE INDEX on {table}", table=table)
-        if (m := _RAW_NOT_NULL.search(statement)) and not is_new:
-            yield SET_NOT_NULL.finding(rev, call.line, f"raw SQL SET NOT NULL on {table}.{m[1]}", table=table,
-                                       column=m[1])
-        if (m := _RAW_TYPE.search(statement)) and m[2].lower() != "text":
-            yield CHANGE_TYPE.finding(rev, call.line, f"raw SQL changes {table}.{m[1]} to {m[2]}", table=table,
-                                      column=m[1])
-        if (m := _RAW_ADD_CONSTRAINT.search(statement)) and not is_new:
-            kind = m[2].upper().split()[0]
-            if kind in ("FOREIGN", "CHECK") and "NOT VALID" in statement.upper():
-                not_valid[m[1]] = table
-            elif kind == "FOREIGN":
-                yield FOREIGN_KEY_VALIDATING.finding(rev, call.line, f"raw SQL adds foreign key {m[1]}", table=table,
-                                                     name=m[1])
-            elif kind == "CHECK":
-                yield CHECK_VALIDATING.finding(rev, call.line, f"raw SQL adds check {m[1]}", table=table, name=m[1])
-            elif kind == "UNIQUE" and "USING INDEX" not in statement.upper():
-                yield UNIQUE_CONSTRAINT.finding(rev, call.line, f"raw SQL adds unique {m[1]}", table=table, name=m[1])
-            elif kind == "PRIMARY" and "USING INDEX" not in statement.upper():
-                yield PRIMARY_KEY.finding(rev, call.line, f"raw SQL adds primary key {m[1]}", table=table, name=m[1])
-        if (m := _RAW_VALIDATE.search(statement)) and m[1] in not_valid:
-            yield VALIDATE_SAME_REVISION.finding(rev, call.line, f"VALIDATE CONSTRAINT {m[1]}", table=table, name=m[1])
+        if st.concurrent and not call.in_autocommit:
+            yield CONCURRENT_IN_TRANSACTION.finding(rev, call.line, f"raw SQL `{st.text[:60]}`")
+        elif st.kind == "create_index" and not st.concurrent and not is_new:
+            yield INDEX_NOT_CONCURRENT.finding(rev, call.line, f"raw SQL CREATE INDEX on {table}", table=table,
+                                               index=st.index)
+        elif st.kind == "drop_index" and not st.concurrent:
+            yield DROP_INDEX_NOT_CONCURRENT.finding(rev, call.line, f"raw SQL DROP INDEX {st.index}", index=st.index)
+        elif st.kind == "reindex" and not st.concurrent:
+            yield REINDEX.finding(rev, call.line, f"`{st.text[:60]}`", table=table, index=st.index)
+        elif st.kind == "cluster":
+            yield CLUSTER.finding(rev, call.line, f"`{st.text[:60]}`", table=table)
+        elif st.kind == "vacuum_full":
+            yield VACUUM_FULL.finding(rev, call.line, f"`{st.text[:60]}`", table=table)
+        elif st.kind == "lock_table" and (st.lock_mode or 8) >= sqlfacts.BLOCKING_LOCK and not is_new:
+            mode = sqlfacts.LOCK_MODES.get(st.lock_mode or 8, "ACCESS EXCLUSIVE")
+            yield LOCK_TABLE.finding(rev, call.line, f"LOCK TABLE {table} IN {mode} MODE", table=table)
+        for action in st.actions:
+            yield from _raw_action(rev, call, st, action, is_new, not_valid)
+
+
+def _raw_action(rev: RevisionSource, call: OpCall, st: sqlfacts.Statement, action: sqlfacts.Action, is_new: bool,
+                not_valid: dict[str, str | None]) -> Iterator[Finding]:
+    table, line = st.table, call.line
+    if action.kind == "SetNotNull" and not is_new and (table, action.column) not in rev.not_null_checked:
+        yield SET_NOT_NULL.finding(rev, line, f"raw SQL SET NOT NULL on {table}.{action.column}", table=table,
+                                   column=action.column)
+    elif action.kind == "AlterColumnType" and not is_new and not _raw_widening(action):
+        yield CHANGE_TYPE.finding(rev, line, f"raw SQL changes {table}.{action.column} to {action.type_name}",
+                                  table=table, column=action.column)
+    elif action.kind in sqlfacts.REWRITES and not is_new:
+        yield TABLE_REWRITE.finding(rev, line, f"ALTER TABLE {table} {sqlfacts.REWRITES[action.kind]}", table=table)
+    elif action.kind == "AddColumn" and not is_new:
+        if action.not_null and not action.has_default:
+            yield ADD_REQUIRED_COLUMN.finding(rev, line, f"raw SQL adds {table}.{action.column} NOT NULL without a "
+                                              "default", table=table, column=action.column)
+        if action.volatile_default:
+            yield VOLATILE_DEFAULT.finding(rev, line, f"raw SQL adds {table}.{action.column} with a volatile default",
+                                           table=table, column=action.column)
+    elif action.kind == "AddConstraint" and not is_new:
+        name = action.name
+        if action.constraint in ("FOREIGN", "CHECK") and action.not_valid:
+            not_valid[name or ""] = table
+        elif action.constraint == "FOREIGN":
+            yield FOREIGN_KEY_VALIDATING.finding(rev, line, f"raw SQL adds foreign key {name}", table=table, name=name)
+        elif action.constraint == "CHECK":
+            yield CHECK_VALIDATING.finding(rev, line, f"raw SQL adds check {name}", table=table, name=name)
+        elif action.constraint in ("UNIQUE", "EXCLUSION") and not action.using_index:
+            yield UNIQUE_CONSTRAINT.finding(rev, line, f"raw SQL adds unique {name}", table=table, name=name)
+        elif action.constraint == "PRIMARY" and not action.using_index:
+            yield PRIMARY_KEY.finding(rev, line, f"raw SQL adds primary key {name}", table=table, name=name)
+    elif action.kind == "ValidateConstraint" and action.name in not_valid:
+        yield VALIDATE_SAME_REVISION.finding(rev, line, f"VALIDATE CONSTRAINT {action.name}", table=table,
+                                             name=action.name)
+
+
+def _raw_widening(action: sqlfacts.Action) -> bool:
+    """Raw SQL names only the target type: text and unbounded varchar never rewrite."""
+    return action.type_name in ("text",) or (action.type_name == "varchar" and not action.type_mods)

@@ -1,0 +1,1 @@
+"""The example service's package: its models and column types, imported by its migrations."""
