@@ -18,14 +18,16 @@ from rollwise.flags.adapters.resp import Address
     ("rediss://h?ssl_certfile=/c.pem&ssl_keyfile=/k.pem&ssl_check_hostname=false",
      Address("h", tls=True, certfile="/c.pem", keyfile="/k.pem", check_hostname=False)),
     ("redis://h?socket_connect_timeout=0.5&socket_timeout=10", Address("h", connect_timeout=0.5, read_timeout=10.0)),
-], ids=["db", "tls-password", "user", "unix", "private-ca", "no-verify", "client-certificate", "timeouts"])
+    ("redis://h/1?username=app&password=s%40cret", Address("h", db=1, username="app", password="s@cret")),
+], ids=["db", "tls-password", "user", "unix", "private-ca", "no-verify", "client-certificate", "timeouts",
+        "credentials-in-query"])
 def test_addresses(url, expected):
     assert Address.from_url(url) == expected
 
 
 @pytest.mark.parametrize(("url", "message", "fix"), [
     ("rediss://h?ssl_cerfile=/c.pem", "unknown parameter 'ssl_cerfile'", "did you mean 'ssl_certfile'?"),
-    ("redis://h?password=x", "unknown parameter 'password'", "accepted: db, prefix, socket_connect_timeout"),
+    ("redis://h?colour=x", "unknown parameter 'colour'", "accepted: db, password, prefix, socket_connect_timeout"),
     ("redis://h?ssl_ca_certs=/ca.pem", "ssl_ca_certs in redis://h?ssl_ca_certs=/ca.pem need TLS", "rediss://"),
     ("rediss://h?ssl_cert_reqs=maybe", "ssl_cert_reqs=maybe", "optional or none"),
     ("rediss://h?ssl_keyfile=/k.pem", "ssl_keyfile", "ssl_certfile"),

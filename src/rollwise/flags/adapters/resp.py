@@ -30,6 +30,7 @@ from rollwise.flags.ports import Snapshot, StoreUnavailable, redact
 #: URL query parameters the client understands (names as in redis-py); any other is refused
 URL_OPTIONS = {
     "db": "database number (also the URL path: redis://host:6379/2)",
+    "password": "password for AUTH, when it is not in the URL's user part (redis://:pw@host)",
     "prefix": "key namespace (default rollwise)",
     "socket_connect_timeout": "seconds to connect, TLS handshake included (default 2)",
     "socket_timeout": "seconds to wait for each reply (default 5)",
@@ -38,6 +39,7 @@ URL_OPTIONS = {
     "ssl_check_hostname": "true (default) or false: match the certificate to the host name",
     "ssl_certfile": "PEM client certificate, for servers that require one (mutual TLS)",
     "ssl_keyfile": "PEM private key of ssl_certfile (when it is not in the same file)",
+    "username": "ACL user for AUTH, when it is not in the URL's user part",
 }
 _MORE = object()  # hiredis: not enough data for a whole reply yet
 
@@ -104,8 +106,8 @@ class Address:
             raise ConfigError(f"ssl_keyfile in {shown} has no ssl_certfile", fix="add ssl_certfile=/path/client.pem")
         path_db = parts.path.strip("/") if parts.scheme != "unix" else ""
         common = dict(
-            username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
+            username=unquote(parts.username) if parts.username else query.get("username") or None,
+            password=unquote(parts.password) if parts.password else query.get("password") or None,
             db=_number(query.get("db") or path_db or "0", "db", shown, int, 0),
             connect_timeout=_number(query.get("socket_connect_timeout", "2"), "socket_connect_timeout", shown),
             read_timeout=_number(query.get("socket_timeout", "5"), "socket_timeout", shown),
