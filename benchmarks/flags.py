@@ -11,6 +11,8 @@
 4. Code scan: `rollwise flags refs` over a generated 100,000-line git repository (Python, TypeScript, Go), next to
    `git grep` (and ripgrep when `rg` is on PATH) running the same calls as one plain regular expression: the
    textual floor, which finds only keys written as literals. `--scan-only` runs just this part.
+5. The client's Redis reader: start-up (import to first load), RSS and a full reload of 1,000 flags with the
+   built-in connection around hiredis's parser, against the same FlagClient reading through redis-py.
 
 Needs redis-server on PATH and the bench extra (pip install 'rollwise[bench]'). Takes about two minutes.
 """
@@ -293,12 +295,16 @@ print((rss() - base) / 2**20)
 """
 
 
-def bench_memory(url: str, workdir: Path) -> dict:
+def seed_thousand_flags(url: str) -> str:
+    """Write 1,000 flags (half with a targeting rule) under their own prefix; return the URL that reads them."""
     from rollwise.flags import service
     from rollwise.flags.model.changes import Audit, Change
 
     url = url + "?prefix=memory-probe"  # its own namespace: exactly these 1,000 flags
     store = service.open_store(url)
+    if len(store.load().raw_flags) == 1000:  # written by an earlier section
+        store.close()
+        return url
     rules = [{"conditions": [{"attribute": "country", "op": "in", "values": ["DE", "FR"]},
                              {"attribute": "plan", "op": "equals", "value": "pro"}],
               "serve": {"rollout": {"true": 25, "false": 75}}}]
@@ -306,6 +312,11 @@ def bench_memory(url: str, workdir: Path) -> dict:
                       if i % 2 else {"default": "true"}, 0) for i in range(1000)]
     store.apply(changes, Audit(actor="benchmark"))
     store.close()
+    return url
+
+
+def bench_memory(url: str, workdir: Path) -> dict:
+    url = seed_thousand_flags(url)
 
     def probe(*args: str) -> float:
         out = subprocess.run([sys.executable, "-c", MEMORY_PROBE, *args], capture_output=True, text=True, check=True)
@@ -317,6 +328,49 @@ def bench_memory(url: str, workdir: Path) -> dict:
         "GrowthBook, 2 flags": probe("growthbook", "-", json.dumps(GROWTHBOOK_FEATURES)),
         "OpenFeature flagd in-process, 2 flags": probe("flagd", str(workdir / "flagd.json")),
     }
+
+
+# -- 5. the client's Redis reader ------------------------------------------------------------------------------
+READER_PROBE = r"""
+import sys, time
+def rss():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+base, started = rss(), time.perf_counter()
+which, url = sys.argv[1], sys.argv[2]
+from rollwise.flags import FlagClient
+if which == "hiredis":
+    client = FlagClient.connect(url)
+else:
+    from rollwise.flags.adapters.redis import RedisStore
+    client = FlagClient(RedisStore(url))
+    client._thread.start()
+    client._ready.wait(5)
+assert len(client.flags.flags) == 1000, len(client.flags.flags)
+startup = time.perf_counter() - started
+loads = []
+for _ in range(20):
+    t = time.perf_counter()
+    client.store.load()
+    loads.append(time.perf_counter() - t)
+print(startup, (rss() - base) / 2**20, sorted(loads)[len(loads) // 2])
+client.close()
+"""
+
+
+def bench_reader(url: str) -> dict:
+    """Median of 5 fresh processes per reader: start-up seconds, RSS MiB, one full reload in seconds."""
+    url = seed_thousand_flags(url)
+    results = {}
+    for name, which in (("rollwise connection + hiredis Reader", "hiredis"), ("redis-py (RedisStore)", "redis-py")):
+        runs = []
+        for _ in range(5):
+            out = subprocess.run([sys.executable, "-c", READER_PROBE, which, url], capture_output=True, text=True,
+                                 check=True)
+            runs.append([float(x) for x in out.stdout.split()])
+        results[name] = [statistics.median(column) for column in zip(*runs)]
+    return results
 
 
 # -- driver ----------------------------------------------------------------------------------------------------
@@ -549,6 +603,15 @@ def main() -> None:
         print("   target: rollwise with 1,000 flags <= 15 MiB")
 
         report_scan(bench_scan(workdir / "scan", args.scan_lines))
+
+        print("\n5. the client's Redis reader, 1,000 flags (median of 5 processes)")
+        reader = bench_reader(url)
+        ours, peer = reader["rollwise connection + hiredis Reader"], reader["redis-py (RedisStore)"]
+        print(f"   {'reader':38} {'start-up':>10} {'RSS':>9} {'reload':>9}")
+        for name, (startup, mib, reload) in reader.items():
+            print(f"   {name:38} {startup * 1000:8.0f} ms {mib:5.1f} MiB {reload * 1000:6.1f} ms")
+        print(f"   hiredis reader / redis-py: start-up {ours[0] / peer[0]:.2f}x, RSS {ours[1] / peer[1]:.2f}x, "
+              f"reload {ours[2] / peer[2]:.2f}x")
     finally:
         redis_proc.terminate()
         redis_proc.wait(5)

@@ -1,4 +1,9 @@
-"""A GitHub REST API on loopback for action tests: records requests, answers commit statuses and issue comments."""
+"""A GitHub REST API on loopback for action tests: records requests, answers commit statuses and issue comments.
+
+Identities behave as on github.com: a token listed in ``users`` is a personal token (``GET /user`` answers its
+login); any other token is an installation token such as ``GITHUB_TOKEN`` (``GET /user`` is 403, and its comments
+are written by ``github-actions[bot]``). Any token with write access may edit any comment, as maintainers can.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,15 @@ import pytest
 class FakeGitHub:
     """A GitHub REST API on loopback that records requests and answers statuses and issue comments."""
 
-    def __init__(self, deny: bool = False) -> None:
+    #: how GitHub shows comments made with an Actions GITHUB_TOKEN
+    ACTIONS_BOT = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
+
+    def __init__(self, deny: bool = False, users: dict[str, str] | None = None, garbage: bool = False) -> None:
         self.requests: list[tuple[str, str, dict | None, str]] = []
         self.comments: list[dict] = []
         self.deny = deny
+        self.users = dict(users or {})  # token -> login of a personal access token
+        self.garbage = garbage  # answer every request with 200 and an HTML page (a proxy or a login wall)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -33,7 +43,21 @@ class FakeGitHub:
             def _handle(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length)) if length else None
-                fake.requests.append((method, self.path, body, self.headers.get("Authorization", "")))
+                authorization = self.headers.get("Authorization", "")
+                fake.requests.append((method, self.path, body, authorization))
+                if fake.garbage:
+                    page = b"<html><body>Sign in to continue</body></html>"
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(page)))
+                    self.end_headers()
+                    self.wfile.write(page)
+                    return None
+                token = authorization.removeprefix("Bearer ").removeprefix("token ")
+                if method == "GET" and self.path == "/user":
+                    if token in fake.users:
+                        return self._answer(200, {"login": fake.users[token], "id": 1000 + len(token), "type": "User"})
+                    return self._answer(403, {"message": "Resource not accessible by integration"})
                 if fake.deny:
                     return self._answer(403, {"message": "Resource not accessible by integration"})
                 if method == "POST" and "/statuses/" in self.path:
@@ -41,7 +65,9 @@ class FakeGitHub:
                 if method == "GET" and self.path.split("?")[0].endswith("/comments"):
                     return self._answer(200, fake.comments)
                 if method == "POST" and self.path.endswith("/comments"):
-                    comment = {"id": 100 + len(fake.comments), "body": body["body"]}
+                    author = ({"login": fake.users[token], "id": 1000 + len(token), "type": "User"}
+                              if token in fake.users else dict(fake.ACTIONS_BOT))
+                    comment = {"id": 100 + len(fake.comments), "body": body["body"], "user": author}
                     fake.comments.append(comment)
                     return self._answer(201, comment)
                 if method == "PATCH" and "/issues/comments/" in self.path:
@@ -62,6 +88,12 @@ class FakeGitHub:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def add_comment(self, body: str, login: str) -> dict:
+        """A comment someone else wrote on the PR (e.g. one that copies rollwise's hidden marker)."""
+        comment = {"id": 100 + len(self.comments), "body": body, "user": {"login": login, "id": 7, "type": "User"}}
+        self.comments.append(comment)
+        return comment
 
     def close(self) -> None:
         self.server.shutdown()

@@ -85,6 +85,7 @@ def rollback(config: str | None, state_file: str | None, report: str | None) -> 
     Reads the state file of the rollout; when it is lost, rolls back from --config alone. Safe to run twice.
     """
     from rollwise.canary.service import kill_switch, rollback_from_config, rollback_from_state
+    from rollwise.ghactions import mask
 
     plan, state = _plan_and_state(config, state_file)
     recorded = state.read()
@@ -95,11 +96,11 @@ def rollback(config: str | None, state_file: str | None, report: str | None) -> 
     if recorded is None and plan is not None:
         base_dir = Path(config).resolve().parent
         result = rollback_from_config(plan, state, base_dir=base_dir,
-                                      kill_switch=kill_switch(plan.kill_switch.store, base_dir))
+                                      kill_switch=kill_switch(plan.kill_switch.store, base_dir, mask))
     else:
         store = ((recorded or {}).get("kill_switch") or {}).get("store")
         base_dir = Path((recorded or {}).get("base_dir") or Path.cwd())
-        result = rollback_from_state(state, kill_switch=kill_switch(store, base_dir))
+        result = rollback_from_state(state, kill_switch=kill_switch(store, base_dir, mask))
     # the rollback asked for is done: that is a success; a rollback left incomplete is not
     result.decision = "rollback" if result.rollback_errors else "proceed"
     return _publish(result, report)
@@ -112,11 +113,13 @@ def rollback(config: str | None, state_file: str | None, report: str | None) -> 
 def promote(config: str | None, state_file: str | None, report: str | None) -> int:
     """Promote a held rollout a person approved: weight 100, then the promote command (a failure rolls back)."""
     from rollwise.canary.service import kill_switch, promote_from_state
+    from rollwise.ghactions import mask
 
     _, state = _plan_and_state(config, state_file)
     recorded = state.read() or {}
     store = (recorded.get("kill_switch") or {}).get("store")
-    result = promote_from_state(state, kill_switch=kill_switch(store, Path(recorded.get("base_dir") or Path.cwd())))
+    result = promote_from_state(state, kill_switch=kill_switch(store, Path(recorded.get("base_dir") or Path.cwd()),
+                                                               mask))
     return _publish(result, report)
 
 

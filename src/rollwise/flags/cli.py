@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict
-from urllib.parse import urlsplit
 
 import click
 
 from rollwise.errors import ConfigError, RollwiseError
+from rollwise.finite import FiniteFloat
 
 
 def _store_option(f):
@@ -37,7 +37,7 @@ def _change_options(f):
         click.option("--sha", envvar="ROLLWISE_SHA", default=None, help="git SHA for the audit log [env ROLLWISE_SHA; default $GITHUB_SHA]"),
         click.option("--wait-clients", envvar="ROLLWISE_WAIT_CLIENTS", type=click.IntRange(min=0), default=0,
                      help="wait until this many clients applied the change [env ROLLWISE_WAIT_CLIENTS]"),
-        click.option("--wait-timeout", envvar="ROLLWISE_WAIT_TIMEOUT", type=click.FloatRange(min=0), default=30.0,
+        click.option("--wait-timeout", envvar="ROLLWISE_WAIT_TIMEOUT", type=FiniteFloat(minimum=0), default=30.0,
                      show_default=True, help="seconds to wait for --wait-clients [env ROLLWISE_WAIT_TIMEOUT]"),
         _report_option,
         _store_option,
@@ -76,9 +76,11 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
     from rollwise.flags import report as report_
     from rollwise.flags import service
     from rollwise.flags.ports import redact
+    from rollwise.ghactions import mask_url
     from rollwise.outcome import PROCEED, decision_for, publish
+    from rollwise.redact import redact_text
 
-    ghactions.mask(urlsplit(store_url).password)
+    mask_url(store_url)
     payload = report_.change_payload(redact(store_url))
     error: RollwiseError | None = None
     store = None
@@ -90,17 +92,26 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
         payload.update(version=result.version, changes=[c.to_dict() for c in result.changes], affected=result.affected,
                        audit=asdict(result.audit) if result.audit else None,
                        status="dry-run" if result.dry_run else ("changed" if result.changes else "unchanged"))
+        if result.refused:
+            payload["refused"] = result.refused
         if wait_clients and result.changed:
             payload["acks"] = service.wait_for_clients(store, result.version, wait_clients, wait_timeout)
+        if result.refused:
+            # the others were changed: say so, and fail naming the refused ones
+            done = ", ".join(c.key for c in result.changes) or "nothing"
+            raise ConfigError("refused " + "; ".join(f"'{k}': {why}" for k, why in result.refused.items())
+                              + f". Changed: {done}", fix="correct the refused keys and run the command again for them")
     except RollwiseError as exc:
         error = exc
-        payload["message"] = exc.message.replace(store_url, redact(store_url))
+        payload["message"] = redact_text(exc.message.replace(store_url, redact(store_url)))
         if isinstance(exc, service.ConflictError):
             payload["status"] = "conflict"
         elif isinstance(exc, service.StoreUnavailable):
             payload["status"] = "unavailable"
         elif exc.exit_code == 3:
             payload["status"] = "unconfirmed"  # committed, but not enough clients applied it in time
+        elif payload.get("refused") and payload["changes"]:
+            payload["status"] = "partial"  # exit 2, but the valid keys were changed
         else:
             payload["status"] = "invalid" if exc.exit_code == 2 else "error"
     finally:
@@ -139,22 +150,31 @@ def set_command(key, enabled, expect_version, store_url, report, actor, reason, 
 
 
 @flags.command("kill")
-@click.argument("key")
+@click.argument("keys", nargs=-1, required=True, metavar="KEY...")
 @_expect_option
 @_change_options
-def kill_command(key, expect_version, store_url, report, actor, reason, run_url, sha, wait_clients, wait_timeout):
-    """Kill switch: disable flag KEY for everyone (it serves its off variant or the code default)."""
+def kill_command(keys, expect_version, store_url, report, actor, reason, run_url, sha, wait_clients, wait_timeout):
+    """Kill switch: disable each flag KEY for everyone (it serves its off variant or the code default).
+
+    With several keys every valid one is turned off in one atomic change; then the command fails (exit 2)
+    naming the keys it refused (missing, unreadable, or starting with '-'). Put `--` before keys from a variable.
+    """
     from rollwise.flags import service
 
     audit = _audit(actor, reason, run_url, sha)
-    return _finish(f"kill switch on `{key}`", store_url, report,
-                   lambda store: service.kill(store, key, audit, expected_version=expect_version),
-                   wait_clients, wait_timeout)
+    if len(keys) == 1 and not keys[0].startswith("-"):
+        return _finish(f"kill switch on `{keys[0]}`", store_url, report,
+                       lambda store: service.kill(store, keys[0], audit, expected_version=expect_version),
+                       wait_clients, wait_timeout)
+    if expect_version is not None and len(keys) > 1:
+        raise click.UsageError("--expect-version applies to one flag; kill the flags one by one to use it")
+    return _finish("kill switch on " + ", ".join(f"`{k}`" for k in keys), store_url, report,
+                   lambda store: service.kill_all(store, list(keys), audit), wait_clients, wait_timeout)
 
 
 @flags.command("rollout")
 @click.argument("key")
-@click.argument("percentage", type=click.FloatRange(0, 100))
+@click.argument("percentage", type=FiniteFloat(0, 100))
 @click.option("--variant", envvar="ROLLWISE_FLAG_VARIANT", default=None,
               help="variant to roll out (default: the one valued true) [env ROLLWISE_FLAG_VARIANT]")
 @click.option("--rule", envvar="ROLLWISE_FLAG_RULE", default=None,
@@ -421,7 +441,7 @@ def run_schedule_command(store_url, keys, dry_run, now, actor, reason, report) -
     from rollwise.flags.ports import redact
     from rollwise.outcome import publish
 
-    ghactions.mask(urlsplit(store_url).password)
+    ghactions.mask_url(store_url)
     keys = [k for value in keys for k in value.replace(",", " ").split()]
     clock = _clock(now)
     if now and not dry_run:

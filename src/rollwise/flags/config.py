@@ -182,9 +182,11 @@ def parse_raw_flag(key: str, raw: Any, source: str, version: int = 0) -> Flag:
 _SHAPE_CHECKED: dict[int, None] = {}
 
 
-def parse_stored_flag(key: str, text: str | bytes, source: str, version: int = 0) -> Flag:
-    """One flag from its stored JSON text, skipping the shape check for a text already checked."""
-    raw = json.loads(text)
+def parse_stored_flag(key: str, text: str | bytes, source: str, version: int = 0, raw: Any = None) -> Flag:
+    """One flag from its stored JSON text (``raw``: that text already parsed), skipping the shape check for a
+    text already checked."""
+    if raw is None:
+        raw = json.loads(text)
     seen = hash((key, text))
     if seen not in _SHAPE_CHECKED:
         flag = parse_raw_flag(key, raw, source, version)

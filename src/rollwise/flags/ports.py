@@ -6,19 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 from rollwise.errors import InconclusiveError
 from rollwise.flags.model import FlagSet
 from rollwise.flags.model.changes import Audit, AuditEntry, Change
+from rollwise.redact import redact_url
 
-
-def redact(url: str) -> str:
-    """A store URL fit for logs and reports: any password replaced by ***."""
-    parts = urlsplit(url)
-    if not parts.password:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)))
+#: a store URL fit for logs and reports (password and ``?password=`` replaced by ***): the shared redaction
+redact = redact_url
 
 
 class ConflictError(InconclusiveError):
@@ -41,7 +36,8 @@ class Snapshot:
     """All flags at one store version.
 
     ``raw_flags``/``raw_segments`` are the stored definitions that parsed; ``versions`` maps "flag:<key>"
-    and "segment:<key>" to the version that last wrote them; ``bad`` maps an unreadable flag key to why.
+    and "segment:<key>" to the version that last wrote them; ``bad`` maps an unreadable flag key, "segment:<key>"
+    or "store:<what>" (a damaged version, epoch or key) to why it was skipped.
     """
 
     flagset: FlagSet
@@ -51,6 +47,8 @@ class Snapshot:
     raw_segments: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     versions: Mapping[str, int] = field(default_factory=dict)
     bad: Mapping[str, str] = field(default_factory=dict)
+    #: stored field names that are not UTF-8, by "flag:<shown name>" / "segment:<shown name>" (so sync can delete them)
+    raw_names: Mapping[str, bytes] = field(default_factory=dict)
 
     def flag_version(self, key: str) -> int:
         return self.versions.get(f"flag:{key}", 0)

@@ -37,7 +37,7 @@ from rollwise.outcome import PROCEED, ROLLBACK, exit_code
 from rollwise.yamlsource import did_you_mean, load_yaml
 
 __all__ = [
-    "Audit", "ChangeResult", "ConflictError", "StoreUnavailable", "open_store", "read", "set_enabled", "kill",
+    "Audit", "ChangeResult", "ConflictError", "StoreUnavailable", "open_store", "read", "set_enabled", "kill", "kill_all",
     "set_rollout", "sync", "diff", "history", "wait_for_clients", "find_references", "check_code", "run_schedule",
 ]
 
@@ -53,6 +53,8 @@ class ChangeResult:
     dry_run: bool = False
     #: flags not changed themselves that depend on a changed one through prerequisites (the blast radius)
     affected: list[str] = field(default_factory=list)
+    #: keys a change of several flags could not make, and why (the others were changed)
+    refused: dict[str, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -110,6 +112,41 @@ def set_enabled(store: Store, key: str, enabled: bool, audit: Audit, *, expected
 def kill(store: Store, key: str, audit: Audit, *, expected_version: int | None = None, retries: int = 0) -> ChangeResult:
     """The kill switch: disable a flag for everyone. Re-applying it is harmless, so rollbacks pass ``retries``."""
     return set_enabled(store, key, False, audit, expected_version=expected_version, retries=retries)
+
+
+def kill_all(store: Store, keys: list[str], audit: Audit, *, retries: int = 3) -> ChangeResult:
+    """Kill every flag of ``keys`` that can be killed, in one atomic change; ``refused`` names the others.
+
+    A rollback must not stop at a mistyped key: the valid ones are turned off first, and the caller then fails
+    naming the keys in ``refused`` (missing, unreadable, or shaped like a command-line option).
+    """
+    for attempt in range(retries + 1):
+        snapshot = store.load()
+        refused: dict[str, str] = {}
+        changes: list[Change] = []
+        for key in dict.fromkeys(keys):
+            if key.startswith("-"):
+                refused[key] = "a flag key cannot start with '-' (it reads as an option)"
+            elif key in snapshot.bad:
+                refused[key] = f"unreadable in the store: {snapshot.bad[key]}"
+            elif key not in snapshot.raw_flags:
+                guess = did_you_mean(key, snapshot.raw_flags)
+                refused[key] = "does not exist" + (f" (did you mean '{guess}'?)" if guess else "")
+            elif snapshot.raw_flags[key].get("enabled", True) is not False:
+                after = {**copy.deepcopy(dict(snapshot.raw_flags[key])), "enabled": False}
+                _check_change(key, after, store.url)
+                changes.append(Change("flag", key, snapshot.raw_flags[key], after, snapshot.flag_version(key)))
+        if not changes:
+            return ChangeResult(store.url, snapshot.version, [], audit, refused=refused)
+        try:
+            version = store.apply(changes, audit)
+        except ConflictError:
+            if attempt == retries:
+                raise
+            continue
+        return ChangeResult(store.url, version, changes, audit, affected=_affected(snapshot.flagset, _flag_keys(changes)),
+                            refused=refused)
+    raise AssertionError("unreachable")
 
 
 def set_rollout(store: Store, key: str, percentage: float, audit: Audit, *, variant: str | None = None,
@@ -176,12 +213,24 @@ def diff(store: Store, desired: FlagSet, prune: bool = True) -> tuple[Snapshot, 
     snapshot = store.load()
     segment_versions = {k[len("segment:"):]: v for k, v in snapshot.versions.items() if k.startswith("segment:")}
     flag_versions = {k[len("flag:"):]: v for k, v in snapshot.versions.items() if k.startswith("flag:")}
-    # an unreadable stored flag counts as present and different, so sync repairs (or prunes) it
-    current_flags = {**{k: {"unreadable": why} for k, why in snapshot.bad.items() if not k.startswith("segment:")},
-                     **snapshot.raw_flags}
-    changes = diff_raw(snapshot.raw_segments, {k: s.raw for k, s in desired.segments.items()},
+    # an unreadable stored flag or segment counts as present and different, so sync repairs (or prunes) it
+    current_flags = {**{k: {"unreadable": why} for k, why in snapshot.bad.items()
+                        if not k.startswith(("segment:", "store:"))}, **snapshot.raw_flags}
+    current_segments = {**{k[len("segment:"):]: {"unreadable": why} for k, why in snapshot.bad.items()
+                           if k.startswith("segment:")}, **snapshot.raw_segments}
+    changes = diff_raw(current_segments, {k: s.raw for k, s in desired.segments.items()},
                        segment_versions, "segment", prune)
     changes += diff_raw(current_flags, {k: f.raw for k, f in desired.flags.items()}, flag_versions, "flag", prune)
+    # a damaged stored version (read as -1) is rewritten even when the definition is unchanged
+    desired_raw = {("segment", k): s.raw for k, s in desired.segments.items()}
+    desired_raw.update({("flag", k): f.raw for k, f in desired.flags.items()})
+    current_raw = {**{("segment", k): v for k, v in current_segments.items()},
+                   **{("flag", k): v for k, v in current_flags.items()}}
+    planned = {(c.kind, c.key) for c in changes}
+    for name, version in snapshot.versions.items():
+        kind, _, key = name.partition(":")
+        if version < 0 and (kind, key) in desired_raw and (kind, key) not in planned:
+            changes.append(Change(kind, key, current_raw.get((kind, key)), desired_raw[(kind, key)], version))
     return snapshot, changes
 
 

@@ -24,13 +24,18 @@ BATCHED = re.compile(r'label_replace\((.*?), "rollwise_query", "(\d+)", "", ""\)
 
 def unbatch(request: httpx.Request) -> list[tuple[str, dict]]:
     """The queries inside a (possibly batched) request, each with the labels its answer must carry."""
-    query = dict(httpx.QueryParams(request.content.decode()))["query"]
+    params = dict(httpx.QueryParams(request.content.decode()))
+    if "query" not in params:
+        return []  # a label-name lookup (/api/v1/labels)
+    query = params["query"]
     parts = BATCHED.findall(query)
     return [(q, {"rollwise_query": i}) for q, i in parts] if parts else [(query, {})]
 
 
 def answer(request: httpx.Request, value_of) -> httpx.Response:
     """Answer every query of a request with ``value_of(query)``: a string (instant) or a list of points (range)."""
+    if request.url.path.endswith("/labels"):
+        return httpx.Response(200, json={"status": "success", "data": ["__name__", "code", "job", "track"]})
     ranged = request.url.path.endswith("query_range")
     result = []
     for query, labels in unbatch(request):
@@ -63,7 +68,8 @@ def test_measure_sends_injected_queries_and_reads_nan_and_missing_steps():
     assert all('track="canary"' in q for _, queries, _, _ in seen for q, _ in queries)
     assert {(h, a) for _, _, h, a in seen} == {("tenant-a", "Bearer s3cret")}
     # the two instant queries travel in one request, the range query in another
-    assert sorted((path, len(queries)) for path, queries, _, _ in seen) == [("/api/v1/query", 2),
+    assert sorted((path, len(queries)) for path, queries, _, _ in seen) == [("/api/v1/labels", 0),
+                                                                          ("/api/v1/query", 2),
                                                                           ("/api/v1/query_range", 1)]
     assert len(data.queries) == 3
 

@@ -115,7 +115,13 @@ def parse_range(project: Project, text: str) -> tuple[str | None, str | None]:
     if ":" not in text:
         raise ConfigError(f"range '{text}' is not FROM:TO", key="range", fix="e.g. --range base:head or 0003:0005")
     lower, upper = text.split(":", 1)
-    return project.resolve(lower, "range start"), project.resolve(upper or "head", "range end")
+    start, end = project.resolve(lower, "range start"), project.resolve(upper or "head", "range end")
+    if end is None or start == end:
+        # head:base or 0003:0003 holds no revision: reporting it "clean" would pass a lint that read nothing
+        raise ConfigError(f"range '{text}' holds no revision to lint (FROM is the older end, TO the newer)",
+                          key="range", fix=f"write it oldest first, e.g. --range {upper or 'base'}:{lower or 'head'}"
+                          if end is None else "widen it, e.g. --range base:head")
+    return start, end
 
 
 def pending_range(project: Project, range_text: str | None, options: Options) -> tuple[str | None, str | None]:

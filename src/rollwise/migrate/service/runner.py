@@ -31,12 +31,13 @@ log = logging.getLogger(__name__)
 
 
 def masked(url: str | sa.URL | None) -> str:
+    """A database URL fit for reports and logs (password and ``?password=`` replaced by ***)."""
+    from rollwise.redact import redact_url
+
     if url is None:
         return "<none>"
-    try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return "<unparseable URL>"
+    text = url.render_as_string(hide_password=False) if isinstance(url, sa.URL) else str(url)
+    return redact_url(text) or "<none>"
 
 
 def scan_file(path: str) -> RevisionSource:
