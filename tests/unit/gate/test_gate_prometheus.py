@@ -98,16 +98,17 @@ def test_unreachable_after_retries_is_unavailable_not_zero():
 
 
 def test_deadline_bounds_the_retries():
-    import time
+    calls = []
 
     def handler(request):
+        calls.append(request)
         return httpx.Response(503)
 
     src = source(handler, retries=10, deadline=0.5)
-    began = time.monotonic()
     with pytest.raises(Unavailable):
         asyncio.run(src.instant("up", 1.0))
-    assert time.monotonic() - began < 1.0
+    # what happened, not how fast: the deadline stopped the retries (backoff 0.1, 0.2, 0.4 s ...), not the count of 10
+    assert 1 <= len(calls) <= 4
 
 
 def test_bad_query_is_rejected_without_retry():
