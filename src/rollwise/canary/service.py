@@ -75,7 +75,8 @@ class Rollout:
     def __init__(self, plan: CanaryPlan, router: Router, judge: Judge, *, state: StateFile,
                  traffic: Traffic | None = None, kill_switch: KillSwitch | None = None,
                  cancel: Cancellation | None = None, log: Callable[[str], None] = ghactions.progress,
-                 base_dir: Path | None = None) -> None:
+                 base_dir: Path | None = None, command_env: dict[str, str] | None = None,
+                 record: dict[str, Any] | None = None) -> None:
         self.plan = plan
         self.router = router
         self.judge = judge
@@ -89,6 +90,10 @@ class Rollout:
         self.phases: list[PhaseRecord] = []
         self.events: list[Event] = []
         self.tally = policy.Tally()
+        #: extra environment of every command (a revert passes the release it goes back to)
+        self.command_env = dict(command_env or {})
+        #: extra keys of the state file (the release this rollout is recorded as)
+        self.record = dict(record or {})
 
     # ---------------------------------------------------------------- the whole rollout
 
@@ -243,7 +248,7 @@ class Rollout:
         self.state.write(weight=self.weight, target_weight=0, updated=iso(time.time()))
         if self.plan.commands.rollback:
             result = shell.run(self.plan.commands.rollback, timeout=self.plan.commands.timeout,
-                               env={"ROLLWISE_WEIGHT": str(self.weight)}, cwd=str(self.base_dir))
+                               env={**self.command_env, "ROLLWISE_WEIGHT": str(self.weight)}, cwd=str(self.base_dir))
             if not result.ok:
                 errors.append(f"rollback command: {result.failure()}")
         for flag in self.plan.kill_switch.flags:
@@ -288,7 +293,7 @@ class Rollout:
             commands={"rollback": self.plan.commands.rollback, "promote": self.plan.commands.promote,
                       "timeout": self.plan.commands.timeout},
             kill_switch={"store": self.plan.kill_switch.store, "flags": list(self.plan.kill_switch.flags)},
-            events=[],
+            events=[], **self.record,
         )
 
     def _event(self, kind: str, message: str) -> None:
@@ -298,7 +303,8 @@ class Rollout:
 
     def _command(self, what: str, command: str, env: dict[str, str]) -> None:
         try:
-            result = shell.run(command, env=env, timeout=self.plan.commands.timeout, cancel=self.cancel,
+            result = shell.run(command, env={**self.command_env, **env}, timeout=self.plan.commands.timeout,
+                               cancel=self.cancel,
                                cwd=str(self.base_dir))
         except shell.CommandCancelled:
             raise _Cancelled() from None

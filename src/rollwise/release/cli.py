@@ -1,0 +1,152 @@
+"""``rollwise release list|current|revert``: the releases of an environment (GitHub Deployments or the local
+ledger), the one that runs, and one command back to the last good one.
+
+Exit codes of ``revert``: 0 reverted (or nothing to do), 1 the confirming analysis failed and the revert was rolled
+back, 2 bad input, 3 refused (a rollout is running, or another deploy got there first) or held.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+ENVIRONMENT = click.option("--environment", envvar="ROLLWISE_ENVIRONMENT", default="production", show_default=True,
+                           help="Environment whose releases to read.")
+LEDGER = click.option("--ledger", envvar="ROLLWISE_RELEASE_LEDGER", type=click.Path(dir_okay=False),
+                      help="Local release ledger [default: GitHub Deployments with a token in Actions, else "
+                           "releases.json next to the canary state file].")
+CONFIG = click.option("--config", envvar="ROLLWISE_CONFIG", type=click.Path(dir_okay=False),
+                      help="rollwise.yml: where canary.state_file (and so the local ledger) is.")
+STATE = click.option("--state-file", envvar="ROLLWISE_STATE_FILE", type=click.Path(dir_okay=False),
+                     help="Canary state file; the local ledger is releases.json next to it.")
+
+
+@click.group()
+def release() -> None:
+    """Releases of an environment: list them, show the current one, revert to the last good one."""
+
+
+def _ledger(config: str | None, state_file: str | None, ledger: str | None):
+    from rollwise.release.service import open_ledger
+
+    if state_file:
+        return open_ledger(state_file, ledger)
+    if config and Path(config).exists():
+        from rollwise.canary.config import load_plan
+
+        return open_ledger(Path(config).resolve().parent / load_plan(config).state_file, ledger)
+    return open_ledger(".rollwise/canary-state.json", ledger)
+
+
+@release.command(name="list")
+@ENVIRONMENT
+@CONFIG
+@STATE
+@LEDGER
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def list_(environment: str, config: str | None, state_file: str | None, ledger: str | None, as_json: bool) -> int:
+    """The environment's releases, newest first: outcome, time, version, links to the run and the report."""
+    from rollwise.release.model import current
+    from rollwise.release.report import list_markdown
+
+    store = _ledger(config, state_file, ledger)
+    releases = store.releases(environment)
+    if as_json:
+        click.echo(json.dumps({"schema": "rollwise/releases/v1", "environment": environment, "ledger": store.name,
+                               "releases": [r.to_dict() for r in releases]}, indent=2))
+    else:
+        click.echo(list_markdown(environment, releases, current(releases), store.name))
+    return 0
+
+
+@release.command(name="current")
+@ENVIRONMENT
+@CONFIG
+@STATE
+@LEDGER
+def current_(environment: str, config: str | None, state_file: str | None, ledger: str | None) -> int:
+    """The release that runs in the environment (the newest promoted one), as JSON; exit 3 when there is none."""
+    from rollwise.errors import InconclusiveError
+    from rollwise.release.service import current_release
+
+    store = _ledger(config, state_file, ledger)
+    found = current_release(store, environment)
+    if found is None:
+        raise InconclusiveError(f"no promoted release in environment '{environment}' ({store.name})")
+    click.echo(json.dumps(found.to_dict(), indent=2))
+    return 0
+
+
+@release.command()
+@click.option("--config", envvar="ROLLWISE_CONFIG", default="rollwise.yml", show_default=True,
+              type=click.Path(dir_okay=False), help="rollwise.yml with the SLOs and the canary section.")
+@ENVIRONMENT
+@click.option("--to", "to", envvar="ROLLWISE_REVERT_TO",
+              help="Deployment id or commit sha to go back to [default: the last good release before the current].")
+@click.option("--reason", envvar="ROLLWISE_REASON", default="manual revert", show_default=True,
+              help="Why (kept in the deployment, the report and the summary).")
+@click.option("--report", envvar="ROLLWISE_REPORT", type=click.Path(dir_okay=False),
+              help="Write the JSON report (rollwise/release-revert/v1) here.")
+@STATE
+@LEDGER
+@click.option("--prometheus-url", envvar="ROLLWISE_PROMETHEUS_URL", help="Prometheus for the confirming analysis.")
+@click.option("--source", envvar="ROLLWISE_SOURCE", type=click.Choice(["auto", "prometheus", "k6"]), default="auto",
+              show_default=True, help="Data for the analyses (as for `canary run`).")
+@click.option("--workdir", envvar="ROLLWISE_WORKDIR", type=click.Path(file_okay=False),
+              help="Where k6 scripts and results go.")
+@click.option("--k6", "k6_binary", envvar="ROLLWISE_K6", help="k6 executable.")
+@click.option("--environment-url", envvar="ROLLWISE_ENVIRONMENT_URL", help="URL shown on the deployment.")
+def revert(config: str, environment: str, to: str | None, reason: str, report: str | None, state_file: str | None,
+           ledger: str | None, prometheus_url: str | None, source: str, workdir: str | None, k6_binary: str | None,
+           environment_url: str | None) -> int:
+    """Go back to the last good release (or --to): run commands.deploy with ROLLWISE_REF, ROLLWISE_SHA and
+    ROLLWISE_VERSION of that release, then straight to 100 % with one confirming analysis (the fast path, for
+    the last canary.revert.window releases) or through the normal phases. Nothing happens when it already runs.
+    """
+    from rollwise import ghactions, reporting
+    from rollwise.canary.cli import RolloutSetup
+    from rollwise.canary.signals import cancel_on_signals
+    from rollwise.canary.summary import render_markdown
+    from rollwise.errors import RollwiseError
+    from rollwise.release import service
+    from rollwise.release.config import fast_plan, load_revert
+    from rollwise.release.report import revert_markdown, revert_outputs
+
+    _, policy = load_revert(config)
+    context = service.RunContext.from_environment()
+    try:
+        setup = RolloutSetup(config, prometheus_url, source, None, state_file, workdir, k6_binary)
+        store = service.open_ledger(setup.state.path, ledger)
+        results = []
+
+        def run(target, fast, record):
+            plan = fast_plan(setup.plan) if fast else setup.plan
+            rollout = setup.rollout(plan, record=record, command_env={
+                "ROLLWISE_REF": target.ref, "ROLLWISE_SHA": target.sha, "ROLLWISE_VERSION": target.version})
+            with cancel_on_signals(setup.cancel):
+                result = rollout.run()
+            results.append(result)
+            return result.decision, result.reason, result.to_dict()
+
+        result = service.revert(store, environment, policy, run, reason=reason, to=to, context=context,
+                                environment_url=environment_url)
+    except RollwiseError as exc:
+        ghactions.append_summary(reporting.render("release/refused.md.j2", environment=environment, reason=reason,
+                                                  actor=context.actor, message=exc.message, exit_code=exc.exit_code))
+        ghactions.set_outputs({"decision": "REFUSED", "status": "refused", "report": report or ""})
+        raise
+    if report:
+        reporting.write_json(report, result.to_dict())
+    markdown = revert_markdown(result, report)
+    if results:
+        markdown += "\n" + render_markdown(results[-1], report)
+    ghactions.append_summary(markdown, report_hint=report)
+    ghactions.set_outputs(revert_outputs(result, report))
+    if result.decision not in ("PROCEED", "UNCHANGED"):
+        ghactions.annotate([ghactions.Annotation("error" if result.decision == "ROLLBACK" else "warning",
+                                                 f"revert {result.status}: {result.rollout.get('reason', '')}"
+                                                 if result.rollout else f"revert {result.status}",
+                                                 title="release revert")])
+    return result.exit_code
