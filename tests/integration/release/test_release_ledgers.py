@@ -10,7 +10,7 @@ import pytest
 from rollwise.release import service
 from rollwise.release.adapters.github import GitHubLedger
 from rollwise.release.adapters.local import LocalLedger
-from rollwise.release.model import NewRelease, RevertPolicy, Status
+from rollwise.release.model import NewRelease, RevertPolicy
 from rollwise.release.ports import StaleLedger
 from support.fake_github import FakeGitHub
 
