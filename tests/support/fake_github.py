@@ -93,7 +93,7 @@ class FakeGitHub:
         if method == "GET" and number is None:
             with self._lock:
                 found = [d for d in self.deployments
-                         if "environment" not in query or d["environment"] == query["environment"]]
+                         if all(key not in query or d[key] == query[key] for key in ("environment", "task"))]
             found.sort(key=lambda d: d["id"], reverse=True)
             return 200, found[: int(query.get("per_page", 30))]
         deployment = next((d for d in self.deployments if d["id"] == int(number)), None)

@@ -71,7 +71,7 @@ def test_a_deploy_slipping_in_between_read_and_write_is_caught_after_the_create(
         store = GitHubLedger("ghs_test", "acme/shop", api_url=fake.url)
         good = promote(store, "good")
         fake.before_create_deployment = lambda body: fake.create_deployment(
-            {"ref": SHA["other"], "environment": "staging", "payload": {"version": "other"}})
+            {"ref": SHA["other"], "environment": "staging", "task": "deploy:rollwise", "payload": {"version": "other"}})
         with pytest.raises(StaleLedger):
             store.create(NewRelease("staging", SHA["bad"], SHA["bad"], {"version": "bad"}), expect_latest=good.id)
         lost = store.releases("staging")[0]
@@ -126,7 +126,9 @@ def test_a_revert_goes_back_to_the_good_release_and_a_second_one_changes_nothing
                                                 (bad.id, "inactive")]
         created = [body for method, path, body, _ in fake.requests if method == "POST" and path.endswith("/deployments")]
         assert created[-1]["auto_merge"] is False and created[-1]["required_contexts"] == []
-        assert created[-1]["ref"] == SHA["good"]
+        assert created[-1]["ref"] == SHA["good"] and created[-1]["task"] == "deploy:rollwise"
+        # a job's own deployment (GitHub creates one for `environment:`) is not a release and breaks no CAS
+        fake.create_deployment({"ref": SHA["bad"], "environment": "staging", "task": "deploy"})
 
     again = service.revert(store, "staging", RevertPolicy(), scripted("PROCEED", calls), reason="checkout errors",
                            context=CONTEXT)

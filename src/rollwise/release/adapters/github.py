@@ -24,6 +24,9 @@ from rollwise.release.ports import StaleLedger
 
 #: deployments read per environment (with one statuses request each)
 PAGE = 30
+#: the task of rollwise's deployments: jobs with ``environment:`` get GitHub's own deployments (task ``deploy``),
+#: which are neither releases nor part of the compare-and-set
+TASK = "deploy:rollwise"
 ATTEMPTS = 3
 
 
@@ -68,7 +71,7 @@ class GitHubLedger:
 
     def _latest(self, environment: str, count: int) -> list[dict[str, Any]]:
         return self._call("GET", "/deployments", f"list the deployments of '{environment}'",
-                          params={"environment": environment, "per_page": count})
+                          params={"environment": environment, "task": TASK, "per_page": count})
 
     def releases(self, environment: str) -> list[Release]:
         found = []
@@ -83,7 +86,7 @@ class GitHubLedger:
         latest = before[0]["id"] if before else None
         if latest != expect_latest:
             raise StaleLedger(_stale(release.environment, latest, expect_latest))
-        body = {"ref": release.ref, "task": "deploy", "auto_merge": False, "required_contexts": [],
+        body = {"ref": release.ref, "task": TASK, "auto_merge": False, "required_contexts": [],
                 "payload": release.payload, "environment": release.environment,
                 "description": release.description[:140],
                 "production_environment": release.environment == "production"}
