@@ -75,7 +75,9 @@ def run(config: str, prometheus_url: str | None, source: str, report: str | None
                                    digest=config_digest(load_yaml(config).data), context=context, report=report_link)
     recorder = releases.Recorder.start(releases.open_ledger(setup.state.path, ledger), new, context,
                                        environment_url=environment_url)
-    rollout = setup.rollout(record={"release": recorder.reference()})
+    # the same variables a revert gives them, so one deploy script serves both
+    rollout = setup.rollout(record={"release": recorder.reference()}, command_env={
+        "ROLLWISE_REF": ref, "ROLLWISE_SHA": sha, "ROLLWISE_VERSION": recorder.release.version})
     with cancel_on_signals(setup.cancel):
         result = rollout.run()
     recorder.finish(result.decision, result.reason)

@@ -114,24 +114,27 @@ def revert(config: str, environment: str, to: str | None, reason: str, report: s
     from rollwise.release.config import fast_plan, load_revert
     from rollwise.release.report import revert_markdown, revert_outputs
 
-    _, policy = load_revert(config)
+    plan, policy = load_revert(config)
     context = service.RunContext.from_environment()
-    try:
+    state_path = state_file or Path(config).resolve().parent / plan.state_file
+    results = []
+
+    def prepare():
         setup = RolloutSetup(config, prometheus_url, source, None, state_file, workdir, k6_binary)
-        store = service.open_ledger(setup.state.path, ledger)
-        results = []
 
         def run(target, fast, record):
-            plan = fast_plan(setup.plan) if fast else setup.plan
-            rollout = setup.rollout(plan, record=record, command_env={
+            rollout = setup.rollout(fast_plan(setup.plan) if fast else setup.plan, record=record, command_env={
                 "ROLLWISE_REF": target.ref, "ROLLWISE_SHA": target.sha, "ROLLWISE_VERSION": target.version})
             with cancel_on_signals(setup.cancel):
                 result = rollout.run()
             results.append(result)
             return result.decision, result.reason, result.to_dict()
 
-        result = service.revert(store, environment, policy, run, reason=reason, to=to, context=context,
-                                environment_url=environment_url)
+        return run
+
+    try:
+        result = service.revert(service.open_ledger(state_path, ledger), environment, policy, prepare,
+                                reason=reason, to=to, context=context, environment_url=environment_url)
     except RollwiseError as exc:
         ghactions.append_summary(reporting.render("release/refused.md.j2", environment=environment, reason=reason,
                                                   actor=context.actor, message=exc.message, exit_code=exc.exit_code))

@@ -146,11 +146,13 @@ class RevertPlan:
     #: position of the target among the live releases, newest first (the current one is 0)
     age: int
     why: str
+    #: nothing to go back from (the newest rollout was rolled back and none ran before it)
+    nothing_runs: bool = False
 
     @property
     def unchanged(self) -> bool:
-        """The target is what runs already: nothing to do."""
-        return self.current is not None and self.current.sha == self.target.sha
+        """The target is what runs already (or nothing does): nothing to do."""
+        return self.nothing_runs or (self.current is not None and self.current.sha == self.target.sha)
 
 
 @dataclass
@@ -253,13 +255,25 @@ def choose_revert(releases: list[Release] | tuple[Release, ...], policy: RevertP
                               fix="pick one whose outcome is live or superseded in `rollwise release list`")
         why = f"requested: --to {to}"
     else:
-        target, why = _default_target(ordered, live, where)
+        try:
+            target, why = _default_target(ordered, live, where)
+        except _NothingRuns as nothing:
+            return RevertPlan(None, nothing.release, False, 0, nothing.why, nothing_runs=True)
     age = next((index for index, release in enumerate(live) if release.sha == target.sha), len(live))
     fast = policy.fast and age < policy.window
     return RevertPlan(now, target, fast, age, why)
 
 
+class _NothingRuns(Exception):
+    def __init__(self, release: Release, why: str) -> None:
+        super().__init__(why)
+        self.release, self.why = release, why
+
+
 def _default_target(ordered: list[Release], live: list[Release], where: str) -> tuple[Release, str]:
+    if not live and ordered:
+        raise _NothingRuns(ordered[0], f"no release of {where} was ever promoted; the newest one, "
+                                       f"{ordered[0].label()}, was {ordered[0].outcome}")
     if not live:
         raise ConfigError(f"no release of {where} was ever promoted; there is nothing to go back to",
                           fix="deploy a release first (rollwise canary run), or check --environment")

@@ -34,7 +34,7 @@ from rollwise.release.model import (
 from rollwise.release.ports import DeploymentLedger
 
 #: canary decisions and the deployment state each one leaves
-FINAL_STATE = {"PROCEED": "success", "ROLLBACK": "failure"}
+FINAL_STATE = {"PROCEED": "success", "ROLLBACK": "failure", "ERROR": "error"}
 
 
 # ---------------------------------------------------------------------------------------------- where and who
@@ -186,22 +186,25 @@ def rollout_release(environment: str, ref: str, sha: str, version: str | None, *
 RunRollout = Callable[[Release, bool, dict[str, Any]], tuple[str, str, dict[str, Any]]]
 
 
-def revert(ledger: DeploymentLedger, environment: str, policy: RevertPolicy, run: RunRollout, *, reason: str,
-           to: str | None = None, context: RunContext | None = None, environment_url: str | None = None,
-           log: Callable[[str], None] = ghactions.progress) -> RevertResult:
-    """Go back to the last good release (or ``to``): a new deployment of that release's commit, rolled out by
-    ``run`` — at 100 % with one confirming analysis on the fast path, through the normal phases otherwise.
+def revert(ledger: DeploymentLedger, environment: str, policy: RevertPolicy, prepare: Callable[[], RunRollout], *,
+           reason: str, to: str | None = None, context: RunContext | None = None,
+           environment_url: str | None = None, log: Callable[[str], None] = ghactions.progress) -> RevertResult:
+    """Go back to the last good release (or ``to``): a new deployment of that release's commit, rolled out by what
+    ``prepare`` returns — at 100 % with one confirming analysis on the fast path, through the normal phases
+    otherwise.
 
-    Nothing happens when the target is what runs already. A revert that finds a newer deployment than the one it
-    read refuses (StaleLedger, exit 3) before changing anything.
+    Nothing happens when the target is what runs already. ``prepare`` runs before anything is written, so bad
+    configuration changes nothing; a revert that finds a newer deployment than the one it read refuses
+    (StaleLedger, exit 3) before changing anything.
     """
     context = context or RunContext.from_environment()
     releases = ledger.releases(environment)
     plan = choose_revert(releases, policy, to=to, environment=environment)
     if plan.unchanged:
-        log(f"release: {plan.target.label()} already runs in {environment} ({plan.why}); nothing to do")
+        log(f"release: nothing to revert in {environment}: {plan.why}")
         return RevertResult(environment, "unchanged", reason, context.actor, plan, decision="UNCHANGED",
                             ledger=ledger.name)
+    run = prepare()
     path = "fast path: 100 % with one confirming analysis" if plan.fast else "the normal phases"
     log(f"release: reverting {environment} from {plan.current.label() if plan.current else 'nothing'} to "
         f"{plan.target.label()} ({plan.why}) through {path}")
@@ -215,7 +218,11 @@ def revert(ledger: DeploymentLedger, environment: str, policy: RevertPolicy, run
                      f"revert to {plan.target.version}: {reason}")
     recorder = Recorder.start(ledger, new, context, environment_url=environment_url,
                               expect_latest=releases[0].id if releases else None, log=log)
-    decision, why, report = run(plan.target, plan.fast, {"release": recorder.reference()})
+    try:
+        decision, why, report = run(plan.target, plan.fast, {"release": recorder.reference()})
+    except BaseException as exc:
+        recorder.finish("ERROR", f"the revert crashed: {type(exc).__name__}: {exc}")
+        raise
     recorder.finish(decision, f"revert to {plan.target.version}: {why}")
     status = {"PROCEED": "reverted", "ROLLBACK": "rolled back"}.get(decision, "held")
     return RevertResult(environment, status, reason, context.actor, plan, recorder.release, report, decision,

@@ -104,7 +104,7 @@ def scripted(decision, calls):
     def run(target, fast, record):
         calls.append((target.sha, fast, record["release"]["id"]))
         return decision, f"scripted {decision}", {"decision": decision}
-    return run
+    return lambda: run
 
 
 def test_a_revert_goes_back_to_the_good_release_and_a_second_one_changes_nothing(ledger):

@@ -107,3 +107,9 @@ def test_current_and_superseded():
 def test_outcomes_read_from_the_statuses():
     assert [r.outcome for r in (GOOD, BAD, release(3, "c", "failure"), release(4, "d"))] == [
         "superseded", "live", "rolled back", "running"]
+
+
+def test_when_the_only_rollout_was_rolled_back_nothing_runs_and_nothing_is_reverted():
+    plan = choose_revert([release(1, "a", "failure")])
+    assert plan.unchanged and plan.nothing_runs and plan.current is None
+    assert "was ever promoted" in plan.why
