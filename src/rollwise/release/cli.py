@@ -134,7 +134,8 @@ def revert(config: str, environment: str, to: str | None, reason: str, report: s
 
     try:
         result = service.revert(service.open_ledger(state_path, ledger), environment, policy, prepare,
-                                reason=reason, to=to, context=context, environment_url=environment_url)
+                                reason=reason, to=to, context=context, environment_url=environment_url,
+                                report=str(Path(report).resolve()) if report else None)
     except RollwiseError as exc:
         ghactions.append_summary(reporting.render("release/refused.md.j2", environment=environment, reason=reason,
                                                   actor=context.actor, message=exc.message, exit_code=exc.exit_code))

@@ -204,6 +204,12 @@ def running(releases: list[Release] | tuple[Release, ...]) -> Release | None:
     return ordered[0] if ordered and ordered[0].state in ACTIVE else None
 
 
+def reverted_away(releases: list[Release] | tuple[Release, ...]) -> set[int]:
+    """Ids of the releases a successful revert went back from: known bad, never a default target again."""
+    return {int(release.reverted["from"]) for release in releases
+            if release.reverted.get("from") is not None and release.went_live}
+
+
 def superseded(releases: list[Release] | tuple[Release, ...], new: Release) -> list[Release]:
     """Releases to mark ``inactive`` once ``new`` is live: every other one whose latest status is ``success``."""
     return [release for release in newest_first(releases) if release.id != new.id and release.state == "success"]
@@ -284,9 +290,9 @@ def _default_target(ordered: list[Release], live: list[Release], where: str) -> 
     if newest_rollout is not None and newest_rollout.id > now.id and not newest_rollout.went_live:
         return now, (f"the newest rollout {newest_rollout.label()} was {newest_rollout.outcome}; the live release "
                      f"{now.label()} is the one before it")
-    reverted_away = {int(release.reverted["from"]) for release in ordered if release.reverted.get("from") is not None}
+    away = reverted_away(ordered)
     for release in live[1:]:
-        if release.sha != now.sha and release.id not in reverted_away:
+        if release.sha != now.sha and release.id not in away:
             return release, f"the last good release before {now.label()}"
     raise ConfigError(f"{where} has no promoted release before {now.label()} to go back to",
                       fix="give --to with a deployment id or commit sha from `rollwise release list`")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rollwise.release.model import Release, RevertResult
+from rollwise.release.model import Release, RevertResult, reverted_away
 from rollwise.reporting import render
 
 
@@ -16,7 +16,8 @@ def revert_markdown(result: RevertResult, report_path: str | None = None) -> str
 
 
 def list_markdown(environment: str, releases: list[Release], current: Release | None, ledger: str) -> str:
-    return render("release/list.md.j2", environment=environment, releases=releases, current=current, ledger=ledger)
+    return render("release/list.md.j2", environment=environment, releases=releases, current=current, ledger=ledger,
+                  reverted=reverted_away(releases))
 
 
 def revert_outputs(result: RevertResult, report_path: str | None) -> dict[str, Any]:

@@ -188,7 +188,7 @@ RunRollout = Callable[[Release, bool, dict[str, Any]], tuple[str, str, dict[str,
 
 def revert(ledger: DeploymentLedger, environment: str, policy: RevertPolicy, prepare: Callable[[], RunRollout], *,
            reason: str, to: str | None = None, context: RunContext | None = None,
-           environment_url: str | None = None, log: Callable[[str], None] = ghactions.progress) -> RevertResult:
+           environment_url: str | None = None, report: str | None = None, log: Callable[[str], None] = ghactions.progress) -> RevertResult:
     """Go back to the last good release (or ``to``): a new deployment of that release's commit, rolled out by what
     ``prepare`` returns — at 100 % with one confirming analysis on the fast path, through the normal phases
     otherwise.
@@ -211,7 +211,7 @@ def revert(ledger: DeploymentLedger, environment: str, policy: RevertPolicy, pre
     payload = {"kind": REVERT, "rollout_id": context.rollout_id, "version": plan.target.version,
                "router": plan.target.payload.get("router"),
                "gate_config_digest": plan.target.payload.get("gate_config_digest"), "actor": context.actor,
-               "report": None,
+               "report": report,
                "revert": {"from": plan.current.id if plan.current else None, "to": plan.target.id, "reason": reason,
                           "path": "fast" if plan.fast else "phases"}}
     new = NewRelease(environment, plan.target.ref, plan.target.sha, payload,
