@@ -392,7 +392,7 @@ def rollback_from_state(state: StateFile, *, kill_switch: KillSwitch | None = No
     recorded = _read_state(state)
     if recorded.get("status") == "promoted":
         raise ConfigError("this rollout was promoted; the canary is now the baseline and there is nothing to undo",
-                          file=str(state.path), fix="to go back, deploy the previous version as a new rollout")
+                          file=str(state.path), fix="to go back to the release before it, run `rollwise release revert`")
     rollout = _recorded_rollout(state, recorded, kill_switch, log)
     why = reason or f"manual rollback of the rollout started {recorded.get('started')} " \
                     f"({recorded.get('status')} at weight {rollout.weight} %)"
