@@ -155,7 +155,10 @@ def _plan_and_state(config: str | None, state_file: str | None):
 @OPTIONAL_CONFIG
 @STATE
 @REPORT
-def rollback(config: str | None, state_file: str | None, report: str | None) -> int:
+@RELEASE_OPTIONS[0]
+@RELEASE_OPTIONS[3]
+def rollback(config: str | None, state_file: str | None, report: str | None, environment: str,
+             ledger: str | None) -> int:
     """Undo a half-done rollout: weight 0, rollback command, kill-switch flags off.
 
     Reads the state file of the rollout; when it is lost, rolls back from --config alone. Safe to run twice.
@@ -172,6 +175,10 @@ def rollback(config: str | None, state_file: str | None, report: str | None) -> 
         base_dir = Path(config).resolve().parent
         result = rollback_from_config(plan, state, base_dir=base_dir,
                                       kill_switch=_kill_switch(plan.kill_switch.store, base_dir))
+        from rollwise.release.service import finish_running, open_ledger
+
+        # no state names the rollout's deployment: the environment's running one is the rollout just undone
+        finish_running(open_ledger(state.path, ledger), environment, result.decision, result.reason)
     else:
         store = ((recorded or {}).get("kill_switch") or {}).get("store")
         base_dir = Path((recorded or {}).get("base_dir") or Path.cwd())

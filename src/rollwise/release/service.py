@@ -29,6 +29,7 @@ from rollwise.release.model import (
     Status,
     choose_revert,
     current,
+    running,
     superseded,
 )
 from rollwise.release.ports import DeploymentLedger
@@ -169,6 +170,19 @@ def finish_recorded(reference: Mapping[str, Any] | None, decision: str, reason: 
         return  # already recorded: a second rollback changes nothing
     Recorder(ledger, release, RunContext.from_environment(), reference.get("environment_url"), log).finish(
         decision, reason)
+
+
+def finish_running(ledger: DeploymentLedger, environment: str, decision: str, reason: str,
+                   log: Callable[[str], None] = ghactions.progress) -> None:
+    """Finish the environment's running deployment, for a rollback that had no state file to name it."""
+    try:
+        busy = running(ledger.releases(environment))
+    except Exception as exc:  # the rollback itself is done; a record it cannot update is a warning
+        ghactions.annotate([ghactions.Annotation("warning", f"could not read the release ledger: {exc}",
+                                                 title="release")])
+        return
+    if busy is not None:
+        Recorder(ledger, busy, RunContext.from_environment(), None, log).finish(decision, reason)
 
 
 def rollout_release(environment: str, ref: str, sha: str, version: str | None, *, router: str, digest: str,

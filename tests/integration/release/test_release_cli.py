@@ -64,3 +64,19 @@ def test_a_bad_revert_window_is_a_config_error(tmp_path, capsys):
                       "  revert: {window: 0}\n")
     assert main(["release", "revert", "--config", str(config), "--ledger", str(tmp_path / "r.json")]) == 2
     assert "canary.revert.window" in capsys.readouterr().err
+
+
+def test_a_rollback_without_state_marks_the_running_release_failed(tmp_path, capsys):
+    """The state file is lost: `canary rollback --config` undoes the rollout and finishes its deployment, so a
+    revert that follows is not refused as racing it."""
+    ledger = LocalLedger(tmp_path / "state" / "releases.json")
+    promote(ledger, "v1", "a" * 40)
+    service.Recorder.start(ledger, service.rollout_release(
+        "staging", "c" * 40, "c" * 40, "v2", router="command", digest="", context=CONTEXT, report=None), CONTEXT)
+    config = tmp_path / "rollwise.yml"
+    config.write_text("version: rollwise/v1\nslos: []\ncanary:\n  router: {type: command, command: 'true'}\n"
+                      "  state_file: state/canary-state.json\n")
+    assert main(["canary", "rollback", "--config", str(config), "--environment", "staging"]) == 0
+    assert [s.state for s in ledger.releases("staging")[0].statuses] == ["in_progress", "failure"]
+    assert main(["release", "current", "--environment", "staging", "--config", str(config)]) == 0
+    assert json.loads(capsys.readouterr().out)["version"] == "v1"
