@@ -24,7 +24,7 @@ def canary() -> None:
 
 RELEASE_OPTIONS = (
     click.option("--environment", envvar="ROLLWISE_ENVIRONMENT", default="production", show_default=True,
-                 help="Environment the release is recorded in (GitHub Deployments, or the local release ledger)."),
+                 help="Environment of the release (a GitHub Deployment, or an entry of the local release ledger)."),
     click.option("--release-version", envvar="ROLLWISE_VERSION",
                  help="Version label of the release [default: the commit's short sha]."),
     click.option("--environment-url", envvar="ROLLWISE_ENVIRONMENT_URL",

@@ -12,11 +12,9 @@ from pathlib import Path
 
 import click
 
-ENVIRONMENT = click.option("--environment", envvar="ROLLWISE_ENVIRONMENT", default="production", show_default=True,
-                           help="Environment whose releases to read.")
-LEDGER = click.option("--ledger", envvar="ROLLWISE_RELEASE_LEDGER", type=click.Path(dir_okay=False),
-                      help="Local release ledger [default: GitHub Deployments with a token in Actions, else "
-                           "releases.json next to the canary state file].")
+from rollwise.canary.cli import RELEASE_OPTIONS
+
+ENVIRONMENT, LEDGER = RELEASE_OPTIONS[0], RELEASE_OPTIONS[3]
 CONFIG = click.option("--config", envvar="ROLLWISE_CONFIG", type=click.Path(dir_okay=False),
                       help="rollwise.yml: where canary.state_file (and so the local ledger) is.")
 STATE = click.option("--state-file", envvar="ROLLWISE_STATE_FILE", type=click.Path(dir_okay=False),

@@ -17,6 +17,13 @@ def promote(ledger, version, sha, decision="PROCEED"):
     service.Recorder.start(ledger, new, CONTEXT).finish(decision, f"{version} done")
 
 
+def write_config(directory, canary_extra: str):
+    config = directory / "rollwise.yml"
+    config.write_text("version: rollwise/v1\nslos: []\ncanary:\n  router: {type: command, command: 'true'}\n"
+                      + canary_extra)
+    return config
+
+
 def test_list_and_current_read_the_ledger(tmp_path, capsys):
     ledger = LocalLedger(tmp_path / "releases.json")
     promote(ledger, "v1", "a" * 40)
@@ -45,9 +52,7 @@ def test_a_revert_while_a_rollout_runs_refuses_with_exit_3_and_a_summary(tmp_pat
     promote(ledger, "v2", "b" * 40)
     service.Recorder.start(ledger, service.rollout_release(
         "staging", "c" * 40, "c" * 40, "v3", router="nginx", digest="", context=CONTEXT, report=None), CONTEXT)
-    config = tmp_path / "rollwise.yml"
-    config.write_text("version: rollwise/v1\nslos: []\ncanary:\n  router: {type: command, command: 'true'}\n"
-                      "  revert: {window: 2}\n")
+    config = write_config(tmp_path, "  revert: {window: 2}\n")
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     code = main(["release", "revert", "--config", str(config), "--environment", "staging",
@@ -59,9 +64,7 @@ def test_a_revert_while_a_rollout_runs_refuses_with_exit_3_and_a_summary(tmp_pat
 
 
 def test_a_bad_revert_window_is_a_config_error(tmp_path, capsys):
-    config = tmp_path / "rollwise.yml"
-    config.write_text("version: rollwise/v1\nslos: []\ncanary:\n  router: {type: command, command: 'true'}\n"
-                      "  revert: {window: 0}\n")
+    config = write_config(tmp_path, "  revert: {window: 0}\n")
     assert main(["release", "revert", "--config", str(config), "--ledger", str(tmp_path / "r.json")]) == 2
     assert "canary.revert.window" in capsys.readouterr().err
 
@@ -73,9 +76,7 @@ def test_a_rollback_without_state_marks_the_running_release_failed(tmp_path, cap
     promote(ledger, "v1", "a" * 40)
     service.Recorder.start(ledger, service.rollout_release(
         "staging", "c" * 40, "c" * 40, "v2", router="command", digest="", context=CONTEXT, report=None), CONTEXT)
-    config = tmp_path / "rollwise.yml"
-    config.write_text("version: rollwise/v1\nslos: []\ncanary:\n  router: {type: command, command: 'true'}\n"
-                      "  state_file: state/canary-state.json\n")
+    config = write_config(tmp_path, "  state_file: state/canary-state.json\n")
     assert main(["canary", "rollback", "--config", str(config), "--environment", "staging"]) == 0
     assert [s.state for s in ledger.releases("staging")[0].statuses] == ["in_progress", "failure"]
     assert main(["release", "current", "--environment", "staging", "--config", str(config)]) == 0
