@@ -24,6 +24,8 @@ class FakeGitHub:
         #: called (with the request body) just before a deployment is created: a test's way to let another
         #: deploy get in between a client's read and its write
         self.before_create_deployment = None
+        #: how many deployments requests still answer 502 (GitHub having a bad moment)
+        self.deployments_unavailable = 0
         self.deny = deny
         self._lock = threading.Lock()
         self._ids = iter(range(1001, 10**9))
@@ -48,6 +50,9 @@ class FakeGitHub:
                 if fake.deny:
                     return self._answer(403, {"message": "Resource not accessible by integration"})
                 if "/deployments" in self.path:
+                    if fake.deployments_unavailable > 0:
+                        fake.deployments_unavailable -= 1
+                        return self._answer(502, {"message": "Server Error"})
                     return self._answer(*fake.deployments_api(method, self.path, body))
                 if method == "POST" and "/statuses/" in self.path:
                     return self._answer(201, {"id": 1, **body})

@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from rollwise.errors import ConfigError, InconclusiveError
 from rollwise.release import service
 from rollwise.release.adapters.github import GitHubLedger
 from rollwise.release.adapters.local import LocalLedger
@@ -144,3 +145,43 @@ def test_a_revert_whose_confirming_analysis_fails_is_recorded_as_failure(ledger)
     assert (result.status, result.exit_code) == ("rolled back", 1)
     assert [s.state for s in store.releases("staging")[0].statuses] == ["in_progress", "failure"]
     assert service.current_release(store, "staging").version == "bad"
+
+
+def test_github_refusing_the_token_is_a_usage_error_and_a_flaky_api_is_retried():
+    fake = FakeGitHub(deny=True)
+    try:
+        store = GitHubLedger("ghs_test", "acme/shop", api_url=fake.url)
+        with pytest.raises(ConfigError) as caught:
+            store.releases("staging")
+        assert caught.value.exit_code == 2 and "deployments: write" in caught.value.fix
+        fake.deny, fake.deployments_unavailable = False, 2
+        assert store.releases("staging") == []  # the third attempt answers
+        fake.deployments_unavailable = 3
+        with pytest.raises(InconclusiveError, match="after 3 attempts: HTTP 502"):
+            store.releases("staging")
+    finally:
+        fake.close()
+
+
+def test_a_rollout_whose_release_cannot_be_recorded_changes_nothing(tmp_path, monkeypatch, capsys):
+    """A token without `deployments: write`: canary run stops with exit 2 before the router or any command ran."""
+    from rollwise.cli import main
+
+    fake = FakeGitHub(deny=True)
+    try:
+        config = tmp_path / "rollwise.yml"
+        config.write_text(
+            "version: rollwise/v1\nslos:\n  - name: availability\n    objective: 99%\n"
+            "    sli: {ratio: {errors: 'http_requests_total{code=~\"5..\"}', total: http_requests_total}}\n"
+            "canary:\n  router: {type: command, command: 'touch moved'}\n"
+            "  commands: {deploy: touch deployed}\n  warmup: {script: warmup.js}\n")
+        (tmp_path / "warmup.js").write_text("export default function () {}\n")
+        for name, value in (("ROLLWISE_GITHUB_TOKEN", "ghs_test"), ("GITHUB_REPOSITORY", "acme/shop"),
+                            ("GITHUB_API_URL", fake.url), ("GITHUB_SHA", SHA["good"])):
+            monkeypatch.setenv(name, value)
+        assert main(["canary", "run", "--config", str(config), "--environment", "staging",
+                     "--workdir", str(tmp_path / "k6")]) == 2
+        assert "GitHub refused to list the deployments of 'staging': HTTP 403" in capsys.readouterr().err
+        assert not (tmp_path / "moved").exists() and not (tmp_path / "deployed").exists()
+    finally:
+        fake.close()
