@@ -110,13 +110,12 @@ class Recorder:
 
     @classmethod
     def start(cls, ledger: DeploymentLedger, new: NewRelease, context: RunContext, *,
-              environment_url: str | None = None, expect_latest: int | None | str = "read",
+              environment_url: str | None = None, read: list[Release] | None = None,
               log: Callable[[str], None] = ghactions.progress) -> Recorder:
-        """Create the deployment (compare-and-set on the newest one) and mark it ``in_progress``."""
-        if expect_latest == "read":
-            existing = ledger.releases(new.environment)
-            expect_latest = existing[0].id if existing else None
-        created = ledger.create(new, expect_latest=expect_latest)  # type: ignore[arg-type]
+        """Create the deployment and mark it ``in_progress``. The write is a compare-and-set on the newest
+        deployment of ``read`` (the releases the caller decided on; read now when not given)."""
+        existing = ledger.releases(new.environment) if read is None else read
+        created = ledger.create(new, expect_latest=existing[0].id if existing else None)
         recorder = cls(ledger, created, context, environment_url, log)
         recorder.release = ledger.add_status(created, Status("in_progress", "", new.description,
                                                              log_url=context.run_url))
@@ -230,8 +229,7 @@ def revert(ledger: DeploymentLedger, environment: str, policy: RevertPolicy, pre
                           "path": "fast" if plan.fast else "phases"}}
     new = NewRelease(environment, plan.target.ref, plan.target.sha, payload,
                      f"revert to {plan.target.version}: {reason}")
-    recorder = Recorder.start(ledger, new, context, environment_url=environment_url,
-                              expect_latest=releases[0].id if releases else None, log=log)
+    recorder = Recorder.start(ledger, new, context, environment_url=environment_url, read=releases, log=log)
     try:
         decision, why, report = run(plan.target, plan.fast, {"release": recorder.reference()})
     except BaseException as exc:
