@@ -115,6 +115,7 @@ def test_a_bad_promoted_release_is_reverted_with_one_dispatch_and_a_second_chang
         logs = {s["log_url"] for s in service["fake"].deployment_statuses[revert_id]}
         assert logs == {"https://github.com/acme/shop/actions/runs/103"}
     assert revert.outputs["status"] == "reverted"
+    assert any(uses.startswith("actions/upload-artifact@") for uses in revert.skipped_uses)  # the revert's state
     assert revert.outputs["from-release"].startswith(f"v2 (#{bad_id}, {BAD[:7]})")
     assert revert.outputs["to-release"].startswith(f"v1 (#{good_id}, {GOOD[:7]})")
     summary = revert.summary
@@ -128,6 +129,8 @@ def test_a_bad_promoted_release_is_reverted_with_one_dispatch_and_a_second_chang
     again = dispatch(service, "104")
     assert again["release"].exit_code == 0, again["release"].log[-3000:]
     assert again["release"].outputs["status"] == "unchanged"
+    # no rollout ran, so there is no state to keep
+    assert not any(uses.startswith("actions/upload-artifact@") for uses in again["release"].skipped_uses)
     assert "Nothing went back: the current release" in again["release"].summary
     assert releases(service) == history and len(deploys(service)) == 3
     assert again["summary"].exit_code == 0

@@ -145,7 +145,7 @@ def revert(config: str, environment: str, to: str | None, reason: str, report: s
     if results:
         markdown += "\n" + render_markdown(results[-1], report)
     ghactions.append_summary(markdown, report_hint=report)
-    ghactions.set_outputs(revert_outputs(result, report))
+    ghactions.set_outputs(revert_outputs(result, report, str(state_path) if results else None))
     if result.decision not in ("PROCEED", "UNCHANGED"):
         ghactions.annotate([ghactions.Annotation("error" if result.decision == "ROLLBACK" else "warning",
                                                  f"revert {result.status}: {result.rollout.get('reason', '')}"

@@ -20,11 +20,11 @@ def list_markdown(environment: str, releases: list[Release], current: Release | 
                   reverted=reverted_away(releases))
 
 
-def revert_outputs(result: RevertResult, report_path: str | None) -> dict[str, Any]:
+def revert_outputs(result: RevertResult, report_path: str | None, state_file: str | None) -> dict[str, Any]:
     plan = result.plan
     return {"decision": result.decision, "status": result.status,
             "from-release": plan.current.label() if plan and plan.current else "",
             "to-release": plan.target.label() if plan else "",
             "release-id": result.release.id if result.release else "",
             "path": "" if plan is None or result.status == "unchanged" else ("fast" if plan.fast else "phases"),
-            "report": report_path or ""}
+            "report": report_path or "", "state-file": state_file or ""}
