@@ -105,12 +105,12 @@ def revert(config: str, environment: str, to: str | None, reason: str, report: s
     """
     from rollwise import ghactions, reporting
     from rollwise.canary.cli import RolloutSetup
-    from rollwise.canary.signals import cancel_on_signals
-    from rollwise.canary.summary import render_markdown
+    from rollwise.canary.report import render_markdown
     from rollwise.errors import RollwiseError
     from rollwise.release import service
     from rollwise.release.config import fast_plan, load_revert
     from rollwise.release.report import revert_markdown, revert_outputs
+    from rollwise.signals import cancel_on_signals
 
     plan, policy = load_revert(config)
     context = service.RunContext.from_environment()

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from rollwise.canary.config import plan_from_document
-from rollwise.canary.plan import CanaryPlan, Phase
+from rollwise.canary.model.plan import CanaryPlan, Phase
 from rollwise.release.model import DEFAULT_WINDOW, RevertPolicy
 from rollwise.yamlsource import load_yaml
 

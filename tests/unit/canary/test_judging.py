@@ -1,6 +1,6 @@
 """A gate result reduced to a rollout judgement: decision, reason, and the key SLI for the timeline."""
 
-from rollwise.canary.judging import judgement
+from rollwise.canary.adapters.judging import judgement
 from rollwise.gate.model import (
     GateResult,
     LatencySli,

@@ -6,8 +6,7 @@ import random
 
 import pytest
 
-from rollwise.gate import judge
-from rollwise.gate.model import LatencySli, Objective, Policy, RatioSli, Slo, Tolerance, TrackData, Window
+from rollwise.gate.model import LatencySli, Objective, Policy, RatioSli, Slo, Tolerance, TrackData, Window, judge
 
 POLICY = Policy(min_requests=200, min_points=8)
 AVAILABILITY = Slo("availability", RatioSli("errors", "total"), Objective(target=0.99), Tolerance(0.1, 0.001),
