@@ -151,12 +151,14 @@ EOF
 run_releases() {  # v1 then v2 promoted, then one revert back to v1 and a second one that changes nothing
   local dir router entry
   start_stack releases
-  # the deploy command gets the release's commit and version (a real one would deploy that build)
+  # the deploy command gets the release's commit and version (a real one would deploy that build); the SLOs are
+  # trimmed to availability: this part shows releases, the two scenarios above show the gate
   "$python" - "$dir/rollwise.yml" <<'EOF'
 import sys
 import yaml
 data = yaml.safe_load(open(sys.argv[1]))
 data["canary"]["commands"]["deploy"] = 'echo "deploying $ROLLWISE_VERSION ($ROLLWISE_SHA)" | tee -a deploys.log'
+data["slos"] = [slo for slo in data["slos"] if slo["name"] == "availability"]
 open(sys.argv[1], "w").write(yaml.safe_dump(data, sort_keys=False))
 EOF
   local version sha
