@@ -90,7 +90,7 @@ def test_a_bad_promoted_release_is_reverted_with_one_dispatch_and_a_second_chang
     first = deploy(service, GOOD, "v1", "101")["canary"]
     assert first.exit_code == 0, first.log[-3000:]
     second = deploy(service, BAD, "v2", "102")["canary"]
-    assert second.exit_code == 0 and second.outputs["decision"] == "PROCEED", second.log[-3000:]
+    assert second.exit_code == 0 and second.outputs["decision"] == "proceed", second.log[-3000:]
     assert deploys(service) == [f"{GOOD} v1 {GOOD}", f"{BAD} v2 {BAD}"]
 
     jobs = dispatch(service, "103")

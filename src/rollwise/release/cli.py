@@ -103,52 +103,48 @@ def revert(config: str, environment: str, to: str | None, reason: str, report: s
     ROLLWISE_VERSION of that release, then straight to 100 % with one confirming analysis (the fast path, for
     the last canary.revert.window releases) or through the normal phases. Nothing happens when it already runs.
     """
-    from rollwise import ghactions, reporting
-    from rollwise.canary.cli import RolloutSetup
     from rollwise.canary.report import render_markdown
-    from rollwise.errors import RollwiseError
+    from rollwise.canary.service import prepare as prepare_rollout
+    from rollwise.errors import Crashed, RollwiseError
+    from rollwise.ghactions import mask
+    from rollwise.outcome import publish
     from rollwise.release import service
     from rollwise.release.config import fast_plan, load_revert
-    from rollwise.release.report import revert_markdown, revert_outputs
-    from rollwise.signals import cancel_on_signals
+    from rollwise.release.report import refused_outcome, revert_outcome
+    from rollwise.signals import Cancellation, cancel_on_signals
 
     plan, policy = load_revert(config)
     context = service.RunContext.from_environment()
     state_path = state_file or Path(config).resolve().parent / plan.state_file
     results = []
 
-    def prepare():
-        setup = RolloutSetup(config, prometheus_url, source, None, state_file, workdir, k6_binary)
+    def prepare(fast: bool):
+        cancel = Cancellation()
+        rollout, _ = prepare_rollout(config, prometheus_url=prometheus_url, source=source, state_file=state_file,
+                                     workdir=workdir, k6_binary=k6_binary, cancel=cancel, mask=mask,
+                                     adjust_plan=fast_plan if fast else None)
 
         def run(target, fast, record):
-            rollout = setup.rollout(fast_plan(setup.plan) if fast else setup.plan, record=record, command_env={
-                "ROLLWISE_REF": target.ref, "ROLLWISE_SHA": target.sha, "ROLLWISE_VERSION": target.version})
-            with cancel_on_signals(setup.cancel):
-                result = rollout.run()
+            rollout.record = record
+            rollout.command_env = {"ROLLWISE_REF": target.ref, "ROLLWISE_SHA": target.sha,
+                                   "ROLLWISE_VERSION": target.version}
+            with cancel_on_signals(cancel):
+                try:
+                    result = rollout.run()
+                except Crashed as crash:  # traffic is back where it was; show that, then report the crash (exit 4)
+                    results.append(crash.result)
+                    raise
             results.append(result)
             return result.decision, result.reason, result.to_dict()
 
         return run
 
     try:
-        result = service.revert(service.open_ledger(state_path, ledger), environment, policy, prepare,
+        result = service.revert(service.open_ledger(state_path, ledger, mask=mask), environment, policy, prepare,
                                 reason=reason, to=to, context=context, environment_url=environment_url,
                                 report=str(Path(report).resolve()) if report else None)
     except RollwiseError as exc:
-        ghactions.append_summary(reporting.render("release/refused.md.j2", environment=environment, reason=reason,
-                                                  actor=context.actor, message=exc.message, exit_code=exc.exit_code))
-        ghactions.set_outputs({"decision": "REFUSED", "status": "refused", "report": report or ""})
+        publish(refused_outcome(environment, reason, context.actor, exc))
         raise
-    if report:
-        reporting.write_json(report, result.to_dict())
-    markdown = revert_markdown(result, report)
-    if results:
-        markdown += "\n" + render_markdown(results[-1], report)
-    ghactions.append_summary(markdown, report_hint=report)
-    ghactions.set_outputs(revert_outputs(result, report, str(state_path) if results else None))
-    if result.decision not in ("PROCEED", "UNCHANGED"):
-        ghactions.annotate([ghactions.Annotation("error" if result.decision == "ROLLBACK" else "warning",
-                                                 f"revert {result.status}: {result.rollout.get('reason', '')}"
-                                                 if result.rollout else f"revert {result.status}",
-                                                 title="release revert")])
-    return result.exit_code
+    rollout_summary = render_markdown(results[-1], report) if results else None
+    return publish(revert_outcome(result, report, str(state_path) if results else None, rollout_summary), report)

@@ -160,19 +160,19 @@ class RevertResult:
     """What a revert did."""
 
     environment: str
-    status: str  # reverted | unchanged | rolled back | held
+    status: str  # reverted | unchanged | rolled_back | held | failed
     reason: str
     actor: str
     plan: RevertPlan | None
     release: Release | None = None
     rollout: dict[str, Any] | None = None
-    decision: str = "PROCEED"
+    decision: str = "proceed"
     ledger: str = ""
     notes: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
-        return {"PROCEED": 0, "UNCHANGED": 0, "ROLLBACK": 1, "HOLD": 3}.get(self.decision, 4)
+        return {"proceed": 0, "rollback": 1, "inconclusive": 3}.get(self.decision, 4)
 
     def to_dict(self) -> dict[str, Any]:
         plan = self.plan

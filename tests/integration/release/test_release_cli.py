@@ -11,7 +11,7 @@ from rollwise.release.adapters.local import LocalLedger
 CONTEXT = service.RunContext("https://github.com/acme/shop/actions/runs/9", "9-1", "octocat")
 
 
-def promote(ledger, version, sha, decision="PROCEED"):
+def promote(ledger, version, sha, decision="proceed"):
     new = service.rollout_release("staging", sha, sha, version, router="nginx", digest="sha256:x", context=CONTEXT,
                                   report=f"artifact report-{version}")
     service.Recorder.start(ledger, new, CONTEXT).finish(decision, f"{version} done")
@@ -28,7 +28,7 @@ def test_list_and_current_read_the_ledger(tmp_path, capsys):
     ledger = LocalLedger(tmp_path / "releases.json")
     promote(ledger, "v1", "a" * 40)
     promote(ledger, "v2", "b" * 40)
-    promote(ledger, "v3", "c" * 40, decision="ROLLBACK")
+    promote(ledger, "v3", "c" * 40, decision="rollback")
     assert main(["release", "list", "--environment", "staging", "--ledger", str(ledger.path)]) == 0
     table = capsys.readouterr().out
     assert "| 3 | v3 | `ccccccc` | rollout | rolled back |" in table

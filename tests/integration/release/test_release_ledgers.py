@@ -33,7 +33,7 @@ def promote(ledger, name, environment="staging"):
     new = service.rollout_release(environment, SHA[name], SHA[name], name, router="nginx", digest="sha256:x",
                                   context=CONTEXT, report=f"artifact report-{name}")
     recorder = service.Recorder.start(ledger, new, CONTEXT, environment_url="https://staging.example")
-    recorder.finish("PROCEED", f"{name} promoted")
+    recorder.finish("proceed", f"{name} promoted")
     return recorder.release
 
 
@@ -105,7 +105,7 @@ def scripted(decision, calls):
     def run(target, fast, record):
         calls.append((target.sha, fast, record["release"]["id"]))
         return decision, f"scripted {decision}", {"decision": decision}
-    return lambda: run
+    return lambda fast: run
 
 
 def test_a_revert_goes_back_to_the_good_release_and_a_second_one_changes_nothing(ledger):
@@ -113,7 +113,7 @@ def test_a_revert_goes_back_to_the_good_release_and_a_second_one_changes_nothing
     good = promote(store, "good")
     bad = promote(store, "bad")
     calls = []
-    result = service.revert(store, "staging", RevertPolicy(), scripted("PROCEED", calls), reason="checkout errors",
+    result = service.revert(store, "staging", RevertPolicy(), scripted("proceed", calls), reason="checkout errors",
                             context=CONTEXT)
     assert (result.status, result.exit_code, result.plan.fast) == ("reverted", 0, True)
     assert calls == [(SHA["good"], True, result.release.id)]
@@ -131,7 +131,7 @@ def test_a_revert_goes_back_to_the_good_release_and_a_second_one_changes_nothing
         # a job's own deployment (GitHub creates one for `environment:`) is not a release and breaks no CAS
         fake.create_deployment({"ref": SHA["bad"], "environment": "staging", "task": "deploy"})
 
-    again = service.revert(store, "staging", RevertPolicy(), scripted("PROCEED", calls), reason="checkout errors",
+    again = service.revert(store, "staging", RevertPolicy(), scripted("proceed", calls), reason="checkout errors",
                            context=CONTEXT)
     assert (again.status, again.exit_code, again.release) == ("unchanged", 0, None)
     assert len(calls) == 1 and len(store.releases("staging")) == 3
@@ -141,8 +141,8 @@ def test_a_revert_whose_confirming_analysis_fails_is_recorded_as_failure(ledger)
     store, _ = ledger
     promote(store, "good")
     promote(store, "bad")
-    result = service.revert(store, "staging", RevertPolicy(), scripted("ROLLBACK", []), reason="x", context=CONTEXT)
-    assert (result.status, result.exit_code) == ("rolled back", 1)
+    result = service.revert(store, "staging", RevertPolicy(), scripted("rollback", []), reason="x", context=CONTEXT)
+    assert (result.status, result.exit_code) == ("rolled_back", 1)
     assert [s.state for s in store.releases("staging")[0].statuses] == ["in_progress", "failure"]
     assert service.current_release(store, "staging").version == "bad"
 

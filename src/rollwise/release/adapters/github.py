@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 
 from rollwise.errors import ConfigError, InconclusiveError
-from rollwise.ghactions import mask
 from rollwise.release.model import NewRelease, Release, Status
 from rollwise.release.ports import StaleLedger
 
@@ -35,7 +34,6 @@ class GitHubLedger:
 
     def __init__(self, token: str, repository: str, api_url: str | None = None,
                  client: httpx.Client | None = None) -> None:
-        mask(token)
         self.repository = repository
         self.name = f"github:{repository}"
         self.api_url = (api_url or os.environ.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/")
