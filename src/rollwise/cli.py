@@ -13,6 +13,7 @@ import click
 
 from rollwise import __version__, ghactions, outcome
 from rollwise.errors import Crashed, RollwiseError
+from rollwise.redact import redact_text
 
 #: command name -> ("module", "attribute", "one-line help shown by rollwise --help")
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = cli.main(args=argv, prog_name="rollwise", standalone_mode=False)
     except RollwiseError as exc:
-        click.echo(f"rollwise: {exc.message}", err=True)
+        click.echo(f"rollwise: {redact_text(exc.message)}", err=True)
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code

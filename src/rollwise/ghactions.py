@@ -104,6 +104,14 @@ def mask(secret: str | None) -> None:
             _command(f"::add-mask::{escape_data(line)}")
 
 
+def mask_url(url: str | None) -> None:
+    """Mask the secrets of ``url`` (its password, ``?password=``, ``?token=``...) as written and decoded."""
+    from rollwise.redact import url_secrets
+
+    for secret in url_secrets(url):
+        mask(secret)
+
+
 @contextmanager
 def group(title: str) -> Iterator[None]:
     """A collapsible log group in Actions; a header line elsewhere."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import httpx
 
 from rollwise.ghactions import Annotation, annotate, mask
+from rollwise.redact import redact_text
 
 #: GitHub refuses comment bodies over 65536 characters
 COMMENT_LIMIT = 65_000
@@ -65,6 +66,15 @@ def fit_comment(body: str, limit: int = COMMENT_LIMIT) -> str:
     return cut + note
 
 
+#: the author of comments made with an Actions ``GITHUB_TOKEN``
+ACTIONS_BOT = "github-actions[bot]"
+
+
+def _author(comment: dict) -> str:
+    user = comment.get("user")
+    return str(user.get("login") or "") if isinstance(user, dict) else ""
+
+
 class GitHub:
     """The two calls an action makes for ``tool`` (e.g. ``slo-gate``), over httpx; ``client`` lets tests point it
     at a local server."""
@@ -74,6 +84,7 @@ class GitHub:
         self.tool = tool
         self.api_url = (api_url or os.environ.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/")
         self._client = client or httpx.Client(timeout=10.0)
+        self._identity: str | None = None  # "" once looked up and unknown
         self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json",
                          "X-GitHub-Api-Version": "2022-11-28", "User-Agent": f"rollwise-{tool}"}
 
@@ -81,16 +92,55 @@ class GitHub:
         try:
             response = self._client.request(method, f"{self.api_url}{path}", headers=self._headers, **kwargs)
         except httpx.HTTPError as exc:
-            self._warn(f"could not {what}: {type(exc).__name__}: {exc}")
+            self._warn(f"could not {what}: {type(exc).__name__}: {redact_text(str(exc))}")
             return None
         if response.status_code in (401, 403, 404):
             self._warn(f"could not {what}: HTTP {response.status_code} (the token cannot write here; pull requests "
                        "from forks get a read-only GITHUB_TOKEN). The result is in the job summary.")
             return None
         if response.status_code >= 400:
-            self._warn(f"could not {what}: HTTP {response.status_code}: {response.text[:200]}")
+            self._warn(f"could not {what}: HTTP {response.status_code}: {redact_text(response.text[:200])}")
             return None
         return response
+
+    def _json(self, response: httpx.Response | None, what: str, kind: type) -> object | None:
+        """The JSON body of ``response`` if it is a ``kind`` (list or dict); otherwise warn and return None."""
+        if response is None:
+            return None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, kind):
+            self._warn(f"could not {what}: the API answered HTTP {response.status_code} with something other than "
+                       "GitHub's JSON (a proxy or a login page?); check GITHUB_API_URL")
+            return None
+        return body
+
+    def identity(self) -> str | None:
+        """The login that comments made with this token carry.
+
+        ``ROLLWISE_GITHUB_COMMENT_AUTHOR`` when set (a GitHub App's ``<slug>[bot]``); else ``GET /user`` for a
+        personal token; an installation token (``GITHUB_TOKEN``) cannot read /user and writes as github-actions[bot].
+        """
+        if self._identity is not None:
+            return self._identity or None
+        configured = os.environ.get("ROLLWISE_GITHUB_COMMENT_AUTHOR", "").strip()
+        if configured:
+            self._identity = configured
+            return configured
+        try:
+            response = self._client.get(f"{self.api_url}/user", headers=self._headers)
+        except httpx.HTTPError:
+            response = None
+        if response is not None and response.status_code == 200:
+            body = self._json(response, "read the token's user", dict)
+            self._identity = str((body or {}).get("login") or "")
+        elif response is not None and response.status_code in (401, 403):
+            self._identity = ACTIONS_BOT
+        else:
+            self._identity = ""
+        return self._identity or None
 
     def _warn(self, message: str) -> None:
         annotate([Annotation("warning", message, title=self.tool)])
@@ -100,31 +150,36 @@ class GitHub:
         body = {"state": state, "context": f"rollwise/{self.tool}", "description": _short(description)}
         if pr.run_url:
             body["target_url"] = pr.run_url
-        return self._request("POST", f"/repos/{pr.repo}/statuses/{pr.sha}", "set the commit status", json=body) \
-            is not None
+        response = self._request("POST", f"/repos/{pr.repo}/statuses/{pr.sha}", "set the commit status", json=body)
+        return self._json(response, "set the commit status", dict) is not None
 
     def upsert_comment(self, pr: PullRequest, body: str, marker: str) -> bool:
         """Create the PR comment carrying ``marker``, or edit it in place when it exists."""
         if pr.number is None:
             self._warn("no pull request in this event; the PR comment was skipped")
             return False
+        # Only a comment this token wrote is ours to edit: anyone can paste the hidden marker into their own.
+        me = self.identity()
         page, existing = 1, None
         while existing is None:
             response = self._request("GET", f"/repos/{pr.repo}/issues/{pr.number}/comments", "read PR comments",
                                      params={"per_page": 100, "page": page})
-            if response is None:
+            comments = self._json(response, "read PR comments", list)
+            if comments is None:
                 return False
-            comments = response.json()
-            existing = next((c for c in comments if marker in (c.get("body") or "")), None)
+            existing = next((c for c in comments if isinstance(c, dict) and marker in str(c.get("body") or "")
+                             and me is not None and _author(c).lower() == me.lower()), None)
             if len(comments) < 100:
                 break
             page += 1
         body = fit_comment(body)
-        if existing:
-            return self._request("PATCH", f"/repos/{pr.repo}/issues/comments/{existing['id']}",
-                                 "update the PR comment", json={"body": body}) is not None
-        return self._request("POST", f"/repos/{pr.repo}/issues/{pr.number}/comments", "comment on the PR",
-                             json={"body": body}) is not None
+        if existing and isinstance(existing.get("id"), int):
+            response = self._request("PATCH", f"/repos/{pr.repo}/issues/comments/{existing['id']}",
+                                     "update the PR comment", json={"body": body})
+            return self._json(response, "update the PR comment", dict) is not None
+        response = self._request("POST", f"/repos/{pr.repo}/issues/{pr.number}/comments", "comment on the PR",
+                                 json={"body": body})
+        return self._json(response, "comment on the PR", dict) is not None
 
     def close(self) -> None:
         self._client.close()

@@ -108,13 +108,15 @@ def crashed(command: str, exc: BaseException) -> int:
     log group; the ``decision`` output is ``error``.
     """
     from rollwise import ghactions
+    from rollwise.redact import redact_text
 
-    message = (f"internal error in `rollwise {command}`: {type(exc).__name__}: {exc} ({versions()}). This is a bug "
+    message = (f"internal error in `rollwise {command}`: {type(exc).__name__}: {redact_text(str(exc))} "
+               f"({versions()}). This is a bug "
                f"in rollwise, not a verdict on your release; please report it with this log at {BUG_REPORT}")
     ghactions.annotate([ghactions.Annotation("error", message, title="rollwise internal error")])
     stream = sys.stdout if ghactions.in_actions() else sys.stderr  # inside the group in the Actions log
     with ghactions.group(f"rollwise {command}: traceback"):
-        stream.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        stream.write(redact_text("".join(traceback.format_exception(type(exc), exc, exc.__traceback__))))
         stream.flush()
     ghactions.set_outputs({"decision": ERROR})
     return EXIT_CODES[ERROR]

@@ -1,5 +1,10 @@
 """A GitHub REST API on loopback for action tests: records requests, answers commit statuses, issue comments,
-and deployments with their statuses (kept per repository, listed newest first as GitHub does)."""
+and deployments with their statuses (kept per repository, listed newest first as GitHub does).
+
+Identities behave as on github.com: a token listed in ``users`` is a personal token (``GET /user`` answers its
+login); any other token is an installation token such as ``GITHUB_TOKEN`` (``GET /user`` is 403, and its comments
+are written by ``github-actions[bot]``). Any token with write access may edit any comment, as maintainers can.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,10 @@ import pytest
 class FakeGitHub:
     """A GitHub REST API on loopback that records requests and answers statuses and issue comments."""
 
-    def __init__(self, deny: bool = False) -> None:
+    #: how GitHub shows comments made with an Actions GITHUB_TOKEN
+    ACTIONS_BOT = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
+
+    def __init__(self, deny: bool = False, users: dict[str, str] | None = None, garbage: bool = False) -> None:
         self.requests: list[tuple[str, str, dict | None, str]] = []
         self.comments: list[dict] = []
         self.deployments: list[dict] = []
@@ -29,6 +37,8 @@ class FakeGitHub:
         self.deny = deny
         self._lock = threading.Lock()
         self._ids = iter(range(1001, 10**9))
+        self.users = dict(users or {})  # token -> login of a personal access token
+        self.garbage = garbage  # answer every request with 200 and an HTML page (a proxy or a login wall)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -46,7 +56,21 @@ class FakeGitHub:
             def _handle(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length)) if length else None
-                fake.requests.append((method, self.path, body, self.headers.get("Authorization", "")))
+                authorization = self.headers.get("Authorization", "")
+                fake.requests.append((method, self.path, body, authorization))
+                if fake.garbage:
+                    page = b"<html><body>Sign in to continue</body></html>"
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(page)))
+                    self.end_headers()
+                    self.wfile.write(page)
+                    return None
+                token = authorization.removeprefix("Bearer ").removeprefix("token ")
+                if method == "GET" and self.path == "/user":
+                    if token in fake.users:
+                        return self._answer(200, {"login": fake.users[token], "id": 1000 + len(token), "type": "User"})
+                    return self._answer(403, {"message": "Resource not accessible by integration"})
                 if fake.deny:
                     return self._answer(403, {"message": "Resource not accessible by integration"})
                 if "/deployments" in self.path:
@@ -59,7 +83,9 @@ class FakeGitHub:
                 if method == "GET" and self.path.split("?")[0].endswith("/comments"):
                     return self._answer(200, fake.comments)
                 if method == "POST" and self.path.endswith("/comments"):
-                    comment = {"id": 100 + len(fake.comments), "body": body["body"]}
+                    author = ({"login": fake.users[token], "id": 1000 + len(token), "type": "User"}
+                              if token in fake.users else dict(fake.ACTIONS_BOT))
+                    comment = {"id": 100 + len(fake.comments), "body": body["body"], "user": author}
                     fake.comments.append(comment)
                     return self._answer(201, comment)
                 if method == "PATCH" and "/issues/comments/" in self.path:
@@ -135,6 +161,12 @@ class FakeGitHub:
                   if environment is None
                   or next(d for d in self.deployments if d["id"] == deployment_id)["environment"] == environment]
         return [(deployment_id, state) for _, deployment_id, state in sorted(events)]
+
+    def add_comment(self, body: str, login: str) -> dict:
+        """A comment someone else wrote on the PR (e.g. one that copies rollwise's hidden marker)."""
+        comment = {"id": 100 + len(self.comments), "body": body, "user": {"login": login, "id": 7, "type": "User"}}
+        self.comments.append(comment)
+        return comment
 
     def close(self) -> None:
         self.server.shutdown()

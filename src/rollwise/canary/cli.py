@@ -117,6 +117,7 @@ def rollback(config: str | None, state_file: str | None, report: str | None, env
     Reads the state file of the rollout; when it is lost, rolls back from --config alone. Safe to run twice.
     """
     from rollwise.canary.service import kill_switch, rollback_from_config, rollback_from_state
+    from rollwise.ghactions import mask
     from rollwise.release.service import finish_recorded, finish_running, open_ledger
 
     plan, state = _plan_and_state(config, state_file)
@@ -128,13 +129,13 @@ def rollback(config: str | None, state_file: str | None, report: str | None, env
     if recorded is None and plan is not None:
         base_dir = Path(config).resolve().parent
         result = rollback_from_config(plan, state, base_dir=base_dir,
-                                      kill_switch=kill_switch(plan.kill_switch.store, base_dir))
+                                      kill_switch=kill_switch(plan.kill_switch.store, base_dir, mask))
         # no state names the rollout's deployment: the environment's running one is the rollout just undone
-        finish_running(open_ledger(state.path, ledger), environment, "rollback", result.reason)
+        finish_running(open_ledger(state.path, ledger, mask=mask), environment, "rollback", result.reason)
     else:
         store = ((recorded or {}).get("kill_switch") or {}).get("store")
         base_dir = Path((recorded or {}).get("base_dir") or Path.cwd())
-        result = rollback_from_state(state, kill_switch=kill_switch(store, base_dir))
+        result = rollback_from_state(state, kill_switch=kill_switch(store, base_dir, mask))
         finish_recorded((recorded or {}).get("release"), "rollback", result.reason)
     # the rollback asked for is done: that is a success; a rollback left incomplete is not
     result.decision = "rollback" if result.rollback_errors else "proceed"
@@ -148,12 +149,14 @@ def rollback(config: str | None, state_file: str | None, report: str | None, env
 def promote(config: str | None, state_file: str | None, report: str | None) -> int:
     """Promote a held rollout a person approved: weight 100, then the promote command (a failure rolls back)."""
     from rollwise.canary.service import kill_switch, promote_from_state
+    from rollwise.ghactions import mask
     from rollwise.release.service import finish_recorded
 
     _, state = _plan_and_state(config, state_file)
     recorded = state.read() or {}
     store = (recorded.get("kill_switch") or {}).get("store")
-    result = promote_from_state(state, kill_switch=kill_switch(store, Path(recorded.get("base_dir") or Path.cwd())))
+    result = promote_from_state(state, kill_switch=kill_switch(store, Path(recorded.get("base_dir") or Path.cwd()),
+                                                               mask))
     finish_recorded(recorded.get("release"), result.decision, result.reason)
     return _publish(result, report)
 

@@ -23,8 +23,8 @@ from rollwise.canary.model.plan import (
     RouterSpec,
     Warmup,
 )
-from rollwise.units import parse_duration
-from rollwise.yamlsource import Document, did_you_mean, load_schema, load_yaml, validate_schema
+from rollwise.shipped_schemas import load_schema
+from rollwise.yamlsource import Document, did_you_mean, load_yaml, validate_schema
 
 
 def canary_schema() -> dict[str, Any]:
@@ -52,8 +52,8 @@ def plan_from_document(doc: Document, base_dir: Path | None = None) -> CanaryPla
     validate_schema(doc, _wrapped_schema())
     _validate_router(doc)
     data: dict[str, Any] = doc.data["canary"]
-    defaults = _analysis(data.get("analysis") or {}, Analysis())
-    phases = tuple(_phase(item, defaults) for item in data.get("phases", DEFAULT_WEIGHTS))
+    defaults = _analysis(doc, ("canary", "analysis"), data.get("analysis") or {}, Analysis())
+    phases = tuple(_phase(doc, index, item, defaults) for index, item in enumerate(data.get("phases", DEFAULT_WEIGHTS)))
     _check_weights(doc, [phase.weight for phase in phases])
     router = dict(data["router"])
     commands = data.get("commands") or {}
@@ -71,7 +71,7 @@ def plan_from_document(doc: Document, base_dir: Path | None = None) -> CanaryPla
             deploy=commands.get("deploy"),
             promote=commands.get("promote"),
             rollback=commands.get("rollback"),
-            timeout=parse_duration(commands.get("timeout", Commands.timeout)),
+            timeout=doc.duration(("canary", "commands", "timeout"), commands.get("timeout", Commands.timeout)),
         ),
         hooks=Hooks(before_phase=_command_list(hooks.get("before_phase")),
                     after_phase=_command_list(hooks.get("after_phase"))),
@@ -98,21 +98,22 @@ def _validate_router(doc: Document) -> None:
     validate_schema(doc, {"type": "object", "properties": {"canary": nested}})
 
 
-def _analysis(data: dict[str, Any], base: Analysis) -> Analysis:
+def _analysis(doc: Document, path: tuple, data: dict[str, Any], base: Analysis) -> Analysis:
     values: dict[str, Any] = {}
     for key in ("interval", "warmup", "step"):
         if key in data:
-            values[key] = parse_duration(data[key])
+            values[key] = doc.duration(path + (key,), data[key])
     for key in ("count", "failure_limit", "inconclusive_limit", "on_inconclusive"):
         if key in data:
             values[key] = data[key]
     return replace(base, **values)
 
 
-def _phase(item: int | dict[str, Any], defaults: Analysis) -> Phase:
+def _phase(doc: Document, index: int, item: int | dict[str, Any], defaults: Analysis) -> Phase:
     if isinstance(item, int):
         return Phase(weight=item, analysis=defaults)
-    return Phase(weight=item["weight"], analysis=_analysis(item.get("analysis") or {}, defaults))
+    return Phase(weight=item["weight"],
+                 analysis=_analysis(doc, ("canary", "phases", index, "analysis"), item.get("analysis") or {}, defaults))
 
 
 def _check_weights(doc: Document, weights: list[int]) -> None:

@@ -33,6 +33,7 @@ from rollwise.canary.ports import Judge, KillSwitch, Router, RouterError, Traffi
 from rollwise.clock import Clock
 from rollwise.errors import ConfigError, Crashed
 from rollwise.outcome import ERROR, INCONCLUSIVE, PROCEED, ROLLBACK
+from rollwise.redact import redact_url, url_secrets
 from rollwise.signals import Cancellation
 
 #: progress of a rollout, rendered by the CLI (the Actions log, or stderr on a terminal)
@@ -282,7 +283,8 @@ class Rollout:
             base_dir=str(self.base_dir),
             commands={"rollback": self.plan.commands.rollback, "promote": self.plan.commands.promote,
                       "timeout": self.plan.commands.timeout},
-            kill_switch={"store": self.plan.kill_switch.store, "flags": list(self.plan.kill_switch.flags)},
+            # never a password in the state file (an artifact): rollback reads it from ROLLWISE_FLAGS_STORE
+            kill_switch={"store": redact_url(self.plan.kill_switch.store), "flags": list(self.plan.kill_switch.flags)},
             events=[], **self.record,
         )
 
@@ -344,6 +346,9 @@ def _plan_from_state(recorded: dict[str, Any]) -> CanaryPlan:
     from rollwise.canary.model.plan import Commands
     from rollwise.canary.model.plan import KillSwitch as KillSwitchSpec
 
+    if "router" not in recorded:
+        raise ConfigError("the state file records no router, so rollwise cannot tell how to set the weight back",
+                          key="router", fix="roll back with --config rollwise.yml (the router comes from the config)")
     commands = recorded.get("commands") or {}
     return CanaryPlan(
         phases=(Phase(100),),
@@ -440,15 +445,23 @@ def _no_judge(window: Window) -> Judgement:
     raise AssertionError("a rollback judges nothing")
 
 
-def kill_switch(store: str | None, base_dir: Path) -> KillSwitch | None:
+def kill_switch(store: str | None, base_dir: Path, mask: Callable[[str | None], None] = lambda secret: None
+                ) -> KillSwitch | None:
     """A function turning one flag off in the configured store, or None without a store.
 
     Without ``canary.kill_switch.store`` the store comes from ``ROLLWISE_FLAGS_STORE`` (as for ``rollwise flags``),
     so a store URL holding a password can stay in a secret instead of rollwise.yml.
     """
+    from rollwise.redact import REDACTED
+
+    if store and REDACTED in store:
+        # the state file keeps the URL without its password; the password lives in the secret, as when running
+        store = os.environ.get("ROLLWISE_FLAGS_STORE") or store
     store = store or os.environ.get("ROLLWISE_FLAGS_STORE")
     if not store:
         return None
+    for secret in url_secrets(store):
+        mask(secret)
 
     def kill(key: str) -> None:
         from rollwise.canary.adapters.routers.flag import store_url
@@ -477,6 +490,8 @@ def prepare(config: str, *, prometheus_url: str | None = None, source: str = "au
     gate_config = gate.load_config(config)
     for env in gate.secret_envs(gate_config):
         mask(os.environ.get(env))
+    for secret in url_secrets(prometheus_url or gate_config.prometheus.url):
+        mask(secret)
     base_dir = Path(config).resolve().parent
     state = StateFile(state_file or base_dir / plan.state_file)
     check_previous(state)
@@ -495,5 +510,5 @@ def prepare(config: str, *, prometheus_url: str | None = None, source: str = "au
     cancel = cancel or Cancellation()
     router = routers.create(plan.router, base_dir=base_dir, cancel=cancel)
     rollout = Rollout(plan, router, judging.GateJudge(gate_config, plan, sources), state=state, traffic=traffic,
-                      kill_switch=kill_switch(plan.kill_switch.store, base_dir), cancel=cancel, base_dir=base_dir)
+                      kill_switch=kill_switch(plan.kill_switch.store, base_dir, mask), cancel=cancel, base_dir=base_dir)
     return rollout, report_path

@@ -7,12 +7,13 @@ conflict, an unreachable store, or clients that did not confirm in time, 4 inter
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict
-from urllib.parse import urlsplit
 
 import click
 
 from rollwise.errors import ConfigError, RollwiseError
+from rollwise.finite import FiniteFloat
 
 
 def _store_option(f):
@@ -36,7 +37,7 @@ def _change_options(f):
         click.option("--sha", envvar="ROLLWISE_SHA", default=None, help="git SHA for the audit log [env ROLLWISE_SHA; default $GITHUB_SHA]"),
         click.option("--wait-clients", envvar="ROLLWISE_WAIT_CLIENTS", type=click.IntRange(min=0), default=0,
                      help="wait until this many clients applied the change [env ROLLWISE_WAIT_CLIENTS]"),
-        click.option("--wait-timeout", envvar="ROLLWISE_WAIT_TIMEOUT", type=click.FloatRange(min=0), default=30.0,
+        click.option("--wait-timeout", envvar="ROLLWISE_WAIT_TIMEOUT", type=FiniteFloat(minimum=0), default=30.0,
                      show_default=True, help="seconds to wait for --wait-clients [env ROLLWISE_WAIT_TIMEOUT]"),
         _report_option,
         _store_option,
@@ -54,7 +55,7 @@ def _expect_option(f):
 
 @click.group()
 def flags() -> None:
-    """Read and change feature flags: get, set, kill, rollout, sync, diff, history.
+    """Read and change feature flags: get, set, kill, rollout, sync, diff, history; refs, check, run-schedule.
 
     Every change is an atomic compare-and-set with an audit entry (actor, reason, run URL, SHA, before/after)
     and is pushed to running clients. Exit codes: 0 done, 2 invalid input (nothing written), 3 conflict or
@@ -75,9 +76,11 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
     from rollwise.flags import report as report_
     from rollwise.flags import service
     from rollwise.flags.ports import redact
+    from rollwise.ghactions import mask_url
     from rollwise.outcome import PROCEED, decision_for, publish
+    from rollwise.redact import redact_text
 
-    ghactions.mask(urlsplit(store_url).password)
+    mask_url(store_url)
     payload = report_.change_payload(redact(store_url))
     error: RollwiseError | None = None
     store = None
@@ -89,17 +92,26 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
         payload.update(version=result.version, changes=[c.to_dict() for c in result.changes], affected=result.affected,
                        audit=asdict(result.audit) if result.audit else None,
                        status="dry-run" if result.dry_run else ("changed" if result.changes else "unchanged"))
+        if result.refused:
+            payload["refused"] = result.refused
         if wait_clients and result.changed:
             payload["acks"] = service.wait_for_clients(store, result.version, wait_clients, wait_timeout)
+        if result.refused:
+            # the others were changed: say so, and fail naming the refused ones
+            done = ", ".join(c.key for c in result.changes) or "nothing"
+            raise ConfigError("refused " + "; ".join(f"'{k}': {why}" for k, why in result.refused.items())
+                              + f". Changed: {done}", fix="correct the refused keys and run the command again for them")
     except RollwiseError as exc:
         error = exc
-        payload["message"] = exc.message.replace(store_url, redact(store_url))
+        payload["message"] = redact_text(exc.message.replace(store_url, redact(store_url)))
         if isinstance(exc, service.ConflictError):
             payload["status"] = "conflict"
         elif isinstance(exc, service.StoreUnavailable):
             payload["status"] = "unavailable"
         elif exc.exit_code == 3:
             payload["status"] = "unconfirmed"  # committed, but not enough clients applied it in time
+        elif payload.get("refused") and payload["changes"]:
+            payload["status"] = "partial"  # exit 2, but the valid keys were changed
         else:
             payload["status"] = "invalid" if exc.exit_code == 2 else "error"
     finally:
@@ -138,22 +150,31 @@ def set_command(key, enabled, expect_version, store_url, report, actor, reason, 
 
 
 @flags.command("kill")
-@click.argument("key")
+@click.argument("keys", nargs=-1, required=True, metavar="KEY...")
 @_expect_option
 @_change_options
-def kill_command(key, expect_version, store_url, report, actor, reason, run_url, sha, wait_clients, wait_timeout):
-    """Kill switch: disable flag KEY for everyone (it serves its off variant or the code default)."""
+def kill_command(keys, expect_version, store_url, report, actor, reason, run_url, sha, wait_clients, wait_timeout):
+    """Kill switch: disable each flag KEY for everyone (it serves its off variant or the code default).
+
+    With several keys every valid one is turned off in one atomic change; then the command fails (exit 2)
+    naming the keys it refused (missing, unreadable, or starting with '-'). Put `--` before keys from a variable.
+    """
     from rollwise.flags import service
 
     audit = _audit(actor, reason, run_url, sha)
-    return _finish(f"kill switch on `{key}`", store_url, report,
-                   lambda store: service.kill(store, key, audit, expected_version=expect_version),
-                   wait_clients, wait_timeout)
+    if len(keys) == 1 and not keys[0].startswith("-"):
+        return _finish(f"kill switch on `{keys[0]}`", store_url, report,
+                       lambda store: service.kill(store, keys[0], audit, expected_version=expect_version),
+                       wait_clients, wait_timeout)
+    if expect_version is not None and len(keys) > 1:
+        raise click.UsageError("--expect-version applies to one flag; kill the flags one by one to use it")
+    return _finish("kill switch on " + ", ".join(f"`{k}`" for k in keys), store_url, report,
+                   lambda store: service.kill_all(store, list(keys), audit), wait_clients, wait_timeout)
 
 
 @flags.command("rollout")
 @click.argument("key")
-@click.argument("percentage", type=click.FloatRange(0, 100))
+@click.argument("percentage", type=FiniteFloat(0, 100))
 @click.option("--variant", envvar="ROLLWISE_FLAG_VARIANT", default=None,
               help="variant to roll out (default: the one valued true) [env ROLLWISE_FLAG_VARIANT]")
 @click.option("--rule", envvar="ROLLWISE_FLAG_RULE", default=None,
@@ -265,3 +286,176 @@ def history_command(key, limit, report, store_url):
     for entry in entries:
         keys = ", ".join(f"{c['action']} {c['key']}" for c in entry["changes"])
         click.echo(f"v{entry['version']}  {entry['at']}  {entry['actor']}  {keys}  {entry['reason']}")
+
+
+
+@flags.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--from", "source", required=True, type=click.Choice(["flagd", "growthbook", "unleash"]),
+              help="the system FILE comes from")
+def import_command(file, source):
+    """Print FILE (another system's flag definitions) translated into flags.yml.
+
+    Refuses (exit 2, nothing printed) any flag it cannot translate faithfully, naming the flag and the expression.
+    """
+    from rollwise.flags.config import import_definitions
+
+    click.echo(import_definitions(file, source), nl=False)
+
+
+# --- the flag's life: refs, check, run-schedule --------------------------------------------------------------------
+
+def _opt(*decls: str, env: str, **kwargs):
+    """A click option that reads ``env`` too (action inputs arrive as ROLLWISE_* variables) and says so in --help."""
+    return click.option(*decls, envvar=env, show_envvar=True, **kwargs)
+
+
+def _clock(value: str | None):
+    """The process clock, or one stopped at the time given with --now (to rehearse a schedule or a check)."""
+    from rollwise.clock import Clock
+    from rollwise.flags.model.schedule import parse_at
+
+    if not value:
+        return None
+    moment = parse_at(value)
+    if moment is None:
+        raise ConfigError(f"--now '{value}' is not a time with a time zone", fix="write e.g. 2026-12-01T09:00:00Z")
+
+    class Stopped(Clock):
+        def time(self) -> float:
+            return moment.timestamp()
+
+    return Stopped()
+
+
+def _from_cwd(root: str, file: str) -> str:
+    """A scanned file's path from the working directory, as annotations and editors want it."""
+    return os.path.normpath(os.path.join(root, file))
+
+
+_ROOT = _opt("--root", env="ROLLWISE_ROOT", default=".", show_default=True, type=click.Path(file_okay=False),
+             help="Directory to scan (the files git tracks or would track; .gitignore applies).")
+_REFS_CONFIG = _opt("--refs-config", "refs_config", env="ROLLWISE_REFS_CONFIG", default=None,
+                    type=click.Path(dir_okay=False),
+                    help="Patterns and Python rules (default: <root>/.rollwise/coderefs.yml if present).")
+_REPORT = _opt("--report", env="ROLLWISE_REPORT", default=None, type=click.Path(dir_okay=False),
+               help="Write the JSON report here.")
+
+
+@flags.command("refs")
+@_ROOT
+@_REFS_CONFIG
+@_REPORT
+def refs_command(root, refs_config, report) -> int:
+    """List every flag key the code reads: key, file, line and the call. Exit 0."""
+    from rollwise.flags import report as report_
+    from rollwise.flags import service
+    from rollwise.flags.config import load_refs_config
+    from rollwise.outcome import publish
+
+    result = service.find_references(root, load_refs_config(refs_config, root))
+    published = report_.refs_outcome(root, result)
+    code = publish(published, report)
+    for ref in result.references:
+        shown = ref.key or f"(dynamic {ref.glob or '*'})"
+        click.echo(f"{shown}\t{_from_cwd(root, ref.file)}:{ref.line}\t{ref.call}")
+    click.echo(f"{len(result.references)} reference(s) to {len(published.report['keys'])} flag(s) in "
+               f"{result.files} file(s), {result.lines} lines", err=True)
+    return code
+
+
+@flags.command("check")
+@_opt("--file", "flags_file", env="ROLLWISE_FLAGS_FILE", default="flags.yml", show_default=True,
+      type=click.Path(dir_okay=False), help="Flags as code.")
+@_ROOT
+@_opt("--store", "store_url", env="ROLLWISE_FLAGS_STORE", default=None, metavar="URL",
+      help="Flag store whose definitions and audit log tell how long a flag has served one variant (stale flags).")
+@_opt("--base", env="ROLLWISE_BASE_REF", default=None,
+      help="Git ref of the pull request's base: report the references this change adds or removes.")
+@_opt("--stale-after", env="ROLLWISE_STALE_AFTER", default="30d", show_default=True,
+      help="Default for flags without stale_after: how long one variant for everyone makes a read stale.")
+@_opt("--now", env="ROLLWISE_NOW", default=None, help="Judge as of this RFC 3339 time (default: now).")
+@_REFS_CONFIG
+@_REPORT
+@_opt("--github-status/--no-github-status", env="ROLLWISE_GITHUB_STATUS", default=False,
+      help="Set the commit status rollwise/flags-check (needs GITHUB_TOKEN).")
+@_opt("--github-comment/--no-github-comment", env="ROLLWISE_GITHUB_COMMENT", default=False,
+      help="Create or update one PR comment with the findings (needs GITHUB_TOKEN).")
+def check_command(flags_file, root, store_url, base, stale_after, now, refs_config, report, github_status,
+                  github_comment) -> int:
+    """Check code against flags.yml: a key flags.yml lacks is an error (exit 1); unused and stale flags warn;
+    references added or removed since --base are notices."""
+    from datetime import timedelta
+
+    from rollwise.flags import report as report_
+    from rollwise.flags import service
+    from rollwise.outcome import publish
+    from rollwise.units import parse_duration
+
+    try:
+        default_stale = timedelta(seconds=parse_duration(stale_after))
+    except ValueError as exc:
+        raise ConfigError(f"--stale-after: {exc}", fix="write a duration such as 30d, 2w or 12h") from None
+    clock = _clock(now)
+    store = service.open_store(store_url) if store_url else None
+    try:
+        result = service.check_code(flags_file, root, store=store, base=base, stale_after=default_stale,
+                                    config_path=refs_config, clock=clock)
+    finally:
+        if store is not None:
+            store.close()
+    findings = [{**f.to_dict(), "file": _from_cwd(root, f.file) if f.file and f.file != result.flags_file else f.file}
+                for f in result.findings]
+    published = report_.check_outcome(result, findings)
+    if github_status or github_comment:
+        from rollwise.github import report_to_pull_request
+
+        report_to_pull_request("flags-check", "failure" if result.exit_code else "success",
+                               report_.check_description(published.report, len(result.defined)), published.summary,
+                               report_.CHECK_MARKER, status=github_status, comment=github_comment)
+    code = publish(published, report)
+    counts = result.counts
+    click.echo(f"flags check {result.status}: {counts['error']} error(s), {counts['warning']} warning(s), "
+               f"{counts['notice']} notice(s); {len(result.scan.references)} reference(s) in {result.scan.files} "
+               "file(s)", err=True)
+    return code
+
+
+@flags.command("run-schedule")
+@_opt("--store", "store_url", env="ROLLWISE_FLAGS_STORE", required=True, metavar="URL",
+      help="Flag store (redis://..., file://flags.yml) whose flags carry the schedule.")
+@_opt("--flag", "keys", env="ROLLWISE_FLAG", multiple=True, default=(),
+      help="Only this flag (repeatable; default: every flag with a schedule).")
+@_opt("--dry-run", env="ROLLWISE_DRY_RUN", is_flag=True, help="List what is due, write nothing.")
+@_opt("--now", env="ROLLWISE_NOW", default=None, help="Treat this RFC 3339 time as now (rehearse with --dry-run).")
+@_opt("--actor", env="ROLLWISE_ACTOR", default=None, help="Who makes the change (default $GITHUB_ACTOR or $USER).")
+@_opt("--reason", env="ROLLWISE_REASON", default="", help="Why (kept in the audit log with each entry's marker).")
+@_REPORT
+def run_schedule_command(store_url, keys, dry_run, now, actor, reason, report) -> int:
+    """Apply the schedule: entries whose time has come and that the audit log does not show as applied, each as
+    an audited compare-and-set. Running it twice changes nothing the second time."""
+    from rollwise import ghactions
+    from rollwise.flags import report as report_
+    from rollwise.flags import service
+    from rollwise.flags.model.changes import Audit
+    from rollwise.flags.ports import redact
+    from rollwise.outcome import publish
+
+    ghactions.mask_url(store_url)
+    keys = [k for value in keys for k in value.replace(",", " ").split()]
+    clock = _clock(now)
+    if now and not dry_run:
+        raise ConfigError("--now rehearses a schedule and needs --dry-run",
+                          fix="add --dry-run, or drop --now to apply what is due now")
+    store = service.open_store(store_url)
+    try:
+        run = service.run_schedule(store, Audit.from_environment(actor=actor, reason=reason), dry_run=dry_run,
+                                   keys=keys, clock=clock)
+    finally:
+        store.close()
+    published = report_.schedule_outcome(redact(store_url), run)
+    code = publish(published, report)
+    for step in published.report["steps"]:
+        click.echo(f"{step['status']:<9} {step['at']}  {step['key']}: {step['change']}")
+    click.echo(f"run-schedule {run.status}: {len(run.applied)} applied, version {run.version}", err=True)
+    return code

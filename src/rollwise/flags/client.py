@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from rollwise.errors import ConfigError
+from rollwise.flags.adapters.stored import MAX_REPLY_BYTES, load_json
 from rollwise.flags.config import parse_raw_segment, parse_stored_flag
 from rollwise.flags.model import ERROR, Evaluation, Flag, FlagSet
 from rollwise.flags.model.evaluate import evaluate as evaluate_flag
@@ -190,19 +191,27 @@ class FlagClient:
         """Reload everything now (normally unnecessary: changes are pushed)."""
         self._resync("refresh requested")
 
-    def close(self) -> None:
-        """Stop the background thread and release connections."""
+    def close(self, timeout: float = 1.0) -> None:
+        """Stop the background thread and release connections, within about ``timeout`` seconds even when
+        Redis hangs (removing this client's acknowledgement is best effort)."""
+        deadline = time.monotonic() + timeout
         self._stop.set()
         if self._subscription is not None:
             self._subscription.close()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
         if self.options.acknowledge and hasattr(self.store, "forget"):
-            try:
-                self.store.forget(self.id)
-            except Exception:  # noqa: BLE001 - best effort on shutdown
-                pass
-        self.store.close()
+            # in a thread of its own: a hung server must not hold up the application's shutdown
+            forget = threading.Thread(target=self._forget, name="rollwise-flags-close", daemon=True)
+            forget.start()
+            forget.join(max(0.0, deadline - time.monotonic()))
+        self.store.close()  # also ends a read the follower thread may be blocked in
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _forget(self) -> None:
+        try:
+            self.store.forget(self.id)
+        except Exception:  # noqa: BLE001 - best effort on shutdown
+            pass
 
     def __enter__(self) -> FlagClient:
         return self
@@ -271,12 +280,14 @@ class FlagClient:
 
     def _on_message(self, data: bytes | str) -> None:
         try:
-            message = json.loads(data)
-            version, previous, epoch = int(message["version"]), int(message["previous"]), message["epoch"]
-            changes = message["changes"]
+            message = load_json(data, "a change message", max_bytes=MAX_REPLY_BYTES, max_depth=4)
+            version, previous, epoch = int(message["version"]), int(message["previous"]), str(message["epoch"])
+            changes = [(str(c["key"]), c["kind"], c["value"]) for c in message["changes"]]
+            if not all(kind in ("flag", "segment") and isinstance(text, str) for _, kind, text in changes):
+                raise ValueError("a change of an unknown kind or with a value that is not text")
             committed_at = message.get("committed_at")
             wants_ack = message.get("ack") is True
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             log.error("ignoring an unreadable change message (%s); reloading all flags", exc)
             self._resync("unreadable change message")
             return
@@ -293,23 +304,23 @@ class FlagClient:
             flags, segments = dict(state.flagset.flags), dict(state.flagset.segments)
             changed: list[str] = []
             changed_segments: set[str] = set()
-            for change in changes:
-                key, kind, text = change["key"], change["kind"], change["value"]
+            for key, kind, text in changes:
                 source = f"{self.store.url} {kind} {key}"
                 try:
+                    raw = load_json(text, f"{kind} {key}") if text else None  # size and depth limits first
                     if kind == "segment":
                         if text:
-                            segments[key] = parse_raw_segment(key, json.loads(text), source)
+                            segments[key] = parse_raw_segment(key, raw, source)
                         else:
                             segments.pop(key, None)
                         changed_segments.add(key)
                         continue
                     if text:
-                        flags[key] = parse_stored_flag(key, text, source, version=version)
+                        flags[key] = parse_stored_flag(key, text, source, version=version, raw=raw)
                     else:
                         flags.pop(key, None)
                     changed.append(key)
-                except (ValueError, ConfigError) as exc:
+                except (ValueError, ConfigError, RecursionError) as exc:
                     log.error("flag data for %s at version %d is invalid, keeping the last good one: %s", key, version, exc)
             if changed_segments:
                 changed += [k for k, flag in flags.items() if k not in changed
@@ -336,7 +347,9 @@ class FlagClient:
                 return  # never go back to an older snapshot of the same data set
             flags = dict(snapshot.flagset.flags)
             for key, problem in snapshot.bad.items():
-                if key in state.flagset.flags and not key.startswith("segment:"):
+                if key.startswith("store:"):
+                    log.error("%s: %s", self.store.url, problem)
+                elif key in state.flagset.flags:
                     flags[key] = state.flagset.flags[key]
                     log.error("flag %s in %s is unreadable, keeping version %d: %s", key, self.store.url,
                               state.flagset.flags[key].version, problem)

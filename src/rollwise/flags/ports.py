@@ -1,23 +1,19 @@
-"""What every flag store offers: a consistent snapshot, an atomic audited compare-and-set, and history."""
+"""What every flag store offers: a consistent snapshot, an atomic audited compare-and-set, and history; and the
+files the code-reference scan reads."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 from rollwise.errors import InconclusiveError
 from rollwise.flags.model import FlagSet
 from rollwise.flags.model.changes import Audit, AuditEntry, Change
+from rollwise.redact import redact_url
 
-
-def redact(url: str) -> str:
-    """A store URL fit for logs and reports: any password replaced by ***."""
-    parts = urlsplit(url)
-    if not parts.password:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)))
+#: a store URL fit for logs and reports (password and ``?password=`` replaced by ***): the shared redaction
+redact = redact_url
 
 
 class ConflictError(InconclusiveError):
@@ -40,7 +36,8 @@ class Snapshot:
     """All flags at one store version.
 
     ``raw_flags``/``raw_segments`` are the stored definitions that parsed; ``versions`` maps "flag:<key>"
-    and "segment:<key>" to the version that last wrote them; ``bad`` maps an unreadable flag key to why.
+    and "segment:<key>" to the version that last wrote them; ``bad`` maps an unreadable flag key, "segment:<key>"
+    or "store:<what>" (a damaged version, epoch or key) to why it was skipped.
     """
 
     flagset: FlagSet
@@ -50,6 +47,8 @@ class Snapshot:
     raw_segments: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     versions: Mapping[str, int] = field(default_factory=dict)
     bad: Mapping[str, str] = field(default_factory=dict)
+    #: stored field names that are not UTF-8, by "flag:<shown name>" / "segment:<shown name>" (so sync can delete them)
+    raw_names: Mapping[str, bytes] = field(default_factory=dict)
 
     def flag_version(self, key: str) -> int:
         return self.versions.get(f"flag:{key}", 0)
@@ -77,3 +76,18 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+
+
+class FileSource(Protocol):
+    """A set of files to scan: a work tree or a commit."""
+
+    label: str
+
+    def files(self) -> list[str]:
+        """Paths relative to the scanned directory, with '/' separators."""
+
+    def read(self, path: str) -> str | None:
+        """The text of a file, or None when it is binary, too large or gone."""
+
+    def close(self) -> None:
+        """Release what reading needed."""

@@ -18,15 +18,23 @@ import click
 def parse_time(value: str, option: str) -> float:
     """RFC 3339 (``2024-05-01T12:00:00Z``) or unix seconds."""
     from rollwise.errors import ConfigError
+    from rollwise.units import MAX_TIMESTAMP, finite
 
     text = value.strip()
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         pass
+    else:
+        try:
+            return finite(number, option, minimum=0, maximum=MAX_TIMESTAMP)
+        except ValueError as exc:
+            raise ConfigError(f"'{value}' is not a time: {exc}", key=option,
+                              fix="write RFC 3339 such as 2024-05-01T12:00:00Z, or unix seconds") from None
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        moment.timestamp()
+    except (ValueError, OverflowError):
         raise ConfigError(f"'{value}' is not a time", key=option,
                           fix="write RFC 3339 such as 2024-05-01T12:00:00Z, or unix seconds") from None
     if moment.tzinfo is None:
@@ -80,14 +88,15 @@ def _source(config, prometheus_url: str | None, k6_results: str | None):
     return PrometheusSource.from_config(config.prometheus, prometheus_url)
 
 
-def _mask_secrets(config) -> None:
+def _mask_secrets(config, prometheus_url: str | None) -> None:
     import os
 
     from rollwise.gate.service import secret_envs
-    from rollwise.ghactions import mask
+    from rollwise.ghactions import mask, mask_url
 
     for env in secret_envs(config):
         mask(os.environ.get(env))
+    mask_url(prometheus_url or config.prometheus.url)
 
 
 #: commit status state for each decision
@@ -136,7 +145,7 @@ def gate(config_path: str, prometheus_url: str | None, k6_results: str | None, b
     from rollwise.gate.config import load_config
 
     config = load_config(config_path)
-    _mask_secrets(config)
+    _mask_secrets(config, prometheus_url)
     if mode == "budget":
         return _budget(config, prometheus_url, end, selector, report, github_status, github_comment)
     source = _source(config, prometheus_url or None, k6_results or None)

@@ -97,6 +97,7 @@ async def judge(config: GateConfig, source: MetricSource, baseline: str, canary:
         (slo, source.measure(slo, canary, window, step)), (slo, source.measure(slo, baseline, window, step)))])
     data: dict[str, tuple[TrackData, TrackData, TrackData | None]] = {
         slo.name: (pairs[2 * i], pairs[2 * i + 1], None) for i, slo in enumerate(config.slos)}
+    _refuse_unmatchable(config, data)
     # Round two, only where the canary breaches its objective: the baseline before the window, which tells an
     # environmental cause from a bad canary. Most judgements never need it.
     breached = [slo for slo in config.slos if _breaches(slo, data[slo.name][0])]
@@ -106,6 +107,24 @@ async def judge(config: GateConfig, source: MetricSource, baseline: str, canary:
             data[slo.name] = (data[slo.name][0], data[slo.name][1], measured)
     return judge_core.judge(list(config.slos), data, config.policy, window, baseline=baseline, canary=canary,
                             step=step, source=source.name, graph_url=source.graph_url)
+
+
+def _refuse_unmatchable(config: GateConfig, data: dict[str, tuple[TrackData, TrackData, TrackData | None]]) -> None:
+    """A selector whose label neither track's metric has is a mistake in rollwise.yml, not a property of the canary."""
+    for slo in config.slos:
+        canary, baseline, _ = data[slo.name]
+        shared = {sel: labels for sel, labels in canary.missing_labels.items() if sel in baseline.missing_labels}
+        if shared:
+            raise _unmatchable(config, slo, *next(iter(shared.items())))
+
+
+def _unmatchable(config: GateConfig, slo: Slo, selector: str, labels: list[str]) -> ConfigError:
+    field = "errors" if getattr(slo.sli, "errors", None) == selector else "good"
+    return ConfigError(
+        f"SLO '{slo.name}': `{selector}` matches on label {', '.join(labels)}, which no series of that metric has, "
+        "so it would always count zero", file=config.file, line=slo.sli_line or slo.line,
+        key=f"slos[{slo.index}].sli.ratio.{field}",
+        fix="use the label the exporter writes (see /api/v1/labels, or the metric in Prometheus's graph page)")
 
 
 def _breaches(slo: Slo, canary: TrackData) -> bool:
@@ -141,6 +160,20 @@ async def budget(config: GateConfig, source: BudgetSource, at: datetime | float 
                           file=config.file, key="slos",
                           fix="add a ratio SLI or a latency SLI with slower_than")
     windows = budget_windows(config.budget.period)
+    for slo in slos:
+        try:
+            promql.queries_for(slo, windows[0], 60).injected(matchers)
+        except promql.PromqlError as exc:
+            raise ConfigError(f"SLO '{slo.name}' cannot take the budget selector `{chosen}`: {exc}", file=config.file,
+                              line=slo.sli_line or slo.line, key="--selector" if selector is not None else
+                              "budget.selector", fix="use a selector on labels the SLO's own selectors do not set, "
+                              "or the same value they set") from None
+    # as in a judgement: "no error series" is zero errors only when the errors selector could match at all
+    found = await asyncio.gather(*(source.missing_labels(slo, matchers, moment - max(windows), moment)
+                                   for slo in slos), return_exceptions=True)
+    for slo, missing in zip(slos, found):
+        if isinstance(missing, dict) and missing:
+            raise _unmatchable(config, slo, *next(iter(missing.items())))
     jobs = [source.counts(slo, matchers, moment, seconds) for slo in slos for seconds in windows]
     outcomes = await asyncio.gather(*jobs, return_exceptions=True)
     measured: dict[str, dict[float, tuple[float | None, float | None] | str]] = {}

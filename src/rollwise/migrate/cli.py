@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from rollwise.finite import FiniteFloat
+
 
 def _opt(*decls: str, env: str, **kwargs):
     """A click option that reads ``env`` too (action inputs arrive as ROLLWISE_* variables) and says so in --help."""
@@ -29,13 +31,13 @@ COMMON = [
 SMALL = _opt("--small-table-rows", env="ROLLWISE_SMALL_TABLE_ROWS", default=0, show_default=True, type=int,
              help="Locking errors on tables with fewer rows (catalog estimate) become warnings; 0 never.")
 RUN = [
-    _opt("--lock-timeout", env="ROLLWISE_LOCK_TIMEOUT", default=2.0, show_default=True, type=float,
+    _opt("--lock-timeout", env="ROLLWISE_LOCK_TIMEOUT", default=2.0, show_default=True, type=FiniteFloat(minimum=0),
          help="Seconds a statement may wait for a lock (PostgreSQL lock_timeout, SQLite busy_timeout)."),
     _opt("--statement-timeout", env="ROLLWISE_STATEMENT_TIMEOUT", default=900.0, show_default=True,
-         type=float, help="Seconds a statement may run (PostgreSQL statement_timeout)."),
+         type=FiniteFloat(minimum=0), help="Seconds a statement may run (PostgreSQL statement_timeout)."),
     _opt("--lock-retries", env="ROLLWISE_LOCK_RETRIES", default=3, show_default=True, type=int,
          help="Retries of a revision after a lock timeout (exponential backoff)."),
-    _opt("--retry-backoff", env="ROLLWISE_RETRY_BACKOFF", default=1.0, show_default=True, type=float,
+    _opt("--retry-backoff", env="ROLLWISE_RETRY_BACKOFF", default=1.0, show_default=True, type=FiniteFloat(minimum=0),
          help="First backoff in seconds (doubles, capped at 60s)."),
     _opt("--backup/--no-backup", env="ROLLWISE_BACKUP", default=True, show_default=True,
          help="Back up first (pg_dump -Fc / SQLite backup API)."),
@@ -73,16 +75,10 @@ def _options(allow_contract: str, schema: str | None, **run) -> "object":
 
 
 def _project(alembic_config: str, database_url: str | None):
-    from rollwise.ghactions import mask
+    from rollwise.ghactions import mask_url
     from rollwise.migrate.adapters.alembic import Project
 
-    if database_url:
-        import sqlalchemy as sa
-
-        try:
-            mask(sa.make_url(database_url).password)
-        except sa.exc.ArgumentError:
-            pass
+    mask_url(database_url)
     return Project(alembic_config, database_url)
 
 
@@ -137,7 +133,7 @@ def lint(alembic_config, database_url, schema, report, allow_contract, range_tex
 @_opt("--trial/--no-trial", env="ROLLWISE_TRIAL", default=True, show_default=True,
       help="Run the revisions in a transaction on the database and roll it back.")
 @_opt("--lock-timeout", env="ROLLWISE_LOCK_TIMEOUT", default=2.0, show_default=True,
-      type=float, help="Seconds the trial run may wait for a lock.")
+      type=FiniteFloat(minimum=0), help="Seconds the trial run may wait for a lock.")
 @SMALL
 def plan(alembic_config, database_url, schema, report, allow_contract, target, trial, lock_timeout,
          small_table_rows) -> int:
@@ -181,7 +177,7 @@ def _run_result(run, report: str | None) -> int:
 @_opt("--to", "target", env="ROLLWISE_TO", default=None, help="Target revision (default: head).")
 @_opt("--verify", "verify_command", env="ROLLWISE_VERIFY", default=None,
       help="Shell command run after the upgrade (DATABASE_URL is set); non-zero rolls back.")
-@_opt("--verify-timeout", env="ROLLWISE_VERIFY_TIMEOUT", default=1800.0, type=float,
+@_opt("--verify-timeout", env="ROLLWISE_VERIFY_TIMEOUT", default=1800.0, type=FiniteFloat(minimum=0),
       show_default=True, help="Seconds the verify command may run.")
 @_opt("--lint/--no-lint", "lint_gate", env="ROLLWISE_LINT", default=True, show_default=True,
       help="Refuse revisions with lint errors.")

@@ -7,6 +7,7 @@ can read as its data source) and ``--summary-export``; the rollout stops it with
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import signal
@@ -71,14 +72,17 @@ def track_stats(lines: Iterable[str]) -> dict[str, dict[str, Any]]:
             point = json.loads(line)
         except json.JSONDecodeError:
             continue  # the last line may be half-written while k6 runs
-        metric = point.get("metric")
-        if metric not in ("http_req_duration", "http_req_failed"):
+        try:
+            metric = point.get("metric")
+            data = point.get("data") or {}
+            track = (data.get("tags") or {}).get("track")
+            value = float(data["value"])
+        except (AttributeError, KeyError, TypeError, ValueError):
+            continue  # not a k6 point: these statistics are informational, the gate reads the data itself
+        if metric not in ("http_req_duration", "http_req_failed") or not track or not math.isfinite(value) \
+                or value < 0:
             continue
-        data = point.get("data") or {}
-        track = (data.get("tags") or {}).get("track")
-        if not track:
-            continue
-        (durations if metric == "http_req_duration" else failed).setdefault(track, []).append(float(data["value"]))
+        (durations if metric == "http_req_duration" else failed).setdefault(str(track), []).append(value)
     stats: dict[str, dict[str, Any]] = {}
     for track in sorted(set(durations) | set(failed)):
         values = durations.get(track, [])

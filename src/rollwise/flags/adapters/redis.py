@@ -14,6 +14,7 @@ and PUBLISH the change (with the new definitions, so subscribers need no round t
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from collections.abc import Sequence
@@ -22,25 +23,41 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 
 from rollwise.errors import ConfigError
-from rollwise.flags.config import parse_raw_segment, parse_stored_flag
-from rollwise.flags.model import FlagSet
+from rollwise.flags.adapters import stored
+from rollwise.flags.adapters.stored import Decoded
 from rollwise.flags.model.changes import Audit, AuditEntry, Change
 from rollwise.flags.ports import ConflictError, Snapshot, StoreUnavailable, redact
 
 AUDIT_MAXLEN = 10_000
+log = logging.getLogger("rollwise.flags")
 
 # KEYS: version, epoch, flags, segments, versions, audit
-# ARGV: changes JSON, channel, audit JSON, epoch candidate, audit maxlen, "1" when clients should acknowledge
+# ARGV: changes JSON, channel, audit JSON, epoch candidate, audit maxlen, "1" when clients should acknowledge,
+#       then the raw bytes of field names that are not UTF-8 (a change's "arg" is the index of its own)
 APPLY_SCRIPT = """
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+-- a stored version is digits only (as rollwise.flags.adapters.stored reads it); anything else is damaged
+local function stored_version(raw, missing)
+  if not raw then return missing end
+  if string.match(raw, '^%d+$') and string.len(raw) <= 15 then return tonumber(raw) end
+  return nil
+end
+local current = stored_version(redis.call('GET', KEYS[1]), 0)
 local epoch = redis.call('GET', KEYS[2])
-if not epoch then
+-- a damaged version or epoch starts a new data set: clients see the new epoch and reload everything
+if current == nil then
+  current = 0
+  epoch = false
+end
+if not epoch or not string.match(epoch, '^[%w-]+$') or string.len(epoch) > 64 then
   epoch = ARGV[4]
   redis.call('SET', KEYS[2], epoch)
 end
 local changes = cjson.decode(ARGV[1])
 for _, c in ipairs(changes) do
-  local actual = tonumber(redis.call('HGET', KEYS[5], c.kind .. ':' .. c.key) or '0')
+  -- a field name that is not UTF-8 travels as its own argument (c.arg), byte for byte
+  c.field = c.key
+  if c.arg then c.field = ARGV[c.arg] end
+  local actual = stored_version(redis.call('HGET', KEYS[5], c.kind .. ':' .. c.field), 0) or -1
   if actual ~= c.expected then
     return {'conflict', c.key, c.expected, actual}
   end
@@ -51,11 +68,11 @@ for _, c in ipairs(changes) do
   local hash = KEYS[3]
   if c.kind == 'segment' then hash = KEYS[4] end
   if c.value == '' then
-    redis.call('HDEL', hash, c.key)
-    redis.call('HDEL', KEYS[5], c.kind .. ':' .. c.key)
+    redis.call('HDEL', hash, c.field)
+    redis.call('HDEL', KEYS[5], c.kind .. ':' .. c.field)
   else
-    redis.call('HSET', hash, c.key, c.value)
-    redis.call('HSET', KEYS[5], c.kind .. ':' .. c.key, version)
+    redis.call('HSET', hash, c.field, c.value)
+    redis.call('HSET', KEYS[5], c.kind .. ':' .. c.field, version)
   end
 end
 redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[5], '*', 'version', version, 'entry', ARGV[3])
@@ -88,6 +105,9 @@ def connect(url: str, **options: Any):
     options.setdefault("socket_timeout", 5.0)
     parts = urlsplit(url)
     if parts.scheme in ("redis", "rediss", "unix"):
+        from rollwise.flags.adapters.resp import Address
+
+        Address.from_url(url)  # one URL grammar for writers and clients: an unknown parameter is refused here too
         return redis.Redis.from_url(url, **options)
     if parts.scheme in ("redis+cluster", "rediss+cluster"):
         return RedisCluster.from_url(url.replace("+cluster", "", 1), **options)
@@ -131,6 +151,7 @@ class RedisStore:
         self.channel = f"{tag}:changes"
         #: set by a writer that will wait for clients (``--wait-clients``): its changes ask clients to acknowledge
         self.request_acks = False
+        self._raw_names: dict[str, bytes] = {}  # from the last load: field names that are not UTF-8
         self._apply = self.redis.register_script(APPLY_SCRIPT)
 
     def _call(self, what: str, fn, *args, **kwargs):
@@ -138,48 +159,69 @@ class RedisStore:
 
         try:
             return fn(*args, **kwargs)
+        except redis.AuthenticationError as exc:
+            raise StoreUnavailable(f"Redis at {self.url} refused the credentials while {what}: {exc}. Nothing was "
+                                   "changed; check the user name and password in the URL.") from None
+        except redis.exceptions.InvalidResponse as exc:
+            raise StoreUnavailable(f"the server at {self.url} is not Redis, or not speaking its protocol, while "
+                                   f"{what}: {exc}. Nothing was changed; check the host and port.") from None
         except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
             raise StoreUnavailable(
                 f"Redis at {self.url} is unreachable while {what}: {exc}. Nothing was changed; "
                 "check the URL and that Redis is up, then retry."
             ) from None
 
-    def read_raw(self) -> tuple[int, str, dict, dict, dict]:
-        """(version, epoch, flags, segments, versions) as stored, read in one MULTI/EXEC."""
-        def read():
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.get(self.keys["version"])
-            pipe.get(self.keys["epoch"])
-            pipe.hgetall(self.keys["flags"])
-            pipe.hgetall(self.keys["segments"])
-            pipe.hgetall(self.keys["versions"])
-            return pipe.execute()
+    def read(self) -> Decoded:
+        """Everything stored, decoded value by value (see :func:`stored.load_commands`: no MULTI)."""
+        commands = stored.load_commands(self.keys)
 
-        version, epoch, flags, segments, versions = self._call("reading flags", read)
-        return (int(version or 0), _text(epoch) if epoch else "",
-                {_text(k): v for k, v in flags.items()}, {_text(k): v for k, v in segments.items()},
-                {_text(k): int(v) for k, v in versions.items()})
+        def read():
+            pipe = self.redis.pipeline(transaction=False)
+            for name, key in commands:
+                pipe.execute_command(name, key)
+            return pipe.execute(raise_on_error=False)
+
+        import redis
+
+        for _ in range(stored.LOAD_ATTEMPTS):
+            replies = self._call("reading flags", read)
+            for reply in replies:
+                if isinstance(reply, redis.exceptions.NoPermissionError):
+                    raise StoreUnavailable(f"Redis at {self.url} refused a read: {reply}. The user needs read access "
+                                           "to the flag keys (docs/flags/acl.md)")
+            if stored.consistent(replies):
+                decoded = stored.decode_replies(self.keys, *replies[:5])
+                self._raw_names = decoded.raw_names
+                return decoded
+        raise StoreUnavailable(f"flags in Redis at {self.url} changed during each of {stored.LOAD_ATTEMPTS} reads; "
+                               "retry when the writes calm down")
 
     def load(self) -> Snapshot:
-        return snapshot_from_raw(self.url, *self.read_raw())
+        return stored.build_snapshot(self.url, self.read())
 
     def apply(self, changes: Sequence[Change], audit: Audit) -> int:
         import redis
 
         if not changes:
             raise ValueError("no changes to apply")
-        payload = json.dumps([
-            {"kind": c.kind, "key": c.key, "expected": c.expected_version,
-             "value": "" if c.after is None else json.dumps(c.after, ensure_ascii=False)}
-            for c in changes
-        ], ensure_ascii=False)
+        raw_names: list[bytes] = []
+        items = []
+        for c in changes:
+            item = {"kind": c.kind, "key": c.key, "expected": c.expected_version,
+                     "value": "" if c.after is None else json.dumps(c.after, ensure_ascii=False)}
+            raw = self._raw_names.get(f"{c.kind}:{c.key}")
+            if raw is not None:
+                raw_names.append(raw)
+                item["arg"] = 6 + len(raw_names)  # ARGV index (Lua counts from 1) after the six fixed arguments
+            items.append(item)
+        payload = json.dumps(items, ensure_ascii=False)
         entry = json.dumps({"at": _now(), "actor": audit.actor, "reason": audit.reason, "run_url": audit.run_url,
                             "sha": audit.sha, "changes": [c.to_dict() for c in changes]}, ensure_ascii=False)
         keys = [self.keys[k] for k in ("version", "epoch", "flags", "segments", "versions", "audit")]
         try:
             result = self._call("writing flags", self._apply, keys=keys,
                                 args=[payload, self.channel, entry, uuid.uuid4().hex, AUDIT_MAXLEN,
-                                      "1" if self.request_acks else "0"])
+                                      "1" if self.request_acks else "0", *raw_names])
         except redis.ResponseError as exc:
             raise StoreUnavailable(f"Redis at {self.url} refused the change: {exc}") from None
         status = _text(result[0])
@@ -193,13 +235,19 @@ class RedisStore:
                           if key else limit)
         entries = []
         for entry_id, fields in rows:
-            fields = {_text(k): _text(v) for k, v in fields.items()}
-            raw = json.loads(fields["entry"])
-            if key is not None and all(c["key"] != key for c in raw["changes"]):
+            try:
+                fields = {_text(k): _text(v) for k, v in fields.items()}
+                raw = stored.load_json(fields["entry"], "an audit entry", max_bytes=stored.MAX_REPLY_BYTES)
+                if key is not None and all(c["key"] != key for c in raw["changes"]):
+                    continue
+                entry = AuditEntry(int(fields["version"]), raw["at"],
+                                   Audit(raw["actor"], raw["reason"], raw["run_url"], raw["sha"]),
+                                   raw["changes"], _text(entry_id))
+            except (ValueError, KeyError, TypeError) as exc:
+                # one damaged entry (written by hand, or by another tool) must not hide the rest of the history
+                log.warning("skipping unreadable audit entry %s in %s: %s", _text(entry_id), self.keys["audit"], exc)
                 continue
-            entries.append(AuditEntry(int(fields["version"]), raw["at"],
-                                      Audit(raw["actor"], raw["reason"], raw["run_url"], raw["sha"]),
-                                      raw["changes"], _text(entry_id)))
+            entries.append(entry)
             if len(entries) >= limit:
                 break
         return entries
@@ -258,26 +306,8 @@ class _PubSub:
 
 def snapshot_from_raw(source: str, version: int, epoch: str, flags: dict, segments: dict,
                       versions: dict[str, int]) -> Snapshot:
-    """Parse stored definitions; an unreadable one is reported in ``bad`` and left out, never fatal."""
-    raw_flags, raw_segments, parsed_flags, parsed_segments, bad = {}, {}, {}, {}, {}
-    for key, text in segments.items():
-        try:
-            raw = json.loads(text)
-            parsed_segments[key] = parse_raw_segment(key, raw, f"{source} segment {key}")
-            raw_segments[key] = parsed_segments[key].raw
-        except (ValueError, ConfigError) as exc:
-            bad[f"segment:{key}"] = str(exc)
-    for key, text in flags.items():
-        try:
-            flag = parse_stored_flag(key, text, f"{source} flag {key}", version=versions.get(f"flag:{key}", 0))
-            if any(s not in parsed_segments for rule in flag.rules for s in rule.segments):
-                raise ConfigError(f"flag '{key}' uses a segment that is missing or unreadable")
-            parsed_flags[key] = flag
-            raw_flags[key] = flag.raw
-        except (ValueError, ConfigError) as exc:
-            bad[key] = str(exc)
-    flagset = FlagSet(flags=parsed_flags, segments=parsed_segments, version=version)
-    return Snapshot(flagset, version, epoch, raw_flags, raw_segments, versions, bad)
+    """A snapshot of already decoded definitions; an unreadable one is reported in ``bad`` and left out."""
+    return stored.build_snapshot(source, stored.Decoded(version, epoch, flags, segments, versions))
 
 
 def _text(value: Any) -> str:

@@ -40,6 +40,27 @@ def _matches(tags: dict[str, str], matchers: list[pp.Matcher]) -> bool:
     return True
 
 
+def _point(item: dict, file: str, line: int) -> tuple[float, float, dict[str, str]]:
+    """Time, value and tags of a k6 ``Point`` line; a line of another shape is a located ConfigError."""
+    from rollwise.errors import ConfigError
+
+    data = item.get("data")
+    try:
+        if not isinstance(data, dict):
+            raise TypeError("no data object")
+        tags = data.get("tags") or {}
+        if not isinstance(tags, dict):
+            raise TypeError("tags is not an object")
+        value = data["value"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"value {value!r} is not a number")
+        return _timestamp(str(data["time"])), float(value), {str(k): str(v) for k, v in tags.items()}
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise ConfigError(f"a {item.get('metric')} point of the wrong shape ({type(exc).__name__}: {exc})",
+                          file=file, line=line, key="data",
+                          fix="pass the file written by `k6 run --out json=FILE`, unedited") from None
+
+
 def quantile(values: list[float], q: float) -> float:
     """Linear-interpolated quantile of unsorted values (numpy's default method)."""
     ordered = sorted(values)
@@ -58,17 +79,19 @@ class K6ResultsSource:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._points: dict[str, list[tuple[float, float, dict[str, str]]]] | None = None
+        self._unusable: dict[str, str] = {}  # metric -> why its points cannot be used
 
     def _load(self) -> dict[str, list[tuple[float, float, dict[str, str]]]]:
         if self._points is None:
             from rollwise.errors import ConfigError
 
             points: dict[str, list[tuple[float, float, dict[str, str]]]] = {m: [] for m in METRICS}
+            unusable: dict[str, str] = {}
             try:
                 lines = self.path.read_text(encoding="utf-8").splitlines()
-            except OSError as exc:
-                raise ConfigError(f"cannot read k6 results: {exc.strerror}", file=str(self.path),
-                                  fix="pass the file written by `k6 run --out json=FILE`") from None
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"cannot read k6 results: {getattr(exc, 'strerror', None) or exc}",
+                                  file=str(self.path), fix="pass the file written by `k6 run --out json=FILE`") from None
             for number, line in enumerate(lines, 1):
                 if not line.strip():
                     continue
@@ -78,14 +101,20 @@ class K6ResultsSource:
                     continue
                 try:
                     item = json.loads(line)
-                except ValueError:
+                except (ValueError, RecursionError):
                     raise ConfigError("not k6 JSON output (a line is not JSON)", file=str(self.path), line=number,
                                       fix="pass the file written by `k6 run --out json=FILE`") from None
-                if item.get("type") != "Point" or item.get("metric") not in points:
+                if not isinstance(item, dict) or item.get("type") != "Point" or item.get("metric") not in points:
                     continue
-                data = item["data"]
-                points[item["metric"]].append((_timestamp(data["time"]), float(data["value"]), data.get("tags") or {}))
+                when, value, tags = _point(item, str(self.path), number)
+                if not math.isfinite(value) or value < 0:
+                    # k6 never writes these; the file was edited or corrupted, so none of this metric can be trusted
+                    unusable.setdefault(item["metric"], f"line {number} of {self.path.name} has {item['metric']} "
+                                                        f"value {value!r}, which k6 never writes")
+                    continue
+                points[item["metric"]].append((when, value, tags))
             self._points = points
+            self._unusable = unusable
         return self._points
 
     def span(self) -> tuple[float, float] | None:
@@ -108,6 +137,10 @@ class K6ResultsSource:
             return TrackData(error="k6 results cannot answer a raw PromQL SLI; use Prometheus for this SLO")
         metric = "http_req_failed" if isinstance(sli, RatioSli) else "http_req_duration"
         data = TrackData(queries=[f"k6 {metric}{track} in {self.path.name}"])
+        self._load()
+        if metric in self._unusable:
+            data.unusable = self._unusable[metric]
+            return data
         points = self._select(metric, track, window)
         if isinstance(sli, LatencySli):
             points = [(t, v / 1000.0) for t, v in points]  # k6 reports milliseconds

@@ -8,6 +8,7 @@ missing steps come back as they are (the judge keeps finite values); an unreacha
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import time
@@ -15,12 +16,17 @@ from typing import Any
 
 import httpx
 
-from rollwise.gate.model import PrometheusConfig, Slo, TrackData, Window, promql
+from rollwise.gate.model import PrometheusConfig, RatioSli, Slo, TrackData, Window, promql
 from rollwise.gate.ports import QueryRejected, Unavailable
+from rollwise.redact import redact_text, redact_url
 
 #: most queries answered by one HTTP request (a longer expression, fewer round trips and less client overhead)
 BATCH = 40
 BATCH_LABEL = "rollwise_query"
+#: largest answer read (a judgement's batched answers are well under 1 MiB); beyond it the SLOs are inconclusive
+MAX_RESPONSE_BYTES = 32 * 2**20
+#: largest error page read, for its message
+_ERROR_BYTES = 64 * 1024
 
 
 def _float(text: str) -> float:
@@ -36,9 +42,12 @@ class PrometheusSource:
     def __init__(self, url: str, *, headers: dict[str, str] | None = None, bearer_token: str | None = None,
                  basic_auth: tuple[str, str] | None = None, verify: bool = True, timeout: float = 10.0,
                  deadline: float = 30.0, retries: int = 3, scrape_interval: float = 15.0,
-                 concurrency: int = 256, client: httpx.AsyncClient | None = None) -> None:
+                 concurrency: int = 256, client: httpx.AsyncClient | None = None,
+                 max_response_bytes: int = MAX_RESPONSE_BYTES) -> None:
         self.url = url.rstrip("/")
-        self.graph_url = self.url
+        # graph links go into summaries, the HTML report and PR comments: never with the URL's password
+        self.graph_url = redact_url(self.url)
+        self.max_response_bytes = max_response_bytes
         self.timeout = timeout
         self.deadline = deadline
         self.retries = retries
@@ -67,6 +76,7 @@ class PrometheusSource:
             raise ConfigError("no Prometheus URL", key="prometheus.url",
                               fix="pass --prometheus-url (ROLLWISE_PROMETHEUS_URL), set prometheus.url in "
                                   "rollwise.yml, or use --k6-results FILE")
+        _check_url(base, "--prometheus-url" if url else "prometheus.url")
         token = _secret(config.bearer_token_env)
         auth = None
         if config.username_env:
@@ -94,24 +104,36 @@ class PrometheusSource:
             problem: str
             try:
                 self.queries_sent += 1
-                response = await self._client.post(
-                    f"{self.url}{path}", data=params, headers=self._headers, auth=self._auth or httpx.USE_CLIENT_DEFAULT,
-                    timeout=max(0.1, min(self.timeout, remaining)))
+                async with self._client.stream(
+                        "POST", f"{self.url}{path}", data=params, headers=self._headers,
+                        auth=self._auth or httpx.USE_CLIENT_DEFAULT,
+                        timeout=max(0.1, min(self.timeout, remaining))) as response:
+                    # Read at most the limit: a runaway query (or a proxy streaming a file) must not fill memory.
+                    limit = self.max_response_bytes if response.status_code == 200 else _ERROR_BYTES
+                    content = await _read_capped(response, limit)
             except httpx.TransportError as exc:
-                problem = f"{type(exc).__name__} talking to {self.url}: {exc or 'no detail'}"
+                problem = f"{type(exc).__name__} talking to {redact_url(self.url)}: {redact_text(str(exc)) or 'no detail'}"
             else:
+                if response.status_code == 200 and content is None:
+                    raise Unavailable(f"{redact_url(self.url)}{path} answered with more than "
+                                      f"{self.max_response_bytes // 2**20} MiB; narrow the SLO's selectors or "
+                                      "aggregate its query (the gate reads one series per query)")
                 if response.status_code in (400, 422):
-                    raise QueryRejected(f"{_error_text(response)} in `{params.get('query')}`")
+                    raise QueryRejected(f"{_error_text(content)} in `{params.get('query')}`")
                 if response.status_code == 200:
                     try:
-                        body = response.json()
+                        body = json.loads(content)
                     except ValueError:
-                        raise Unavailable(f"{self.url}{path} answered 200 with something other than Prometheus "
-                                          "JSON; is the URL the Prometheus API (not a login page or a proxy)?") from None
+                        raise Unavailable(f"{redact_url(self.url)}{path} answered 200 with something other than "
+                                          "Prometheus JSON; is the URL the Prometheus API (not a login page or a "
+                                          "proxy)?") from None
+                    if not isinstance(body, dict):
+                        raise Unavailable(f"{redact_url(self.url)}{path} answered 200 with JSON that is not a "
+                                          "Prometheus API answer")
                     if body.get("status") == "success":
-                        return body["data"]
+                        return body.get("data")
                     raise QueryRejected(f"{body.get('error') or 'status error'} in `{params.get('query')}`")
-                problem = f"HTTP {response.status_code} from {self.url}{path}: {_error_text(response)}"
+                problem = f"HTTP {response.status_code} from {redact_url(self.url)}{path}: {_error_text(content)}"
                 if response.status_code < 500 and response.status_code != 429:
                     raise Unavailable(problem)
             attempt += 1
@@ -156,7 +178,8 @@ class PrometheusSource:
         except Unavailable as exc:
             results = [exc] * len(items)
         except Exception as exc:  # noqa: BLE001 - an unexpected answer must fail its queries, never leave them waiting
-            results = [Unavailable(f"unexpected answer from {self.url}: {type(exc).__name__}: {exc}")] * len(items)
+            results = [Unavailable(f"unexpected answer from {redact_url(self.url)}: {type(exc).__name__}: "
+                                   f"{redact_text(str(exc))}")] * len(items)
         for (_, future), result in zip(items, results):
             if future.done():
                 continue
@@ -192,7 +215,15 @@ class PrometheusSource:
             **{k: self._submit(("instant", round(window.end, 3)), q)
                for k, q in (("bad", queries.bad), ("total", queries.total), ("value", queries.value)) if q},
         }
-        outcomes = await asyncio.gather(*jobs.values(), return_exceptions=True)
+        labels = self.missing_labels(slo, promql.track_matchers(track), window.start, window.end)
+        outcomes = await asyncio.gather(*jobs.values(), labels, return_exceptions=True)
+        *outcomes, missing = outcomes
+        if isinstance(missing, dict):
+            data.missing_labels = missing
+        elif isinstance(missing, Unavailable):
+            data.error = str(missing)
+        elif isinstance(missing, BaseException):
+            raise missing
         for key, outcome in zip(jobs, outcomes):
             if isinstance(outcome, QueryRejected):
                 raise outcome
@@ -204,6 +235,27 @@ class PrometheusSource:
             setattr(data, key, outcome)
         return data
 
+
+    async def missing_labels(self, slo: Slo, matchers: list, start: float, end: float) -> dict[str, list[str]]:
+        """Labels that the SLI's errors/good selector requires but its metric's series (for ``matchers``) lack.
+
+        ``or vector(0)`` reads "no error series" as zero errors; that is only true when the selector could match.
+        A matcher such as ``status=~"5.."`` on a metric labelled ``code`` never matches, and every canary would pass.
+        """
+        sli = slo.sli
+        selector = (sli.errors or sli.good) if isinstance(sli, RatioSli) else None
+        if not selector:
+            return {}
+        required = promql.required_labels(selector)
+        if not required:
+            return {}
+        match = promql.inject(promql.parse_selector(selector).name, matchers)
+        present = await self._call("/api/v1/labels", {"match[]": match, "start": f"{start:.3f}", "end": f"{end:.3f}"},
+                                   time.monotonic() + self.deadline)
+        if not isinstance(present, list) or not present:
+            return {}  # no series of the metric at all: zero is the truth (e.g. an errors counter made on first use)
+        missing = sorted(set(required) - set(map(str, present)))
+        return {selector: missing} if missing else {}
 
     async def counts(self, slo: Slo, matchers: list, at: float, seconds: float) -> tuple[float | None, float | None]:
         """Bad and total requests of a counts-based SLO in the ``seconds`` before ``at`` (the budget check)."""
@@ -253,11 +305,50 @@ def _split(kind: str, queries: list[str], data: dict[str, Any]) -> list[Any]:
             for i, q in enumerate(queries)]
 
 
-def _error_text(response: httpx.Response) -> str:
+async def _read_capped(response: httpx.Response, limit: int) -> bytes | None:
+    """The body, or None when it is longer than ``limit`` bytes (the rest is never read)."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _error_text(content: bytes | None) -> str:
+    if content is None:
+        return "(an error page too long to show)"
+    text = content.decode("utf-8", errors="replace")
     try:
-        return str(response.json().get("error") or response.text[:200])
+        body = json.loads(text)
     except ValueError:
-        return response.text[:200] or response.reason_phrase
+        return redact_text(text[:200]) or "(no detail)"
+    error = body.get("error") if isinstance(body, dict) else None
+    return redact_text(str(error or text[:200]))
+
+
+def _check_url(url: str, key: str) -> None:
+    """An http(s) URL with a host and a valid port, or a ConfigError now (not exit 3 after retries)."""
+    from urllib.parse import urlsplit
+
+    from rollwise.errors import ConfigError
+
+    fix = "give the Prometheus base URL, e.g. http://prometheus:9090 or https://user:pass@metrics.example.com"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in 0-65535
+    except ValueError as exc:
+        raise ConfigError(f"'{redact_url(url)}' is not a valid URL ({exc})", key=key, fix=fix) from None
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError(f"'{redact_url(url)}' is not an http or https URL", key=key, fix=fix)
+    if not parts.hostname:
+        raise ConfigError(f"'{redact_url(url)}' has no host", key=key, fix=fix)
+    if parts.port == 0:
+        raise ConfigError(f"'{redact_url(url)}' names port 0, which nothing listens on", key=key, fix=fix)
 
 
 def _secret(env: str | None) -> str | None:

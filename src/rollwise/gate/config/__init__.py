@@ -23,8 +23,9 @@ from rollwise.gate.model import (
     Slo,
     Tolerance,
 )
-from rollwise.units import parse_amount, parse_duration, parse_percent, parse_share
-from rollwise.yamlsource import Document, load_schema, load_yaml, validate_schema
+from rollwise.shipped_schemas import load_schema
+from rollwise.units import parse_amount, parse_percent, parse_share
+from rollwise.yamlsource import Document, load_yaml, validate_schema
 
 
 def schema() -> dict[str, Any]:
@@ -128,7 +129,10 @@ def _imported(doc: Document, first_index: int) -> list[Slo]:
     return out
 
 
-def _prometheus(raw: dict[str, Any]) -> PrometheusConfig:
+def _prometheus(doc: Document, raw: dict[str, Any]) -> PrometheusConfig:
+    def seconds(value: Any, key: str) -> float:
+        return doc.duration(("prometheus", key), value)
+
     auth = raw.get("basic_auth") or {}
     return PrometheusConfig(
         url=raw.get("url"),
@@ -137,24 +141,24 @@ def _prometheus(raw: dict[str, Any]) -> PrometheusConfig:
         password_env=auth.get("password_env"),
         headers=dict(raw.get("headers") or {}),
         tls_verify=raw.get("tls_verify", True),
-        timeout=parse_duration(raw.get("timeout", 10)),
-        deadline=parse_duration(raw.get("deadline", 30)),
+        timeout=seconds(raw.get("timeout", 10), "timeout"),
+        deadline=seconds(raw.get("deadline", 30), "deadline"),
         retries=int(raw.get("retries", 3)),
-        scrape_interval=parse_duration(raw.get("scrape_interval", 15)),
+        scrape_interval=seconds(raw.get("scrape_interval", 15), "scrape_interval"),
         concurrency=int(raw.get("concurrency", 256)),
     )
 
 
-def _policy(raw: dict[str, Any]) -> Policy:
+def _policy(doc: Document, raw: dict[str, Any]) -> Policy:
     def optional(key: str) -> float | None:
-        return parse_duration(raw[key]) if key in raw else None
+        return doc.duration(("gate", key), raw[key]) if key in raw else None
 
     return Policy(
         alpha=float(raw.get("alpha", 0.05)),
         min_requests=int(raw.get("min_requests", 100)),
         min_points=int(raw.get("min_points", 8)),
         pass_score=float(raw.get("pass_score", 90.0)),
-        warmup=parse_duration(raw.get("warmup", 0)),
+        warmup=doc.duration(("gate", "warmup"), raw.get("warmup", 0)),
         step=optional("step"),
         environment_lookback=optional("environment_lookback"),
     )
@@ -176,7 +180,8 @@ def config_from_document(doc: Document) -> GateConfig:
                             f"rename one of them (the other is slos[{seen[slo.name]}])")
         seen[slo.name] = slo.index
     budget_raw = data.get("budget") or {}
-    budget = BudgetPolicy(period=parse_duration(budget_raw.get("period", "30d")), selector=budget_raw.get("selector"))
+    budget = BudgetPolicy(period=doc.duration(("budget", "period"), budget_raw.get("period", "30d")),
+                          selector=budget_raw.get("selector"))
     if budget.selector:
         from rollwise.gate.model import promql
 
@@ -184,8 +189,8 @@ def config_from_document(doc: Document) -> GateConfig:
             promql.track_matchers(budget.selector)
         except promql.PromqlError as exc:
             raise doc.error(("budget", "selector"), str(exc), "write label matchers such as {job=\"api\"}") from None
-    return GateConfig(slos=tuple(slos), prometheus=_prometheus(data.get("prometheus") or {}),
-                      policy=_policy(data.get("gate") or {}), budget=budget, file=doc.file,
+    return GateConfig(slos=tuple(slos), prometheus=_prometheus(doc, data.get("prometheus") or {}),
+                      policy=_policy(doc, data.get("gate") or {}), budget=budget, file=doc.file,
                       canary=data.get("canary"))
 
 

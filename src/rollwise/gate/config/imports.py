@@ -10,8 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from rollwise.errors import ConfigError
 from rollwise.gate.model import promql
 
@@ -109,12 +107,12 @@ def from_openslo(documents: list[dict[str, Any]], file: str) -> list[dict[str, A
 def load_imported(path: Path) -> list[dict[str, Any]]:
     """Raw rollwise SLO mappings from a Sloth or OpenSLO file."""
     file = str(path)
-    try:
-        documents = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
-    except OSError as exc:
-        raise ConfigError(f"cannot read imported SLO file: {exc.strerror}", file=file) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"not valid YAML: {exc}", file=file) from None
+    from rollwise.yamlsource import load_yaml_all
+
+    documents = [d.data for d in load_yaml_all(path)]
+    if not all(isinstance(d, dict) for d in documents):
+        raise ConfigError("a document in the file is not a mapping", file=file,
+                          fix="import Sloth or OpenSLO SLO specs, or write the SLOs in rollwise.yml")
     if len(documents) == 1 and documents[0].get("version") == "prometheus/v1":
         return from_sloth(documents[0], file)
     if any(str(d.get("apiVersion", "")).startswith("openslo/") for d in documents):

@@ -180,6 +180,9 @@ class TrackData:
     series: list[tuple[float, float]] = field(default_factory=list)  # (unix time, value) per step
     queries: list[str] = field(default_factory=list)
     error: str | None = None  # the source could not answer; never read as "no data"
+    unusable: str | None = None  # the source answered with data no decision may rest on (why, for the reason)
+    #: labels a selector of the SLI matches on that the metric does not have (so it can never match)
+    missing_labels: dict[str, list[str]] = field(default_factory=dict)  # selector -> label names
 
     @property
     def points(self) -> int:
@@ -320,4 +323,5 @@ def _track(data: TrackData) -> dict[str, Any]:
         "series": [[t, _clean(v)] for t, v in data.series],
         "queries": list(data.queries),
         "error": data.error,
+        "unusable": data.unusable,
     }

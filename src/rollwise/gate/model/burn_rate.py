@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rollwise.gate.model import BUDGET_SCHEMA, Slo, _clean, _iso
+from rollwise.gate.model import BUDGET_SCHEMA, Slo, TrackData, _clean, _iso
+from rollwise.gate.model.data_checks import data_problem
 
 HOUR = 3600.0
 
@@ -96,6 +97,12 @@ def assess_slo(slo: Slo, measured: dict[float, tuple[float | None, float | None]
     if errors:
         result.status, result.reason = "inconclusive", f"could not read the data: {errors[0]}"
         return result
+    for seconds, (bad, total) in sorted(measured.items()):
+        # NaN counts would read as zero errors (a full budget); negative ones as fewer errors than there were
+        problem = data_problem(slo, TrackData(bad=bad, total=total))
+        if problem:
+            result.status, result.reason = "inconclusive", f"the {label(seconds)} counts cannot be used: {problem}"
+            return result
     result.error_ratio = _ratio(measured[period])
     if result.error_ratio is None:
         result.status = "inconclusive"

@@ -30,9 +30,11 @@ from rollwise.gate.model import (
     Window,
     stats,
 )
+from rollwise.gate.model.data_checks import data_problem
 
 #: which inconclusive reasons explain the whole judgement first
-_INCONCLUSIVE_ORDER = ("source_error", "missing_bucket", "no_canary_data", "environmental", "low_traffic",
+_INCONCLUSIVE_ORDER = ("source_error", "unusable_data", "missing_label", "missing_bucket", "no_canary_data",
+                       "environmental", "low_traffic",
                        "too_few_points", "no_baseline_data")
 
 
@@ -79,6 +81,14 @@ def _usable(slo: Slo, data: TrackData, policy: Policy, track: str) -> _Usable:
     """Does ``data`` hold enough to judge? Distinguishes a broken source, no traffic and too little traffic."""
     if data.error:
         return _Usable(False, "source_error", f"could not read {track} data: {data.error}")
+    if data.missing_labels:
+        selector, labels = next(iter(data.missing_labels.items()))
+        return _Usable(False, "missing_label",
+                       f"`{selector}` matches on label {', '.join(labels)}, which the {track}'s series of that metric "
+                       "do not have, so it can never match and would read as zero; use the exporter's label name")
+    problem = data_problem(slo, data)
+    if problem:
+        return _Usable(False, "unusable_data", f"the {track} data cannot be used: {problem}")
     has_count = slo.counts_based or isinstance(slo.sli, LatencySli)
     if has_count and not data.total:
         return _Usable(False, f"no_{track}_data",
@@ -236,7 +246,8 @@ def judge_slos(slos: list[Slo], data: dict[str, tuple[TrackData, TrackData, Trac
                 result.reason = f"canary {cv} breaches the objective {objective} {against}"
             continue
         if not ub.ok:
-            result.reason_code = "source_error" if ub.code == "source_error" else "no_baseline_data"
+            result.reason_code = ub.code if ub.code in ("source_error", "unusable_data", "missing_label") \
+                else "no_baseline_data"
             result.reason = f"canary {cv} meets the objective, but the comparison is impossible: {ub.reason}"
             continue
         result.verdict = "pass"

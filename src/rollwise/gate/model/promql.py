@@ -60,6 +60,25 @@ def track_matchers(selector: str) -> list[pp.Matcher]:
     return matchers
 
 
+def _matches_empty(matcher: pp.Matcher) -> bool:
+    """Does ``matcher`` accept a series that lacks its label (Prometheus reads a missing label as "")?"""
+    if matcher.op == pp.MatchOp.Equal:
+        return matcher.value == ""
+    if matcher.op == pp.MatchOp.NotEqual:
+        return matcher.value != ""
+    try:
+        empty = re.fullmatch(matcher.value, "") is not None
+    except re.error:
+        return True  # a regex Python cannot read (RE2 syntax): do not guess
+    return empty if matcher.op == pp.MatchOp.Re else not empty
+
+
+def required_labels(selector: str) -> list[str]:
+    """Label names a plain selector matches on that a series must carry to match (``code=~"5.."``: code)."""
+    expr = parse_selector(selector)
+    return sorted({m.name for m in expr.matchers.matchers if m.name != "__name__" and not _matches_empty(m)})
+
+
 def _children(node: pp.Expr) -> list[pp.Expr]:
     if isinstance(node, pp.BinaryExpr):
         return [node.lhs, node.rhs]
@@ -122,6 +141,9 @@ def inject(query: str, matchers: list[pp.Matcher]) -> str:
         if marked and not has_sentinel:
             continue
         own = [m for m in own if m.name != _SENTINEL]
+        # the same matcher on both sides (a budget selector {job="api"} on an SLO that says job="api") is no clash
+        same = {str(m) for m in matchers}
+        own = [m for m in own if str(m) not in same]
         clash = sorted(names & {m.name for m in own if m.name != "__name__"})
         if clash:
             raise PromqlError(
@@ -219,7 +241,9 @@ def graph_link(base_url: str, query: str, end: float, seconds: float) -> str:
     from datetime import datetime, timezone
     from urllib.parse import urlencode
 
+    from rollwise.redact import redact_url
+
     end_text = datetime.fromtimestamp(end, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
     params = {"g0.expr": query, "g0.tab": "0", "g0.range_input": duration(max(60, round(seconds))),
               "g0.end_input": end_text}
-    return f"{base_url.rstrip('/')}/graph?{urlencode(params)}"
+    return f"{redact_url(base_url.rstrip('/'))}/graph?{urlencode(params)}"

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from rollwise import clock as clocks
 from rollwise.errors import ConfigError, Crashed, InconclusiveError
+from rollwise.migrate.adapters import backup as backup_tools
 from rollwise.migrate.adapters.alembic import Project, Revision
 from rollwise.migrate.adapters.dialects import for_url
 from rollwise.migrate.config import Options
@@ -114,7 +115,13 @@ def parse_range(project: Project, text: str) -> tuple[str | None, str | None]:
     if ":" not in text:
         raise ConfigError(f"range '{text}' is not FROM:TO", key="range", fix="e.g. --range base:head or 0003:0005")
     lower, upper = text.split(":", 1)
-    return project.resolve(lower, "range start"), project.resolve(upper or "head", "range end")
+    start, end = project.resolve(lower, "range start"), project.resolve(upper or "head", "range end")
+    if end is None or start == end:
+        # head:base or 0003:0003 holds no revision: reporting it "clean" would pass a lint that read nothing
+        raise ConfigError(f"range '{text}' holds no revision to lint (FROM is the older end, TO the newer)",
+                          key="range", fix=f"write it oldest first, e.g. --range {upper or 'base'}:{lower or 'head'}"
+                          if end is None else "widen it, e.g. --range base:head")
+    return start, end
 
 
 def pending_range(project: Project, range_text: str | None, options: Options) -> tuple[str | None, str | None]:
@@ -534,20 +541,19 @@ def rollback(project: Project, to: str | None, backup_file: Path | None, options
 
 def _restore_backup(project: Project, dialect: Dialect, timeouts: Timeouts, path: Path,
                     options: Options) -> RunResult:
-    if not path.is_file():
-        raise ConfigError(f"backup {path} does not exist", key="backup", fix="pass the backup-path output of apply")
     manifest_path = Path(f"{path}.json")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else None
+    manifest = _read_manifest(manifest_path) if manifest_path.is_file() else None
+    _check_archive_file(path, manifest, manifest_path)
     with connect(dialect, timeouts) as (engine, conn):
+        dialect.check_backup(engine, path)
         start = _start_revision(project, conn)
         runner = Runner(project, options, dialect, engine, conn)
         result = RunResult("rollback", RESTORED, start, None, manifest.get("revision") if manifest else None, "",
                            backup_path=str(path))
         log.info(f"restoring {path}")
-        dialect.restore(engine, path)
-        after = runner.snapshot()
-        result.to_revision = runner.current()
         if manifest is None:
+            dialect.restore_verified(engine, path, lambda: True)
+            result.to_revision = runner.current()
             result.message = (f"restored {path} (no manifest {manifest_path.name} beside it, so the data could not be "
                               f"compared with the checksums taken at backup time); now at "
                               f"{revision_label(result.to_revision)}")
@@ -555,12 +561,55 @@ def _restore_backup(project: Project, dialect: Dialect, timeouts: Timeouts, path
         expected = {t: TableChecksum(t, tuple(v["columns"]), v["rows"], v["checksum"])
                     for t, v in manifest["tables"].items()}
         result.before = expected
-        result.comparisons = integrity.identical(expected, {t: TableChecksum(t, c.columns, c.rows, c.checksum)
-                                                           for t, c in after.items()})
-        if integrity.all_ok(result.comparisons) and result.to_revision == manifest.get("revision"):
+
+        def matches_manifest() -> bool:
+            after = runner.snapshot()
+            result.comparisons = integrity.identical(expected, {t: TableChecksum(t, c.columns, c.rows, c.checksum)
+                                                               for t, c in after.items()})
+            result.to_revision = runner.current()
+            return integrity.all_ok(result.comparisons) and result.to_revision == manifest.get("revision")
+
+        if dialect.restore_verified(engine, path, matches_manifest):
             result.message = (f"restored {path}: at {revision_label(result.to_revision)}, every table's checksum "
                               "equals the one taken at backup time")
         else:
             result.status = FAILED
-            result.message = f"restored {path} but it does not match its manifest {manifest_path}; investigate"
+            result.to_revision = runner.current()
+            result.message = (f"restored {path} but it does not match its manifest {manifest_path}, so the database "
+                              f"was put back as it was before the restore (at {revision_label(result.to_revision)}); "
+                              "investigate the backup")
         return result
+
+
+def _read_manifest(manifest_path: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"the backup's manifest cannot be read ({exc}); nothing was changed",
+                          file=str(manifest_path), key="backup-file",
+                          fix="restore the manifest written next to the backup, or move it away to restore "
+                              "without the integrity comparison") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("tables"), dict):
+        raise ConfigError("the backup's manifest has no tables; nothing was changed", file=str(manifest_path),
+                          key="tables", fix="restore the manifest written next to the backup")
+    return manifest
+
+
+def _check_archive_file(path: Path, manifest: dict[str, Any] | None, manifest_path: Path) -> None:
+    """Refuse, before anything changes, a backup that is missing, is a manifest, or differs from its manifest."""
+    if not path.is_file():
+        raise ConfigError(f"backup {path} does not exist", key="backup-file",
+                          fix="pass the backup-path output of apply")
+    if path.suffix == ".json" and Path(str(path)[:-5]).is_file():
+        raise ConfigError(f"{path} is the manifest of a backup, not the backup; nothing was changed",
+                          file=str(path), key="backup-file", fix=f"pass the backup itself: {str(path)[:-5]}")
+    recorded = (manifest or {}).get("archive")
+    if isinstance(recorded, dict):
+        actual = backup_tools.digest(path)
+        if actual["bytes"] != recorded.get("bytes") or actual["sha256"] != recorded.get("sha256"):
+            raise ConfigError(
+                f"{path} is not the file its manifest describes ({actual['bytes']} bytes, sha256 "
+                f"{str(actual['sha256'])[:12]}..., expected {recorded.get('bytes')} bytes, sha256 "
+                f"{str(recorded.get('sha256'))[:12]}...): truncated or replaced; nothing was changed",
+                file=str(manifest_path), key="archive",
+                fix="copy the backup again from where apply wrote it (compare sha256sum with the manifest)")

@@ -19,6 +19,7 @@ from rollwise import clock as clocks
 from rollwise import shell
 from rollwise.clock import Clock
 from rollwise.errors import ConfigError, InconclusiveError
+from rollwise.migrate.adapters import backup as backup_tools
 from rollwise.migrate.adapters.alembic import Project
 from rollwise.migrate.adapters.dialects import snapshot
 from rollwise.migrate.config import Options
@@ -30,12 +31,13 @@ log = logging.getLogger(__name__)
 
 
 def masked(url: str | sa.URL | None) -> str:
+    """A database URL fit for reports and logs (password and ``?password=`` replaced by ***)."""
+    from rollwise.redact import redact_url
+
     if url is None:
         return "<none>"
-    try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return "<unparseable URL>"
+    text = url.render_as_string(hide_password=False) if isinstance(url, sa.URL) else str(url)
+    return redact_url(text) or "<none>"
 
 
 def scan_file(path: str) -> RevisionSource:
@@ -198,6 +200,7 @@ class Runner:
                     from None
         manifest = {"schema": "rollwise/migrate-backup/v1", "revision": label if label != "base" else None,
                     "dialect": self.dialect.name, "database": masked(self.dialect.url),
+                    "archive": {"file": path.name, **backup_tools.digest(path)},
                     "tables": {t: c.as_dict() for t, c in before.items()}}
         Path(f"{path}.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         return before, path
@@ -260,11 +263,15 @@ class Runner:
         if not ladder[-1]["ok"] and self.options.restore_on_failure and backup is not None:
             try:
                 log.info(f"restoring {backup}")
-                self.dialect.restore(self.engine, backup)
-                comparisons = integrity.identical(before, self.snapshot())
-                ok = integrity.all_ok(comparisons) and self.current() == start
-                ladder.append({"method": "restore", "ok": ok, "detail": f"restored {backup}" +
-                               ("" if ok else "; but the checksums still differ")})
+
+                def restored_equals_before() -> bool:
+                    comparisons[:] = integrity.identical(before, self.snapshot())
+                    return integrity.all_ok(comparisons) and self.current() == start
+
+                ok = self.dialect.restore_verified(self.engine, backup, restored_equals_before)
+                ladder.append({"method": "restore", "ok": ok, "detail": f"restored {backup}" + (
+                    "" if ok else "; but the checksums differed, so the database was put back as it was before "
+                                  "the restore")})
             except Exception as exc:
                 ladder.append({"method": "restore", "ok": False, "detail": first_line(exc)})
         elif not ladder[-1]["ok"]:
