@@ -10,7 +10,8 @@
 #    environmental degradation, low traffic, no data) and the error-budget check;
 # 4. canary-deploy: run the example app as baseline and canary, shift traffic in phases with k6 warm-up traffic,
 #    judge each phase with the SLO gate (Prometheus when installed, k6's own data otherwise): a healthy canary is
-#    promoted, a regressed one rolled back.
+#    promoted, a regressed one rolled back; then v1 and v2 are promoted as releases and `rollwise release revert`
+#    takes the environment back to v1 in one command (a second revert changes nothing).
 # Everything listens on 127.0.0.1 and is stopped at the end; reports land in $ROLLWISE_DEMO_DIR (default ./out/demo).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -6,6 +6,9 @@
 #   bash examples/canary/demo.sh        # reports in $ROLLWISE_DEMO_DIR (default: a new temporary directory)
 #
 # Two rollouts: a healthy canary is promoted; a canary with +50 % p95 latency and 3 % errors is rolled back.
+# Then releases: v1 and v2 are promoted one after the other, `rollwise release revert` takes the environment back
+# to v1 in one command (fast path: straight to 100 % with one confirming analysis), and a second revert changes
+# nothing. Without a GitHub token the releases go to the local ledger (releases.json next to the state file).
 # Uses the `rollwise` on PATH; NGINX= / PROMETHEUS= (empty) leave that service out. Everything listens on 127.0.0.1 on free ports and is stopped at the end.
 set -euo pipefail
 
@@ -62,13 +65,13 @@ sys.exit(f"{what} did not answer on {url}")
 EOF
 }
 
-run_scenario() {  # name, expected exit code, app environment for the canary...
-  local name="$1" expected="$2"
-  shift 2
-  local dir="$demo/$name"
+start_stack() {  # name, app environment for the canary...; sets dir, router, entry (declared local by the caller)
+  local name="$1"
+  shift
+  dir="$demo/$name"
   rm -rf "$dir"
   mkdir -p "$dir/nginx/tmp" "$dir/prometheus"
-  local baseline canary entry prom
+  local baseline canary prom
   baseline="$(free_port)"; canary="$(free_port)"; entry="$(free_port)"; prom="$(free_port)"
 
   "$app_python" "$examples/app/app.py" --port "$baseline" --track baseline >"$dir/app-baseline.log" 2>&1 &
@@ -78,7 +81,7 @@ run_scenario() {  # name, expected exit code, app environment for the canary...
   wait_http "http://127.0.0.1:$baseline/healthz" baseline
   wait_http "http://127.0.0.1:$canary/healthz" canary
 
-  local router=command
+  router=command
   if [ -n "$nginx_bin" ]; then
     router=nginx
     sed -e "s|@PREFIX@|$dir/nginx|g" -e "s|@PORT@|$entry|g" "$here/nginx.conf.template" >"$dir/nginx/nginx.conf"
@@ -120,8 +123,14 @@ if router == "command":
     data["canary"]["router"] = {"type": "command", "command": f"echo {{weight}} > {out}/weight; cat {out}/weight"}
 open(f"{out}/rollwise.yml", "w").write(yaml.safe_dump(data, sort_keys=False))
 EOF
-
   echo "── $name canary: router $router, analyses on $source data"
+}
+
+run_scenario() {  # name, expected exit code, app environment for the canary...
+  local name="$1" expected="$2"
+  shift 2
+  local dir router entry
+  start_stack "$name" "$@"
   local code=0
   GITHUB_STEP_SUMMARY="$dir/summary.md" "$rollwise_bin" canary run --config "$dir/rollwise.yml" \
     --report "$dir/canary-report.json" --workdir "$dir/k6" || code=$?
@@ -139,13 +148,49 @@ EOF
   fi
 }
 
+run_releases() {  # v1 then v2 promoted, then one revert back to v1 and a second one that changes nothing
+  local dir router entry
+  start_stack releases
+  # the deploy command gets the release's commit and version (a real one would deploy that build); the SLOs are
+  # trimmed to availability: this part shows releases, the two scenarios above show the gate
+  "$python" - "$dir/rollwise.yml" <<'EOF'
+import sys
+import yaml
+data = yaml.safe_load(open(sys.argv[1]))
+data["canary"]["commands"]["deploy"] = 'echo "deploying $ROLLWISE_VERSION ($ROLLWISE_SHA)" | tee -a deploys.log'
+data["slos"] = [slo for slo in data["slos"] if slo["name"] == "availability"]
+open(sys.argv[1], "w").write(yaml.safe_dump(data, sort_keys=False))
+EOF
+  local version sha
+  for version in v1 v2; do
+    sha="$(printf '%s' "$version" | sha1sum | cut -c1-40)"
+    echo "   rollout of $version ($sha)"
+    ROLLWISE_VERSION="$version" ROLLWISE_SHA="$sha" "$rollwise_bin" canary run --config "$dir/rollwise.yml" \
+      --environment demo --report "$dir/canary-$version.json" --workdir "$dir/k6" 2>"$dir/rollout-$version.log" \
+      || { echo "the $version rollout was not promoted (see $dir/rollout-$version.log)" >&2; cleanup; return 1; }
+  done
+  "$rollwise_bin" release list --config "$dir/rollwise.yml" --environment demo
+  echo "   v2 turns out to be bad: one command goes back to v1"
+  GITHUB_STEP_SUMMARY="$dir/revert-summary.md" "$rollwise_bin" release revert --config "$dir/rollwise.yml" \
+    --environment demo --reason "demo: v2 is bad" --report "$dir/revert.json" --workdir "$dir/k6" \
+    2>"$dir/revert.log" || { echo "the revert failed (see $dir/revert.log)" >&2; cleanup; return 1; }
+  sed -n '1,12p' "$dir/revert-summary.md"
+  "$rollwise_bin" release list --config "$dir/rollwise.yml" --environment demo
+  echo "   a second revert changes nothing:"
+  "$rollwise_bin" release revert --config "$dir/rollwise.yml" --environment demo --reason "demo: again" \
+    --report "$dir/revert-again.json" 2>&1 | grep 'nothing to revert' || true
+  cleanup
+}
+
 status=0
 run_scenario healthy 0 || status=1
 run_scenario regressed 1 APP_EXTRA_LATENCY_MS=14 APP_ERROR_RATE=0.03 || status=1
+run_releases || status=1
 
 echo
 echo "reports:"
 for name in healthy regressed; do
   echo "  $name: $demo/$name/canary-report.json (JSON), $demo/$name/summary.md (job summary with mermaid timeline)"
 done
+echo "  releases: $demo/releases/revert.json (JSON), $demo/releases/revert-summary.md (job summary of the revert)"
 exit $status

@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "canary": ("rollwise.canary.cli", "canary", "Run or undo a phased canary rollout (canary-deploy)."),
     "migrate": ("rollwise.migrate.cli", "migrate", "Lint, plan, apply or roll back Alembic migrations."),
     "flags": ("rollwise.flags.cli", "flags", "Read and change feature flags (flag-toggle)."),
+    "release": ("rollwise.release.cli", "release", "List releases of an environment, or revert to the last good one."),
 }
 
 

@@ -19,6 +19,7 @@ import yaml
 
 from support import services
 from support.actionrunner import checkout, run_workflow
+from support.fake_github import FakeGitHub
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "canary"))
 import canary_stack  # noqa: E402
@@ -56,9 +57,12 @@ def service(tmp_path, postgres_server, redis_server, request):
         stacks.append(stack)
         return stack
 
-    yield {"workspace": workspace, "dir": app, "database": database, "redis": redis_server.url, "canary": canary}
+    github = FakeGitHub()
+    yield {"workspace": workspace, "dir": app, "database": database, "redis": redis_server.url, "canary": canary,
+           "github": github}
     for stack in stacks:
         stack.stop()
+    github.close()
 
 
 def deploy(service, **inputs) -> dict:
@@ -66,7 +70,8 @@ def deploy(service, **inputs) -> dict:
         WORKFLOWS / "progressive-delivery.yml", workdir=service["workspace"],
         inputs={"environment": "staging", "rollwise-repository": "acme/rollwise", "working-directory": "service",
                 "alembic-config": "alembic.ini", "flags-file": "flags.yml", **inputs},
-        secrets={"database-url": service["database"], "flag-store-url": service["redis"]})
+        secrets={"database-url": service["database"], "flag-store-url": service["redis"]},
+        github={"api_url": service["github"].url})
 
 
 def roll_back(service) -> dict:
@@ -74,7 +79,8 @@ def roll_back(service) -> dict:
         WORKFLOWS / "rollback.yml", workdir=service["workspace"],
         inputs={"what": "all", "reason": "checkout errors", "environment": "staging", "revision": "0003",
                 "flags": "new-checkout", "working-directory": "service", "rollwise-repository": "acme/rollwise"},
-        secrets={"database-url": service["database"], "flag-store-url": service["redis"]})
+        secrets={"database-url": service["database"], "flag-store-url": service["redis"]},
+        github={"api_url": service["github"].url})
 
 
 def database_state(url: str) -> dict:
@@ -112,6 +118,7 @@ def test_deploy_migrates_syncs_flags_and_promotes_a_healthy_canary(service):
     assert canary.outputs["decision"] == "proceed" and canary.outputs["phase-reached"] == "100"
     assert jobs["decide-hold"] is None
     assert set(stack.tracks_served(30)) == {"canary"}
+    assert [state for _, state in service["github"].history("staging")] == ["in_progress", "success"]
     # the state file is uploaded for a later promote or rollback
     assert any(uses.startswith("actions/upload-artifact@") for uses in canary.skipped_uses)
 
@@ -133,6 +140,7 @@ def test_an_approved_hold_is_promoted(service):
     approval = jobs["decide-hold"]
     assert approval.exit_code == 0, approval.log[-4000:]
     assert "held rollout promoted by approval at weight 100 %" in approval.log
+    assert [state for _, state in service["github"].history("staging")] == ["in_progress", "in_progress", "success"]
     assert set(stack.tracks_served(30)) == {"canary"}
 
 
@@ -147,8 +155,11 @@ def test_a_held_canary_is_rolled_back_with_everything_and_a_second_rollback_chan
     assert "canary" in stack.tracks_served(40)
 
     first = roll_back(service)
-    assert [first[job].exit_code for job in ("canary", "database", "flags", "summary")] == [0, 0, 0, 0], \
+    assert [first[job].exit_code for job in ("canary", "release", "database", "flags", "summary")] == [0] * 5, \
         {job: result.log[-3000:] for job, result in first.items() if result}
+    # the held rollout's deployment failed; nothing ran before it, so the release revert has nothing to do
+    assert [state for _, state in service["github"].history("staging")] == ["in_progress", "in_progress", "failure"]
+    assert first["release"].outputs["status"] == "unchanged"
     assert set(stack.tracks_served(30)) == {"baseline"}
     after_first = database_state(service["database"])
     assert after_first == before  # revision 0003 with every row as it was before the deploy
@@ -159,7 +170,7 @@ def test_a_held_canary_is_rolled_back_with_everything_and_a_second_rollback_chan
     assert "(0005 → 0003)" in summary and "killed: new-checkout" in summary
 
     second = roll_back(service)
-    assert [second[job].exit_code for job in ("canary", "database", "flags", "summary")] == [0, 0, 0, 0], \
+    assert [second[job].exit_code for job in ("canary", "release", "database", "flags", "summary")] == [0] * 5, \
         {job: result.log[-3000:] for job, result in second.items() if result}
     assert database_state(service["database"]) == after_first
     assert flag(service, "new-checkout") == killed  # same version: nothing was written

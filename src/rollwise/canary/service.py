@@ -61,7 +61,8 @@ class Rollout:
     def __init__(self, plan: CanaryPlan, router: Router, judge: Judge, *, state: StateFile,
                  traffic: Traffic | None = None, kill_switch: KillSwitch | None = None,
                  cancel: Cancellation | None = None, log: Callable[[str], None] = _progress,
-                 base_dir: Path | None = None, clock: Clock | None = None) -> None:
+                 base_dir: Path | None = None, clock: Clock | None = None,
+                 command_env: dict[str, str] | None = None, record: dict[str, Any] | None = None) -> None:
         self.plan = plan
         self.router = router
         self.judge = judge
@@ -76,6 +77,10 @@ class Rollout:
         self.phases: list[PhaseRecord] = []
         self.events: list[Event] = []
         self.tally = policy.Tally()
+        #: extra environment of every command (a revert passes the release it goes back to)
+        self.command_env = dict(command_env or {})
+        #: extra keys of the state file (the release this rollout is recorded as)
+        self.record = dict(record or {})
 
     # ---------------------------------------------------------------- the whole rollout
 
@@ -233,7 +238,7 @@ class Rollout:
         self.state.write(weight=self.weight, target_weight=0, updated=iso(self.clock.time()))
         if self.plan.commands.rollback:
             result = shell.run(self.plan.commands.rollback, timeout=self.plan.commands.timeout,
-                               env={"ROLLWISE_WEIGHT": str(self.weight)}, cwd=str(self.base_dir))
+                               env={**self.command_env, "ROLLWISE_WEIGHT": str(self.weight)}, cwd=str(self.base_dir))
             if not result.ok:
                 errors.append(f"rollback command: {result.failure()}")
         for flag in self.plan.kill_switch.flags:
@@ -280,7 +285,7 @@ class Rollout:
                       "timeout": self.plan.commands.timeout},
             # never a password in the state file (an artifact): rollback reads it from ROLLWISE_FLAGS_STORE
             kill_switch={"store": redact_url(self.plan.kill_switch.store), "flags": list(self.plan.kill_switch.flags)},
-            events=[],
+            events=[], **self.record,
         )
 
     def _event(self, kind: str, message: str) -> None:
@@ -290,7 +295,8 @@ class Rollout:
 
     def _command(self, what: str, command: str, env: dict[str, str]) -> None:
         try:
-            result = shell.run(command, env=env, timeout=self.plan.commands.timeout, cancel=self.cancel,
+            result = shell.run(command, env={**self.command_env, **env}, timeout=self.plan.commands.timeout,
+                               cancel=self.cancel,
                                cwd=str(self.base_dir))
         except shell.CommandCancelled:
             raise _Cancelled() from None
@@ -381,7 +387,7 @@ def rollback_from_state(state: StateFile, *, kill_switch: KillSwitch | None = No
     recorded = _read_state(state)
     if recorded.get("status") == "promoted":
         raise ConfigError("this rollout was promoted; the canary is now the baseline and there is nothing to undo",
-                          file=str(state.path), fix="to go back, deploy the previous version as a new rollout")
+                          file=str(state.path), fix="to go back to the release before it, run `rollwise release revert`")
     rollout = _recorded_rollout(state, recorded, kill_switch, log)
     why = reason or f"manual rollback of the rollout started {recorded.get('started')} " \
                     f"({recorded.get('status')} at weight {rollout.weight} %)"
@@ -470,15 +476,17 @@ def kill_switch(store: str | None, base_dir: Path, mask: Callable[[str | None], 
 def prepare(config: str, *, prometheus_url: str | None = None, source: str = "auto", report: str | None = None,
             state_file: str | None = None, workdir: str | None = None, k6_binary: str | None = None,
             cancel: Cancellation | None = None, mask: Callable[[str | None], None] = lambda secret: None,
-            ) -> tuple[Rollout, str]:
+            adjust_plan: Callable[[CanaryPlan], CanaryPlan] | None = None) -> tuple[Rollout, str]:
     """Wire a rollout from rollwise.yml: plan, state file, warm-up traffic, the gate as judge with its data source,
-    router and kill switch; return it with the report path. ``mask`` hides credentials in the job log."""
+    router and kill switch; return it with the report path. ``mask`` hides credentials in the job log;
+    ``adjust_plan`` changes the plan before anything is built from it (a revert's fast path)."""
     from rollwise.canary.adapters import judging, routers
     from rollwise.canary.adapters.k6 import K6Traffic
     from rollwise.canary.config import load_plan
     from rollwise.gate import service as gate
 
     plan = load_plan(config)
+    plan = adjust_plan(plan) if adjust_plan else plan
     gate_config = gate.load_config(config)
     for env in gate.secret_envs(gate_config):
         mask(os.environ.get(env))

@@ -13,11 +13,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def test_demo_promotes_the_healthy_canary_and_rolls_back_the_regressed_one(tmp_path):
+def test_demo_promotes_the_healthy_canary_rolls_back_the_regressed_one_and_reverts_a_release(tmp_path):
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "NGINX": "", "PROMETHEUS": "",
            "ROLLWISE_DEMO_DIR": str(tmp_path / "demo")}
     done = subprocess.run(["bash", str(ROOT / "examples" / "canary" / "demo.sh")], env=env, capture_output=True,
-                          text=True, timeout=180)
+                          text=True, timeout=360)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert "── healthy canary: router command, analyses on k6 data" in done.stdout
     healthy = json.loads((tmp_path / "demo" / "healthy" / "canary-report.json").read_text())
@@ -27,3 +27,12 @@ def test_demo_promotes_the_healthy_canary_and_rolls_back_the_regressed_one(tmp_p
     assert (tmp_path / "demo" / "regressed" / "weight").read_text().strip() == "0"
     assert "xychart-beta" in (tmp_path / "demo" / "healthy" / "summary.md").read_text()
     assert f"regressed: {tmp_path / 'demo'}/regressed/canary-report.json" in done.stdout
+    # releases: v1 and v2 promoted, one revert back to v1 on the fast path, a second one changes nothing
+    releases = tmp_path / "demo" / "releases"
+    revert = json.loads((releases / "revert.json").read_text())
+    assert (revert["status"], revert["path"], revert["from"]["version"], revert["to"]["version"]) == \
+        ("reverted", "fast", "v2", "v1")
+    assert (releases / "deploys.log").read_text().splitlines()[-1].startswith("deploying v1 (")
+    assert json.loads((releases / "revert-again.json").read_text())["status"] == "unchanged"
+    assert "## ⏪ release revert: reverted in `demo`" in (releases / "revert-summary.md").read_text()
+    assert "v2 turns out to be bad" in done.stdout and "nothing to revert" in done.stdout
