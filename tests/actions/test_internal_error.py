@@ -138,7 +138,7 @@ def assert_internal_error(result: ActionResult, command: str, decision: bool = T
     assert not any(re.search(r"(?i)rollback|rolled|⏪|↩️", heading) for heading in headings), headings
 
 
-def test_slo_gate(repo_root, workspace, stack, crash_env):
+def test_slo_gate_crash_is_a_failed_step(repo_root, workspace, stack, crash_env):
     result = run_action(repo_root / "actions" / "slo-gate", {
         "config": str(stack.config), "prometheus-url": stack.prometheus.url, "window": "1m", "warmup": "0s",
         "report": str(workspace / "gate.json")}, env=crash_env(GATE), workdir=workspace)
@@ -188,7 +188,7 @@ def test_flag_toggle_leaves_the_store_unchanged(repo_root, workspace, redis_serv
     assert after == before
 
 
-def test_root_action(repo_root, workspace, crash_env):
+def test_root_action_passes_exit_4_through(repo_root, workspace, crash_env):
     before = (workspace / "service" / "flags.yml").read_text()
     result = run_action(repo_root, {"args": "flags kill new-checkout --store file://flags.yml",
                                     "working-directory": "service"}, env=crash_env(FLAGS), workdir=workspace)
