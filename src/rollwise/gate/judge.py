@@ -15,10 +15,11 @@ Pure: it reads measured :class:`TrackData` and the config, never a socket. Rules
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import mean, median
 
-from rollwise.gate import stats
+from rollwise.gate import noninferiority, stats, stratified
 from rollwise.gate.model import (
     Comparison,
     GateResult,
@@ -33,7 +34,7 @@ from rollwise.gate.model import (
 
 #: which inconclusive reasons explain the whole judgement first
 _INCONCLUSIVE_ORDER = ("source_error", "missing_bucket", "no_canary_data", "environmental", "low_traffic",
-                       "too_few_points", "no_baseline_data")
+                       "too_few_points", "no_baseline_data", "histogram_resolution", "underpowered")
 
 
 def format_value(slo: Slo, value: float | None) -> str:
@@ -106,7 +107,13 @@ def _alternative(slo: Slo) -> str:
 def compare(slo: Slo, canary: TrackData, baseline: TrackData, alpha: float) -> Comparison:
     """Canary vs baseline with the test that fits the data; p-value not yet adjusted across SLOs."""
     alternative = _alternative(slo)
-    if slo.counts_based:
+    strata = _strata(canary, baseline) if slo.counts_based else []
+    if strata:
+        result = stratified.stratified_proportions(strata, alternative, alpha)
+        reference = (baseline.bad or 0.0) / baseline.total
+        if result.test == "cochran-mantel-haenszel":  # the shares the steps saw (the windows can differ slightly)
+            reference = sum(s.baseline_bad for s in strata) / sum(s.baseline_total for s in strata)
+    elif slo.counts_based:
         result = stats.two_proportions(canary.bad or 0.0, canary.total, baseline.bad or 0.0, baseline.total,
                                        alternative, alpha)
         reference = (baseline.bad or 0.0) / baseline.total
@@ -127,6 +134,14 @@ def compare(slo: Slo, canary: TrackData, baseline: TrackData, alpha: float) -> C
                             interval_relative=relative, p_value=result.p_value)
     comparison.beyond_tolerance = _beyond(slo, result.estimate, change)
     return comparison
+
+
+def _strata(canary: TrackData, baseline: TrackData) -> list[stratified.Stratum]:
+    """The steps both tracks counted, as strata; empty when the source has no per-step counts."""
+    theirs = {t: (bad, total) for t, bad, total in baseline.steps}
+    strata = [stratified.Stratum(bad, total, *theirs[t]) for t, bad, total in canary.steps if t in theirs]
+    return [s for s in strata if all(math.isfinite(v) for v in (s.canary_bad, s.canary_total, s.baseline_bad,
+                                                                 s.baseline_total))]
 
 
 def _beyond(slo: Slo, difference: float, change: float) -> bool:
@@ -186,8 +201,12 @@ def _tolerance_text(slo: Slo) -> str:
 
 
 def judge_slos(slos: list[Slo], data: dict[str, tuple[TrackData, TrackData, TrackData | None]],
-               policy: Policy) -> list[SloResult]:
-    """Verdicts for all SLOs; ``data`` maps an SLO name to (canary, baseline, baseline before the window)."""
+               policy: Policy, window_seconds: float = 0.0,
+               compared: Callable[[Slo, TrackData, TrackData], Comparison] | None = None) -> list[SloResult]:
+    """Verdicts for all SLOs; ``data`` maps an SLO name to (canary, baseline, baseline before the window).
+
+    ``compared`` replaces the fixed-window comparison (sequential analysis passes its anytime-valid one).
+    """
     results: list[SloResult] = []
     comparisons: dict[str, Comparison] = {}
     usable: dict[str, tuple[_Usable, _Usable]] = {}
@@ -198,7 +217,7 @@ def judge_slos(slos: list[Slo], data: dict[str, tuple[TrackData, TrackData, Trac
         canary.value = window_value(slo, canary)
         baseline.value = window_value(slo, baseline)
         if uc.ok and ub.ok:
-            comparisons[slo.name] = compare(slo, canary, baseline, policy.alpha)
+            comparisons[slo.name] = (compared or (lambda *a: compare(*a, policy.alpha)))(slo, canary, baseline)
     # Holm across SLOs: ten noisy SLOs together must not produce a false rollback more often than alpha.
     names = list(comparisons)
     for name, adjusted in zip(names, stats.holm([comparisons[n].p_value for n in names])):
@@ -239,6 +258,9 @@ def judge_slos(slos: list[Slo], data: dict[str, tuple[TrackData, TrackData, Trac
             result.reason_code = "source_error" if ub.code == "source_error" else "no_baseline_data"
             result.reason = f"canary {cv} meets the objective, but the comparison is impossible: {ub.reason}"
             continue
+        if not noninferiority.within_tolerance(slo, c):
+            _unproven(result, c, window_seconds)
+            continue
         result.verdict = "pass"
         better = c.change is not None and c.interval is not None and _improved(slo, c)
         result.reason_code = "better" if better else "ok"
@@ -246,6 +268,22 @@ def judge_slos(slos: list[Slo], data: dict[str, tuple[TrackData, TrackData, Trac
                          f"canary {cv} meets the objective {objective} and is within {_tolerance_text(slo)} of "
                          f"baseline {bv} ({_describe_change(slo, c)})")
     return results
+
+
+def _unproven(result: SloResult, c: Comparison, window_seconds: float) -> None:
+    """Not significantly worse, but not shown to be within the tolerance either: inconclusive, never a pass."""
+    slo, canary, baseline = result.slo, result.canary, result.baseline
+    cv, bv = format_value(slo, canary.value), format_value(slo, baseline.value)
+    bucket = noninferiority.shared_wide_bucket(slo, canary, baseline)
+    said = f"canary {cv} vs baseline {bv} ({_describe_change(slo, c)}): the interval reaches past the tolerance " \
+           f"{_tolerance_text(slo)}"
+    if bucket is not None:
+        result.reason_code = "histogram_resolution"
+        result.reason = f"{said}; {noninferiority.resolution_text(slo, bucket)}"
+        return
+    result.reason_code = "underpowered"
+    result.reason = (f"{said}, so it is not shown to be within it; "
+                     f"{noninferiority.more_data_text(slo, c, canary, window_seconds)}")
 
 
 def _improved(slo: Slo, c: Comparison) -> bool:
@@ -281,9 +319,10 @@ def decide(results: list[SloResult], policy: Policy) -> tuple[str, float | None,
 
 def judge(slos: list[Slo], data: dict[str, tuple[TrackData, TrackData, TrackData | None]], policy: Policy,
           window: Window, *, baseline: str, canary: str, step: float, source: str = "",
-          graph_url: str | None = None) -> GateResult:
-    """Judge every SLO and decide."""
-    results = judge_slos(slos, data, policy)
+          graph_url: str | None = None,
+          compared: Callable[[Slo, TrackData, TrackData], Comparison] | None = None) -> GateResult:
+    """Judge every SLO and decide (``compared``: see :func:`judge_slos`)."""
+    results = judge_slos(slos, data, policy, window.seconds, compared)
     decision, score, reason = decide(results, policy)
     return GateResult(decision=decision, score=score, reason=reason, slos=results, window=window,
                       baseline=baseline, canary=canary, step=step, warmup=policy.warmup, alpha=policy.alpha,

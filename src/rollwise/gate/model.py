@@ -180,6 +180,10 @@ class TrackData:
     series: list[tuple[float, float]] = field(default_factory=list)  # (unix time, value) per step
     queries: list[str] = field(default_factory=list)
     error: str | None = None  # the source could not answer; never read as "no data"
+    #: counts-based SLIs: (unix time, bad, total) per step of one rate window, for the stratified test
+    steps: list[tuple[float, float, float]] = field(default_factory=list)
+    #: quantile SLIs: the histogram's finite bucket bounds (``le``), ascending
+    buckets: list[float] = field(default_factory=list)
 
     @property
     def points(self) -> int:

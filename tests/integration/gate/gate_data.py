@@ -20,7 +20,7 @@ WINDOW = 30 * 60
 
 @dataclass(frozen=True)
 class Traffic:
-    rps: float = 20.0
+    rps: float = 200.0
     error_ratio: float = 0.002
     median: float = 0.08  # seconds
     sigma: float = 0.6
