@@ -258,11 +258,12 @@ def judge_slos(slos: list[Slo], data: dict[str, tuple[TrackData, TrackData, Trac
             result.reason_code = "source_error" if ub.code == "source_error" else "no_baseline_data"
             result.reason = f"canary {cv} meets the objective, but the comparison is impossible: {ub.reason}"
             continue
-        if not noninferiority.within_tolerance(slo, c):
+        better = c.change is not None and c.interval is not None and _improved(slo, c)
+        if not better and (noninferiority.shared_wide_bucket(slo, canary, baseline)
+                           or not noninferiority.within_tolerance(slo, c)):
             _unproven(result, c, window_seconds)
             continue
         result.verdict = "pass"
-        better = c.change is not None and c.interval is not None and _improved(slo, c)
         result.reason_code = "better" if better else "ok"
         result.reason = (f"canary {cv} is better than baseline {bv} ({_describe_change(slo, c, with_p=False)})" if better else
                          f"canary {cv} meets the objective {objective} and is within {_tolerance_text(slo)} of "
@@ -275,12 +276,12 @@ def _unproven(result: SloResult, c: Comparison, window_seconds: float) -> None:
     slo, canary, baseline = result.slo, result.canary, result.baseline
     cv, bv = format_value(slo, canary.value), format_value(slo, baseline.value)
     bucket = noninferiority.shared_wide_bucket(slo, canary, baseline)
-    said = f"canary {cv} vs baseline {bv} ({_describe_change(slo, c)}): the interval reaches past the tolerance " \
-           f"{_tolerance_text(slo)}"
+    said = f"canary {cv} vs baseline {bv} ({_describe_change(slo, c)})"
     if bucket is not None:
         result.reason_code = "histogram_resolution"
-        result.reason = f"{said}; {noninferiority.resolution_text(slo, bucket)}"
+        result.reason = f"{said}: {noninferiority.resolution_text(slo, bucket)}"
         return
+    said += f": the interval reaches past the tolerance {_tolerance_text(slo)}"
     result.reason_code = "underpowered"
     result.reason = (f"{said}, so it is not shown to be within it; "
                      f"{noninferiority.more_data_text(slo, c, canary, window_seconds)}")

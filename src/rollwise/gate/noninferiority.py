@@ -88,7 +88,7 @@ def shared_wide_bucket(slo: Slo, canary: TrackData, baseline: TrackData) -> tupl
     lower = 0.0
     for upper in bounds:
         if all(lower < v <= upper for v in values):
-            if lower > 0 and upper / lower - 1 > slo.tolerance.relative:
+            if lower > 0 and upper / lower - 1 > slo.tolerance.relative + 1e-9:
                 return lower, upper
             if lower == 0 and slo.tolerance.relative < 1:
                 return lower, upper
@@ -119,5 +119,6 @@ def resolution_text(slo: Slo, bucket: tuple[float, float]) -> str:
     lower, upper = bucket
     extra = ", ".join(f'le="{_nice(b)}"' for b in bounds_to_add(lower, upper, slo.tolerance.relative))
     return (f"baseline and canary both lie in the histogram bucket ({_nice(lower)}, {_nice(upper)}] s, wider than "
-            f"the tolerance {slo.tolerance.relative * 100:g} %, so histogram_quantile only interpolates inside it and "
-            f"a regression can hide there; add bucket bounds {extra} to the histogram")
+            f"the tolerance {slo.tolerance.relative * 100:g} %; histogram_quantile only interpolates inside a bucket, "
+            f"so a regression larger than the tolerance can hide there (+25 % can read as +10 %); add the bucket "
+            f"bounds {extra} to the histogram")
