@@ -35,12 +35,28 @@ def k6_sources(window: Window) -> Any:
 
 
 class GateJudge:
-    """Judges an analysis window with the slo-gate engine and the plan's track selectors."""
+    """Judges an analysis window with the slo-gate engine and the plan's track selectors.
 
-    def __init__(self, config: Any, plan: CanaryPlan, sources: SourceFactory) -> None:
+    With ``gate.sequential`` (the default) every analysis adds its window to the evidence of the whole rollout,
+    kept in :attr:`sequential`; ``snapshot()`` is what the rollout stores in its state file after each analysis, and
+    ``sequential=`` a stored snapshot to resume from.
+    """
+
+    def __init__(self, config: Any, plan: CanaryPlan, sources: SourceFactory,
+                 sequential: dict[str, Any] | None = None) -> None:
+        from rollwise.gate.sequential import SequentialState
+
         self.config = config
         self.plan = plan
         self.sources = sources
+        self.sequential = SequentialState.from_dict(sequential) if config.policy.sequential else None
+
+    @property
+    def is_sequential(self) -> bool:
+        return self.sequential is not None
+
+    def snapshot(self) -> dict[str, Any] | None:
+        return None if self.sequential is None else self.sequential.to_dict()
 
     def __call__(self, window: Window) -> Judgement:
         from rollwise.gate import service
@@ -52,7 +68,8 @@ class GateJudge:
             try:
                 # the rollout already waited out the warm-up, so the whole window counts
                 return await service.judge(self.config, source, self.plan.baseline_selector,
-                                           self.plan.canary_selector, window.start, window.end, step=step, warmup=0)
+                                           self.plan.canary_selector, window.start, window.end, step=step, warmup=0,
+                                           sequential=self.sequential)
             finally:
                 await source.aclose()
 

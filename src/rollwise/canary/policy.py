@@ -38,15 +38,29 @@ class Step:
     reason: str = ""
 
 
-def after_analysis(rules: Analysis, tally: Tally, outcome: str) -> Step:
-    """Count ``outcome`` and decide what follows it."""
+def after_analysis(rules: Analysis, tally: Tally, outcome: str, sequential: bool = False) -> Step:
+    """Count ``outcome`` and decide what follows it.
+
+    ``sequential``: each analysis judges the whole rollout so far with anytime-valid tests, so one conclusive
+    analysis ends the phase, and an inconclusive one (the evidence still accumulating) uses up one of the phase's
+    ``count + inconclusive_limit`` analyses.
+    """
     if outcome == PROCEED:
         tally = replace(tally, passed=tally.passed + 1)
+        if sequential:
+            return Step(ADVANCE, tally, "the rollout so far is shown to be within the tolerance")
         if tally.passed >= rules.count:
             return Step(ADVANCE, tally, f"{tally.passed} of {rules.count} analyses passed")
         return Step(CONTINUE, tally)
     if outcome == ROLLBACK:
         return count_failure(rules, tally, "the analysis found a regression")
+    if outcome == INCONCLUSIVE and sequential:
+        tally = replace(tally, inconclusive=tally.inconclusive + 1)
+        budget = rules.count + rules.inconclusive_limit
+        if tally.inconclusive + tally.passed >= budget:
+            reason = f"still inconclusive after {budget} analyses in this phase (count + inconclusive limit)"
+            return Step(HOLD if rules.on_inconclusive == "hold" else ROLL_BACK, tally, reason)
+        return Step(CONTINUE, tally)
     if outcome == INCONCLUSIVE:
         tally = replace(tally, inconclusive=tally.inconclusive + 1)
         if tally.inconclusive > rules.inconclusive_limit:

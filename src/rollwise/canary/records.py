@@ -121,6 +121,8 @@ class RolloutResult:
         return max((phase.weight_set or 0 for phase in self.phases), default=0)
 
     def to_dict(self) -> dict[str, Any]:
+        from rollwise.canary.exposure import exposure
+
         return {
             "schema": SCHEMA,
             "decision": self.decision,
@@ -135,4 +137,5 @@ class RolloutResult:
             "rollback_errors": self.rollback_errors,
             "state_file": self.state_file,
             "plan": self.plan,
+            "exposure": exposure(self),
         }

@@ -196,6 +196,7 @@ def _policy(raw: dict[str, Any]) -> Policy:
         warmup=parse_duration(raw.get("warmup", 0)),
         step=optional("step"),
         environment_lookback=optional("environment_lookback"),
+        sequential=bool(raw.get("sequential", True)),
     )
 
 

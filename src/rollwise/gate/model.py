@@ -149,6 +149,8 @@ class Policy:
     warmup: float = 0.0
     step: float | None = None
     environment_lookback: float | None = None  # seconds before the window that show the baseline's normal
+    #: canary-deploy judges the whole rollout with anytime-valid tests (``rollwise gate`` stays fixed-window)
+    sequential: bool = True
 
 
 @dataclass(frozen=True)
@@ -281,8 +283,11 @@ class GateResult:
     alpha: float
     source: str = ""
     graph_url: str | None = None  # Prometheus base URL for graph links
+    #: sequential analysis: this look's always-valid p-value and e-value per SLO (None for a fixed window)
+    sequential: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {} if self.sequential is None else {"sequential": self.sequential}
         return {
             "schema": REPORT_SCHEMA,
             "decision": self.decision,
@@ -295,6 +300,7 @@ class GateResult:
             "alpha": self.alpha,
             "source": self.source,
             "slos": [s.to_dict() for s in self.slos],
+            **extra,
         }
 
 

@@ -16,6 +16,7 @@ from rollwise.gate import promql
 from rollwise.gate.burn_rate import BudgetResult, assess_budget, budget_windows
 from rollwise.gate.model import GateConfig, GateResult, Slo, TrackData, Window
 from rollwise.gate.prometheus import QueryRejected, Unavailable
+from rollwise.gate.sequential import SequentialState
 
 
 def _seconds(value: datetime | float | int) -> float:
@@ -46,11 +47,13 @@ def _check_tracks(baseline: str, canary: str) -> None:
 
 
 async def judge(config: GateConfig, source: Any, baseline: str, canary: str, start: datetime | float,
-                end: datetime | float, *, step: float | None = None, warmup: float | None = None) -> GateResult:
+                end: datetime | float, *, step: float | None = None, warmup: float | None = None,
+                sequential: SequentialState | None = None) -> GateResult:
     """Measure and judge every SLO of ``config`` for canary vs baseline between ``start`` and ``end``.
 
     ``warmup`` seconds at the start are left out (None: the config's ``gate.warmup``); ``step`` is the resolution
-    of the per-step series (None: about 30 points per window).
+    of the per-step series (None: about 30 points per window). With ``sequential`` (the state of a rollout's
+    earlier analyses, updated in place) the window's steps join the rollout's and are judged anytime-valid.
     """
     if not config.slos:
         raise ConfigError("no SLOs to judge", file=config.file, key="slos",
@@ -63,6 +66,8 @@ async def judge(config: GateConfig, source: Any, baseline: str, canary: str, sta
         raise ConfigError(f"the window after warm-up is empty ({finish - begin:.0f}s window, {warm:.0f}s warm-up)",
                           key="--warmup", fix="widen the window (--window/--start/--end) or shorten the warm-up")
     step = step or config.policy.step or auto_step(window.seconds, source.rate_window(0.0))
+    if sequential is not None:
+        step = source.rate_window(step)  # steps that do not overlap: each request is evidence once
     lookback = config.policy.environment_lookback or window.seconds
     before = Window(begin - lookback, begin)
     # Round one: both tracks in the window, every SLO at once.
@@ -77,8 +82,16 @@ async def judge(config: GateConfig, source: Any, baseline: str, canary: str, sta
         before_data = await _gather(config, [(slo, source.measure(slo, baseline, before, step)) for slo in breached])
         for slo, measured in zip(breached, before_data):
             data[slo.name] = (data[slo.name][0], data[slo.name][1], measured)
-    return judge_core.judge(list(config.slos), data, config.policy, window, baseline=baseline, canary=canary,
-                            step=step, source=source.name, graph_url=source.graph_url)
+    compared = None
+    if sequential is not None:
+        for slo in config.slos:
+            sequential.add(slo, data[slo.name][0], data[slo.name][1], window.end)
+        compared = lambda slo, *_: sequential.compare(slo, config.policy.alpha)  # noqa: E731
+    result = judge_core.judge(list(config.slos), data, config.policy, window, baseline=baseline, canary=canary,
+                              step=step, source=source.name, graph_url=source.graph_url, compared=compared)
+    if sequential is not None:
+        result.sequential = sequential.record(window.end, result.slos)
+    return result
 
 
 def _breaches(slo: Slo, canary: TrackData) -> bool:
@@ -100,9 +113,11 @@ async def _gather(config: GateConfig, jobs: list[tuple[Slo, Any]]) -> list[Track
 
 
 def judge_sync(config: GateConfig, source: Any, baseline: str, canary: str, start: datetime | float,
-               end: datetime | float, *, step: float | None = None, warmup: float | None = None) -> GateResult:
+               end: datetime | float, *, step: float | None = None, warmup: float | None = None,
+               sequential: SequentialState | None = None) -> GateResult:
     """:func:`judge` for synchronous callers (runs its own event loop; closes nothing it did not open)."""
-    return asyncio.run(judge(config, source, baseline, canary, start, end, step=step, warmup=warmup))
+    return asyncio.run(judge(config, source, baseline, canary, start, end, step=step, warmup=warmup,
+                             sequential=sequential))
 
 
 async def budget(config: GateConfig, source: Any, at: datetime | float | None = None,

@@ -53,3 +53,24 @@ def test_failure_limit_zero_rolls_back_at_first_failure():
 def test_unknown_outcome_is_an_error():
     with pytest.raises(ValueError, match="unknown analysis outcome"):
         policy.after_analysis(Analysis(), policy.Tally(), "pass")
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "expected"),
+    [
+        (["proceed"], ["advance"]),
+        (["inconclusive", "inconclusive", "proceed"], ["continue", "continue", "advance"]),
+        (["inconclusive", "inconclusive", "inconclusive"], ["continue", "continue", "rollback"]),
+        (["rollback", "rollback"], ["continue", "rollback"]),
+    ],
+    ids=["one-conclusive-analysis-ends-the-phase", "evidence-accumulates", "budget-count-plus-limit",
+         "failures-as-before"],
+)
+def test_sequential_steps(outcomes, expected):
+    steps = []
+    tally = policy.Tally()
+    for outcome in outcomes:
+        step = policy.after_analysis(RULES, tally, outcome, sequential=True)
+        tally = step.tally
+        steps.append(step.action)
+    assert steps == expected
