@@ -217,7 +217,12 @@ def judge_slos(slos: list[Slo], data: dict[str, tuple[TrackData, TrackData, Trac
         canary.value = window_value(slo, canary)
         baseline.value = window_value(slo, baseline)
         if uc.ok and ub.ok:
-            comparisons[slo.name] = (compared or (lambda *a: compare(*a, policy.alpha)))(slo, canary, baseline)
+            if compared is None:
+                comparisons[slo.name] = compare(slo, canary, baseline, policy.alpha)
+            else:
+                c = comparisons[slo.name] = compared(slo, canary, baseline)
+                c.beyond_tolerance = c.difference is not None and c.change is not None and \
+                    _beyond(slo, c.difference, c.change)
     # Holm across SLOs: ten noisy SLOs together must not produce a false rollback more often than alpha.
     names = list(comparisons)
     for name, adjusted in zip(names, stats.holm([comparisons[n].p_value for n in names])):

@@ -54,6 +54,26 @@ def log_mixture(score: float, variance: float, scale: float = MIXTURE_SCALE) -> 
     return math.log(2) - 0.5 * math.log(a) + z * z / 2 + log_normal_cdf(z)
 
 
+def share_bounds(bad: float, total: float, alpha: float) -> tuple[float, float]:
+    """Confidence sequence of a bad share at level ``alpha``: every p0 whose beta-binomial mixture e-value (Jeffreys
+    prior, Robbins 1970) stays below 1/alpha. It covers zero errors too, where no ratio can be estimated."""
+    if total <= 0:
+        return 0.0, 1.0
+    bad = min(max(bad, 0.0), total)
+    mixture = math.lgamma(bad + 0.5) + math.lgamma(total - bad + 0.5) - math.lgamma(total + 1) - math.log(math.pi)
+    bound = math.log(1 / alpha)
+
+    def log_e(p0: float) -> float:
+        return mixture - (bad * math.log(p0) if bad else 0.0) - ((total - bad) * math.log1p(-p0) if total > bad else 0.0)
+
+    share = bad / total
+    tiny = 1e-12
+    low = tiny if log_e(tiny) < bound or share <= tiny else _bisect(lambda p: bound - log_e(p), tiny, share)
+    high = 1 - tiny if log_e(1 - tiny) < bound or share >= 1 - tiny else _bisect(lambda p: log_e(p) - bound, share,
+                                                                                  1 - tiny)
+    return (0.0 if low <= tiny else low), (1.0 if high >= 1 - tiny else high)
+
+
 # --------------------------------------------------------------------------------------------------- evidence
 
 
@@ -70,6 +90,8 @@ class Evidence:
     steps: int
     set_aside: int = 0  # burst steps left out
     dispersion: float = 1.0
+    #: counts: confidence sequence of canary − baseline bad share (each share at alpha/4), which needs no errors
+    difference: tuple[float, float] | None = None
 
 
 def _bisect(f, low: float, high: float, iterations: int = 36) -> float:
@@ -110,8 +132,14 @@ def count_evidence(rows: list[list[float]], alpha: float) -> Evidence | None:
     """Evidence from per-step counts ``[time, canary bad, canary total, baseline bad, baseline total]``."""
     bursts = _bursts(rows)
     kept = [r for i, r in enumerate(rows) if i not in bursts]
-    if not _count_terms(kept, 0.0):
+    x, n, y, m = (sum(r[i] for r in kept) for i in (1, 2, 3, 4))
+    if n <= 0 or m <= 0:
         return None
+    canary_low, canary_high = share_bounds(x, n, alpha / 4)
+    baseline_low, baseline_high = share_bounds(y, m, alpha / 4)
+    difference = (canary_low - baseline_high, canary_high - baseline_low)
+    if not _count_terms(kept, 0.0):  # no bad request at all yet: only the shares say anything
+        return Evidence(0.0, -_SPAN, _SPAN, 0.0, 0.0, 0.0, 0, len(bursts), 1.0, difference)
 
     def sums(theta: float) -> tuple[float, float]:
         terms = _count_terms(kept, theta)
@@ -130,10 +158,8 @@ def count_evidence(rows: list[list[float]], alpha: float) -> Evidence | None:
     bound = math.log(2 / alpha)
     low = -_SPAN if log_e(-_SPAN, 1) < bound else _bisect(lambda t: bound - log_e(t, 1), -_SPAN, estimate)
     high = _SPAN if log_e(_SPAN, -1) < bound else _bisect(lambda t: log_e(t, -1) - bound, estimate, _SPAN)
-    baseline_bad = sum(r[3] for r in kept)
-    baseline_total = sum(r[4] for r in kept)
-    return Evidence(estimate, low, high, log_e(0.0, 1), log_e(0.0, -1),
-                    baseline_bad / baseline_total if baseline_total else 0.0, len(terms), len(bursts), dispersion)
+    return Evidence(estimate, low, high, log_e(0.0, 1), log_e(0.0, -1), y / m, len(terms), len(bursts), dispersion,
+                    difference)
 
 
 def series_evidence(rows: list[list[float]], alpha: float) -> Evidence | None:
@@ -214,10 +240,11 @@ class SequentialState:
             slo.direction, max(found.log_e_worse, found.log_e_better) - math.log(2))
         # an always-valid p-value is the running minimum of 1/e over the looks
         entry["p"] = min(entry["p"], math.exp(-max(0.0, log_e)))
-        relative = tuple(math.expm1(min(v, 700.0)) for v in (found.low, found.estimate, found.high))
+        relative = tuple(math.expm1(v) if abs(v) < _SPAN else math.copysign(math.inf, v) if v > 0 else -1.0
+                         for v in (found.low, found.estimate, found.high))
+        absolute = found.difference or (found.reference * relative[0], found.reference * relative[2])
         comparison = Comparison(
-            test=name, change=relative[1], difference=found.reference * relative[1],
-            interval=(found.reference * relative[0], found.reference * relative[2]),
+            test=name, change=relative[1], difference=found.reference * relative[1], interval=absolute,
             interval_relative=(relative[0], relative[2]), p_value=entry["p"])
         entry["last"] = {"log_e": log_e, "estimate": found.estimate, "low": found.low, "high": found.high,
                          "steps": found.steps, "set_aside": found.set_aside, "dispersion": found.dispersion}
