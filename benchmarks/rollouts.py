@@ -12,7 +12,7 @@ analysis. Printed per mode:
   canary served until then (target: sequential at least 2x faster);
 - regressed canaries promoted, and their share of all promoted canaries (target 0).
 
-    .venv/bin/python benchmarks/rollouts.py [--rollouts 200] [--seed N]
+    .venv/bin/python benchmarks/rollouts.py [--rollouts 200] [--rps 400] [--seed N]
 
 Not part of the test run; takes a few minutes (generating ~10M samples, promtool, then ~8,000 judgements per mode).
 """
@@ -219,7 +219,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rollouts", type=int, default=200)
     parser.add_argument("--seed", type=int, default=None, help="default: fresh random draws every run")
+    parser.add_argument("--rps", type=float, default=RPS, help="requests per second per track")
     args = parser.parse_args()
+    global RPS
+    RPS = args.rps
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little")
     rng = np.random.default_rng(seed)
     work = Path(tempfile.mkdtemp(prefix="rollwise-rollouts-"))

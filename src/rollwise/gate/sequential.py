@@ -90,7 +90,8 @@ class Evidence:
     steps: int
     set_aside: int = 0  # burst steps left out
     dispersion: float = 1.0
-    #: counts: confidence sequence of canary − baseline bad share (each share at alpha/4), which needs no errors
+    #: counts: confidence sequence of canary − baseline bad share (each share at alpha/4), for when no bad
+    #: request has been seen yet (then there is no ratio to estimate)
     difference: tuple[float, float] | None = None
 
 
@@ -242,7 +243,10 @@ class SequentialState:
         entry["p"] = min(entry["p"], math.exp(-max(0.0, log_e)))
         relative = tuple(math.expm1(v) if abs(v) < _SPAN else math.copysign(math.inf, v) if v > 0 else -1.0
                          for v in (found.low, found.estimate, found.high))
-        absolute = found.difference or (found.reference * relative[0], found.reference * relative[2])
+        # in absolute terms the ratio's bounds at the baseline's share, as in fixed-window mode; with no bad request
+        # at all there is no ratio, and only the shares' own bounds tell how much worse the canary can be
+        absolute = (found.reference * relative[0], found.reference * relative[2]) if found.steps or \
+            found.difference is None else found.difference
         comparison = Comparison(
             test=name, change=relative[1], difference=found.reference * relative[1], interval=absolute,
             interval_relative=(relative[0], relative[2]), p_value=entry["p"])
