@@ -216,12 +216,12 @@ def summary(mode: str, runs: dict[str, list[Rollout]]) -> dict[str, dict[str, fl
 
 
 def main() -> None:
+    global RPS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rollouts", type=int, default=200)
     parser.add_argument("--seed", type=int, default=None, help="default: fresh random draws every run")
     parser.add_argument("--rps", type=float, default=RPS, help="requests per second per track")
     args = parser.parse_args()
-    global RPS
     RPS = args.rps
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little")
     rng = np.random.default_rng(seed)
