@@ -204,7 +204,7 @@ def bench_propagation(url: str, subscribers: int, toggles: int, gap: float) -> d
     import redis
 
     from rollwise.flags import service
-    from rollwise.flags.changes import Audit, Change
+    from rollwise.flags.model.changes import Audit, Change
 
     store = service.open_store(url)
     audit = Audit(actor="benchmark", reason="propagation")
@@ -292,7 +292,7 @@ print((rss() - base) / 2**20)
 
 def bench_memory(url: str, workdir: Path) -> dict:
     from rollwise.flags import service
-    from rollwise.flags.changes import Audit, Change
+    from rollwise.flags.model.changes import Audit, Change
 
     url = url + "?prefix=memory-probe"  # its own namespace: exactly these 1,000 flags
     store = service.open_store(url)

@@ -97,13 +97,14 @@ BREAKDOWN = r"""
 import time, json, sys, asyncio
 t0 = time.perf_counter()
 import click, rollwise.cli
-import rollwise.gate.cli, rollwise.gate.config, rollwise.gate.service, rollwise.gate.summary, rollwise.reporting
+import rollwise.gate.cli, rollwise.gate.config, rollwise.gate.service, rollwise.gate.report, rollwise.reporting
 import httpx, jinja2, jsonschema, yaml, promql_parser
 t1 = time.perf_counter()
 from rollwise.gate.config import load_config
-from rollwise.gate.prometheus import PrometheusSource
-from rollwise.gate import judge as core, service
-from rollwise.gate.summary import render_markdown
+from rollwise.gate.adapters.prometheus import PrometheusSource
+from rollwise.gate.model import judge as core
+from rollwise.gate import service
+from rollwise.gate.report import render_markdown
 config_path, url, start, end = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
 config = load_config(config_path)
 t2 = time.perf_counter()

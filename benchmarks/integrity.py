@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from rollwise.migrate.dialects import for_url  # noqa: E402
+from rollwise.migrate.adapters.dialects import for_url  # noqa: E402
 from support import services  # noqa: E402
 
 

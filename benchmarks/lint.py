@@ -63,8 +63,8 @@ def main() -> None:
 
         findings = len(json.loads(report.read_text())["findings"])
         sys.path.insert(0, str(ROOT / "src"))
-        from rollwise.migrate import squawk
-        from rollwise.migrate.alembic_adapter import Project
+        from rollwise.migrate.adapters import squawk
+        from rollwise.migrate.adapters.alembic import Project
 
         project = Project(ini)
         revisions = project.path_between(None, project.single_head())[: args.squawk_sample]

@@ -36,12 +36,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests")]
 
-from rollwise.canary import policy  # noqa: E402
-from rollwise.canary.plan import Analysis  # noqa: E402
+from rollwise.canary.model import policy  # noqa: E402
+from rollwise.canary.model.plan import Analysis  # noqa: E402
 from rollwise.gate import service  # noqa: E402
+from rollwise.gate.adapters.prometheus import PrometheusSource  # noqa: E402
 from rollwise.gate.config import config_from_document  # noqa: E402
-from rollwise.gate.prometheus import PrometheusSource  # noqa: E402
-from rollwise.gate.sequential import SequentialState  # noqa: E402
+from rollwise.gate.model.sequential import SequentialState  # noqa: E402
 from rollwise.yamlsource import load_yaml  # noqa: E402
 from support import services  # noqa: E402
 

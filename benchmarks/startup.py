@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 #: the gate's statistics, and the scipy modules they would otherwise import
-STATISTICS = ("rollwise.gate.judge", "rollwise.gate.sequential", "scipy.special", "scipy.stats")
+STATISTICS = ("rollwise.gate.model.judge", "rollwise.gate.model.sequential", "scipy.special", "scipy.stats")
 
 
 def timed(cmd: list[str], runs: int, env: dict | None = None) -> float:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from rollwise.flags import service
-from rollwise.flags.changes import Audit
+from rollwise.flags.model.changes import Audit
 from support.actionrunner import run_action
 
 FLAGS = """\

@@ -37,14 +37,14 @@ def canary() -> None:
 def run(config: str, prometheus_url: str | None, source: str, report: str | None, state_file: str | None,
         workdir: str | None, k6_binary: str | None) -> int:
     """Deploy the canary, shift traffic phase by phase, judge each phase, then promote or roll back."""
-    from rollwise.canary import judging, routers
+    from rollwise.canary.adapters import judging, routers
+    from rollwise.canary.adapters.k6 import K6Traffic
+    from rollwise.canary.adapters.state import StateFile
     from rollwise.canary.config import load_plan
-    from rollwise.canary.k6 import K6Traffic
     from rollwise.canary.service import Rollout, check_previous
-    from rollwise.canary.signals import Cancellation, cancel_on_signals
-    from rollwise.canary.state import StateFile
     from rollwise.errors import ConfigError
     from rollwise.gate.config import load_config
+    from rollwise.signals import Cancellation, cancel_on_signals
 
     plan = load_plan(config)
     gate_config = load_config(config)
@@ -82,8 +82,8 @@ OPTIONAL_CONFIG = click.option(
 def _plan_and_state(config: str | None, state_file: str | None):
     """The state file (--state-file, else canary.state_file of --config, else the default path) and, when it came
     from --config, the plan: it is what a rollback falls back to when that state file is lost."""
+    from rollwise.canary.adapters.state import StateFile
     from rollwise.canary.config import load_plan
-    from rollwise.canary.state import StateFile
 
     if state_file:  # a file named explicitly is the whole story: the config is not even read
         return None, StateFile(state_file)
@@ -149,7 +149,7 @@ def _kill_switch(store: str | None, base_dir: Path):
         return None
 
     def kill(key: str) -> None:
-        from rollwise.canary.routers.flag import store_url
+        from rollwise.canary.adapters.routers.flag import store_url
         from rollwise.flags import service
 
         audit = service.Audit.from_environment(actor="rollwise-canary", reason="canary rolled back")
@@ -161,7 +161,7 @@ def _kill_switch(store: str | None, base_dir: Path):
 def _publish(result, report_path: str | None) -> None:
     """JSON report, job summary (terminal outside Actions), step outputs and an annotation for a rollback."""
     from rollwise import ghactions, reporting
-    from rollwise.canary.summary import render_markdown
+    from rollwise.canary.report import render_markdown
 
     if report_path:
         reporting.write_json(report_path, result.to_dict())

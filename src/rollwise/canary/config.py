@@ -1,4 +1,4 @@
-"""Read the ``canary:`` section of ``rollwise.yml`` into a :class:`~rollwise.canary.plan.CanaryPlan`.
+"""Read the ``canary:`` section of ``rollwise.yml`` into a :class:`~rollwise.canary.model.plan.CanaryPlan`.
 
 The section is checked against ``schemas/canary.schema.json`` first, then against the rules a schema cannot
 express (weights increasing and ending at 100); every error names file, line, key and the fix.
@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from rollwise.canary.plan import (
+from rollwise.canary.model.plan import (
     DEFAULT_WEIGHTS,
     Analysis,
     CanaryPlan,
@@ -103,7 +103,7 @@ def plan_from_document(doc: Document, base_dir: Path | None = None) -> CanaryPla
 
 def _validate_router(doc: Document) -> None:
     """Check the router type exists and its options fit the router's own schema."""
-    from rollwise.canary import routers
+    from rollwise.canary.adapters import routers
 
     name = doc.data["canary"]["router"]["type"]
     cls = routers.router_class(name)

@@ -13,12 +13,13 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from rollwise import ghactions
-from rollwise.canary import policy, shell
-from rollwise.canary.plan import CanaryPlan, Phase, RouterSpec
-from rollwise.canary.records import (
+from rollwise import ghactions, shell
+from rollwise.canary.adapters.state import FINISHED, StateFile
+from rollwise.canary.model import policy
+from rollwise.canary.model.plan import CanaryPlan, Phase, RouterSpec
+from rollwise.canary.model.records import (
     AnalysisRecord,
     Event,
     Judgement,
@@ -27,35 +28,14 @@ from rollwise.canary.records import (
     Window,
     iso,
 )
-from rollwise.canary.routers import Router, RouterError
-from rollwise.canary.signals import Cancellation
-from rollwise.canary.state import FINISHED, StateFile
+from rollwise.canary.ports import Judge, KillSwitch, Router, RouterError, Traffic, TrafficRun
 from rollwise.errors import ConfigError
+from rollwise.signals import Cancellation
 
 #: how often waits look at the cancel flag and at the warm-up traffic
 _TICK_SECONDS = 0.1
 #: attempts to restore weight 0 before the rollback is declared failed
 ROLLBACK_ATTEMPTS = 3
-
-Judge = Callable[[Window], Judgement]
-KillSwitch = Callable[[str], None]
-
-
-class TrafficRun(Protocol):
-    """Warm-up traffic running for one phase."""
-
-    def failure(self) -> str | None:
-        """Why the traffic stopped on its own, or None while it runs."""
-
-    def stop(self) -> dict[str, Any]:
-        """Stop the traffic and return its results for the report."""
-
-
-class Traffic(Protocol):
-    """Starts warm-up traffic for a phase."""
-
-    def start(self, phase_index: int, phase: Phase) -> TrafficRun: ...
-
 
 class _Cancelled(Exception):
     pass
@@ -349,8 +329,8 @@ def check_previous(state: StateFile) -> None:
 
 def _plan_from_state(recorded: dict[str, Any]) -> CanaryPlan:
     """The part of a plan that undoing or finishing a recorded rollout needs: router, commands, kill switch."""
-    from rollwise.canary.plan import Commands
-    from rollwise.canary.plan import KillSwitch as KillSwitchSpec
+    from rollwise.canary.model.plan import Commands
+    from rollwise.canary.model.plan import KillSwitch as KillSwitchSpec
 
     commands = recorded.get("commands") or {}
     return CanaryPlan(
@@ -374,7 +354,7 @@ def _read_state(state: StateFile) -> dict[str, Any]:
 
 def _recorded_rollout(state: StateFile, recorded: dict[str, Any], kill_switch: KillSwitch | None,
                       log: Callable[[str], None]) -> Rollout:
-    from rollwise.canary import routers
+    from rollwise.canary.adapters import routers
 
     plan = _plan_from_state(recorded)
     base_dir = Path(recorded.get("base_dir") or Path.cwd())
@@ -403,7 +383,7 @@ def rollback_from_config(plan: CanaryPlan, state: StateFile, *, base_dir: Path, 
 
     Setting weight 0 and turning flags off are safe to repeat; so must the configured rollback command be.
     """
-    from rollwise.canary import routers
+    from rollwise.canary.adapters import routers
 
     rollout = Rollout(plan, routers.create(plan.router, base_dir=base_dir), judge=_no_judge, state=state,
                       kill_switch=kill_switch, log=log, base_dir=base_dir)

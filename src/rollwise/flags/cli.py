@@ -9,14 +9,11 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict
-from typing import Any
 from urllib.parse import urlsplit
 
 import click
 
 from rollwise.errors import ConfigError, RollwiseError
-
-REPORT_SCHEMA = "rollwise/flags-change/v1"
 
 
 def _store_option(f):
@@ -67,25 +64,21 @@ def flags() -> None:
 
 
 def _audit(actor, reason, run_url, sha):
-    from rollwise.flags.changes import Audit
+    from rollwise.flags.model.changes import Audit
 
     return Audit.from_environment(actor=actor, reason=reason, run_url=run_url, sha=sha)
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
 
 
 def _finish(title: str, store_url: str, report: str | None, run, wait_clients: int = 0,
             wait_timeout: float = 30.0) -> int:
     """Run a change, then report it (summary, outputs, JSON) whatever happened; return the exit code."""
     from rollwise import ghactions, reporting
+    from rollwise.flags import report as report_
     from rollwise.flags import service
-    from rollwise.flags.stores.base import redact
+    from rollwise.flags.ports import redact
 
     ghactions.mask(urlsplit(store_url).password)
-    payload: dict[str, Any] = {"schema": REPORT_SCHEMA, "store": redact(store_url), "status": "error", "version": None,
-                               "changes": [], "affected": [], "audit": None, "acks": None, "message": ""}
+    payload = report_.change_payload(redact(store_url))
     error: RollwiseError | None = None
     store = None
     try:
@@ -113,18 +106,8 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
         if store is not None:
             store.close()
     if os.environ.get("GITHUB_OUTPUT"):
-        # before/after in full are in the report; the output keeps what a workflow branches on
-        ghactions.set_outputs({
-            "status": payload["status"],
-            "version": "" if payload["version"] is None else payload["version"],
-            "changed": "true" if payload["status"] == "changed" else "false",
-            "changes": json.dumps([{k: c[k] for k in ("kind", "key", "action", "fields")} for c in payload["changes"]]),
-        })
-    # values as compact JSON in their stored key order (the order of a rollout's variants matters)
-    shown = [{**c, "fields": [{**f, "before": _json(f["before"]), "after": _json(f["after"])} for f in c["fields"]]}
-             for c in payload["changes"]]
-    ghactions.append_summary(reporting.render("flags/change.md.j2", title=title, **{**payload, "changes": shown}),
-                             report_hint=report)
+        ghactions.set_outputs(report_.change_outputs(payload))
+    ghactions.append_summary(report_.change_summary(title, payload), report_hint=report)
     if report:
         reporting.write_json(report, payload)
     if error is not None:
@@ -231,7 +214,7 @@ def diff_command(flags_file, prune, report, store_url):
 def get_command(key, context_json, store_url):
     """Print flag KEY's definition and version (all flags without KEY); with --context, how it evaluates."""
     from rollwise.flags import service
-    from rollwise.flags.evaluate import evaluate
+    from rollwise.flags.model.evaluate import evaluate
 
     store = service.open_store(store_url)
     try:
@@ -271,8 +254,9 @@ def get_command(key, context_json, store_url):
 def history_command(key, limit, report, store_url):
     """The audit log, newest first (only changes to KEY when given)."""
     from rollwise import ghactions, reporting
+    from rollwise.flags import report as report_
     from rollwise.flags import service
-    from rollwise.flags.stores.base import redact
+    from rollwise.flags.ports import redact
 
     store = service.open_store(store_url)
     try:
@@ -280,13 +264,10 @@ def history_command(key, limit, report, store_url):
     finally:
         store.close()
     if report:
-        reporting.write_json(report, {"schema": "rollwise/flags-history/v1", "store": redact(store_url), "key": key,
-                                      "entries": entries})
+        reporting.write_json(report, report_.history_payload(redact(store_url), key, entries))
     if os.environ.get("GITHUB_OUTPUT"):
         ghactions.set_output("history", json.dumps(entries))
-    shown = [{**e, "changes": [{**c, "fields": [{**f, "before": _json(f["before"]), "after": _json(f["after"])}
-                                                for f in c["fields"]]} for c in e["changes"]]} for e in entries]
-    ghactions.append_summary(reporting.render("flags/history.md.j2", key=key, store=redact(store_url), entries=shown))
+    ghactions.append_summary(report_.history_summary(redact(store_url), key, entries))
     for entry in entries:
         keys = ", ".join(f"{c['action']} {c['key']}" for c in entry["changes"])
         click.echo(f"v{entry['version']}  {entry['at']}  {entry['actor']}  {keys}  {entry['reason']}")

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from rollwise.errors import ConfigError
-from rollwise.flags.evaluate import evaluate as evaluate_flag
+from rollwise.flags.config import parse_raw_segment, parse_stored_flag
 from rollwise.flags.model import ERROR, Evaluation, Flag, FlagSet
-from rollwise.flags.stores.base import Snapshot, StoreUnavailable
-from rollwise.flags.validation import parse_raw_segment, parse_stored_flag
+from rollwise.flags.model.evaluate import evaluate as evaluate_flag
+from rollwise.flags.ports import Snapshot, StoreUnavailable
 
 if TYPE_CHECKING:  # asyncio only in annotations: applications that never use it do not import it
     import asyncio
@@ -74,10 +74,10 @@ def open_reader(url: str) -> Any:
     """What a client reads from: the light RESP reader for plain Redis URLs, redis-py for Sentinel/Cluster."""
     scheme = url.split("://", 1)[0]
     if scheme in ("redis", "rediss", "unix"):
-        from rollwise.flags.stores.resp import RespStore
+        from rollwise.flags.adapters.resp import RespStore
 
         return RespStore(url)
-    from rollwise.flags.stores import open_store
+    from rollwise.flags.adapters import open_store
 
     return open_store(url)
 

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from rollwise.errors import ConfigError, InconclusiveError
-from rollwise.flags.changes import Audit, AuditEntry, Change, diff_raw, same_definition
+from rollwise.flags.adapters import ConflictError, Snapshot, Store, StoreUnavailable, open_store
+from rollwise.flags.config import load_flagset, parse_raw_flag
 from rollwise.flags.model import FlagSet
-from rollwise.flags.stores import ConflictError, Snapshot, Store, StoreUnavailable, open_store
-from rollwise.flags.validation import load_flagset, parse_raw_flag
+from rollwise.flags.model.changes import Audit, AuditEntry, Change, diff_raw, same_definition
 from rollwise.yamlsource import did_you_mean
 
 __all__ = [

@@ -73,7 +73,8 @@ def _window(start: str | None, end: str | None, window: str | None, span: tuple[
 
 
 def _source(config, prometheus_url: str | None, k6_results: str | None):
-    from rollwise.gate.sources import K6ResultsSource, PrometheusSource
+    from rollwise.gate.adapters.k6 import K6ResultsSource
+    from rollwise.gate.adapters.prometheus import PrometheusSource
 
     if k6_results and not prometheus_url:
         return K6ResultsSource(k6_results)
@@ -87,7 +88,7 @@ def _publish(result, report: str | None, html: str | None, markdown: str, config
     if report:
         write_json(report, result.to_dict())
     if html:
-        from rollwise.gate.summary import render_html
+        from rollwise.gate.report import render_html
 
         Path(html).parent.mkdir(parents=True, exist_ok=True)
         Path(html).write_text(render_html(result), encoding="utf-8")
@@ -104,7 +105,7 @@ STATES = {"proceed": "success", "rollback": "failure", "block": "failure", "inco
 
 
 def _github(result, markdown: str, status: bool, comment: bool) -> None:
-    from rollwise.gate.summary import COMMENT_MARKER
+    from rollwise.gate.report import COMMENT_MARKER
     from rollwise.github import report_to_pull_request
 
     report_to_pull_request("slo-gate", STATES[result.decision], result.reason, markdown, COMMENT_MARKER,
@@ -161,7 +162,7 @@ def gate(config_path: str, prometheus_url: str | None, k6_results: str | None, b
             await source.aclose()
 
     result = asyncio.run(run())
-    from rollwise.gate.summary import render_markdown
+    from rollwise.gate.report import render_markdown
 
     markdown = render_markdown(result)
     _publish(result, report, html, markdown, config.file)
@@ -175,7 +176,7 @@ def _budget(config, prometheus_url: str | None, end: str | None, selector: str |
             github_status: bool = False, github_comment: bool = False) -> int:
     import asyncio
 
-    from rollwise.gate.sources import PrometheusSource
+    from rollwise.gate.adapters.prometheus import PrometheusSource
     from rollwise.ghactions import append_summary, set_outputs
     from rollwise.reporting import write_json
 
@@ -191,7 +192,7 @@ def _budget(config, prometheus_url: str | None, end: str | None, selector: str |
             await source.aclose()
 
     result = asyncio.run(run())
-    from rollwise.gate.summary import render_budget_markdown
+    from rollwise.gate.report import render_budget_markdown
 
     if report:
         write_json(report, result.to_dict())

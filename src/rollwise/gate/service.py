@@ -11,12 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from rollwise.errors import ConfigError
-from rollwise.gate import judge as judge_core
-from rollwise.gate import promql
-from rollwise.gate.burn_rate import BudgetResult, assess_budget, budget_windows
-from rollwise.gate.model import GateConfig, GateResult, Slo, TrackData, Window
-from rollwise.gate.prometheus import QueryRejected, Unavailable
-from rollwise.gate.sequential import SequentialState
+from rollwise.gate.model import GateConfig, GateResult, Slo, TrackData, Window, promql
+from rollwise.gate.model import judge as judge_core
+from rollwise.gate.model.burn_rate import BudgetResult, assess_budget, budget_windows
+from rollwise.gate.model.sequential import SequentialState
+from rollwise.gate.ports import BudgetSource, MetricSource, QueryRejected, Unavailable
 
 
 def _seconds(value: datetime | float | int) -> float:
@@ -46,7 +45,7 @@ def _check_tracks(baseline: str, canary: str) -> None:
                           fix="give each track its own label value, e.g. {track=\"baseline\"} and {track=\"canary\"}")
 
 
-async def judge(config: GateConfig, source: Any, baseline: str, canary: str, start: datetime | float,
+async def judge(config: GateConfig, source: MetricSource, baseline: str, canary: str, start: datetime | float,
                 end: datetime | float, *, step: float | None = None, warmup: float | None = None,
                 sequential: SequentialState | None = None) -> GateResult:
     """Measure and judge every SLO of ``config`` for canary vs baseline between ``start`` and ``end``.
@@ -112,7 +111,7 @@ async def _gather(config: GateConfig, jobs: list[tuple[Slo, Any]]) -> list[Track
     return list(outcomes)
 
 
-def judge_sync(config: GateConfig, source: Any, baseline: str, canary: str, start: datetime | float,
+def judge_sync(config: GateConfig, source: MetricSource, baseline: str, canary: str, start: datetime | float,
                end: datetime | float, *, step: float | None = None, warmup: float | None = None,
                sequential: SequentialState | None = None) -> GateResult:
     """:func:`judge` for synchronous callers (runs its own event loop; closes nothing it did not open)."""
@@ -120,7 +119,7 @@ def judge_sync(config: GateConfig, source: Any, baseline: str, canary: str, star
                              sequential=sequential))
 
 
-async def budget(config: GateConfig, source: Any, at: datetime | float | None = None,
+async def budget(config: GateConfig, source: BudgetSource, at: datetime | float | None = None,
                  selector: str | None = None) -> BudgetResult:
     """Remaining error budget and multi-window burn rates of every counts-based SLO at ``at`` (default now)."""
     moment = time.time() if at is None else _seconds(at)
@@ -149,6 +148,6 @@ async def budget(config: GateConfig, source: Any, at: datetime | float | None = 
                          source=source.name)
 
 
-def budget_sync(config: GateConfig, source: Any, at: datetime | float | None = None,
+def budget_sync(config: GateConfig, source: BudgetSource, at: datetime | float | None = None,
                 selector: str | None = None) -> BudgetResult:
     return asyncio.run(budget(config, source, at, selector))

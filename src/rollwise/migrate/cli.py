@@ -58,7 +58,7 @@ def _apply(options: list) -> callable:
 
 
 def _options(allow_contract: str, schema: str | None, **run) -> "object":
-    from rollwise.migrate.services import Options
+    from rollwise.migrate.config import Options
 
     allowed = frozenset(x for x in allow_contract.replace(",", " ").split() if x)
     kwargs = {"allow_contract": allowed, "schema": schema}
@@ -74,7 +74,7 @@ def _options(allow_contract: str, schema: str | None, **run) -> "object":
 
 def _project(alembic_config: str, database_url: str | None):
     from rollwise.ghactions import mask
-    from rollwise.migrate.alembic_adapter import Project
+    from rollwise.migrate.adapters.alembic import Project
 
     if database_url:
         import sqlalchemy as sa
@@ -120,7 +120,7 @@ def lint(alembic_config, database_url, schema, report, allow_contract, range_tex
     """Lint pending revisions (or --range) one by one: lock rules, expand/contract, squawk."""
     from rollwise import ghactions
     from rollwise.migrate import report as rep
-    from rollwise.migrate.services import lint as run_lint
+    from rollwise.migrate.service import lint as run_lint
 
     project = _project(alembic_config, database_url)
     result = run_lint(project, range_text, _options(allow_contract, schema), use_squawk)
@@ -157,7 +157,7 @@ def plan(alembic_config, database_url, schema, report, allow_contract, target, t
     """Show current and target revisions, SQL, findings, table sizes and a rolled-back trial run."""
     from rollwise import ghactions
     from rollwise.migrate import report as rep
-    from rollwise.migrate.services import plan as run_plan
+    from rollwise.migrate.service import plan as run_plan
 
     project = _project(alembic_config, database_url)
     options = _options(allow_contract, schema)
@@ -202,7 +202,7 @@ def _run_result(result, report: str | None) -> int:
 def apply(alembic_config, database_url, schema, report, allow_contract, target, verify_command, verify_timeout,
           lint_gate, small_table_rows, **run) -> int:
     """Upgrade with backup, integrity checks, verification and automatic rollback."""
-    from rollwise.migrate.services import apply as run_apply
+    from rollwise.migrate.service import apply as run_apply
 
     options = _options(allow_contract, schema, **run)
     options.verify_command = verify_command or None
@@ -220,7 +220,7 @@ def apply(alembic_config, database_url, schema, report, allow_contract, target, 
       type=click.Path(dir_okay=False), help="Restore this backup instead (checked against its manifest).")
 def rollback(alembic_config, database_url, schema, report, allow_contract, target, backup_file, **run) -> int:
     """Downgrade to a revision, or restore a backup, with the same integrity checks."""
-    from rollwise.migrate.services import rollback as run_rollback
+    from rollwise.migrate.service import rollback as run_rollback
 
     options = _options(allow_contract, schema, **run)
     result = run_rollback(_project(alembic_config, database_url), target or None,

@@ -8,7 +8,7 @@ from typing import Any
 
 from rollwise.ghactions import Annotation
 from rollwise.migrate.model import Finding, RevisionVerdict
-from rollwise.migrate.services import LintResult, PlanResult, RunResult
+from rollwise.migrate.service import LintResult, PlanResult, RunResult
 from rollwise.reporting import render
 
 LEVEL = {"error": "error", "warning": "warning", "info": "notice"}

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from rollwise.canary.routers.nginx import NginxRouter
+from rollwise.canary.adapters.routers.nginx import NginxRouter
 from support import services
 
 ROOT = Path(__file__).resolve().parents[3]

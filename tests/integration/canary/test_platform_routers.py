@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from rollwise.canary.plan import RouterSpec
-from rollwise.canary.routers import RouterError, create
-from rollwise.canary.routers.fly import machine_counts
+from rollwise.canary.adapters.routers import RouterError, create
+from rollwise.canary.adapters.routers.fly import machine_counts
+from rollwise.canary.model.plan import RouterSpec
 
 FAKE_KUBECTL = r'''
 import json, os, sys

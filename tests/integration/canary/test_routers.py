@@ -12,8 +12,8 @@ from threading import Thread
 import httpx
 import pytest
 
-from rollwise.canary.plan import RouterSpec
-from rollwise.canary.routers import RouterError, available, create, router_class
+from rollwise.canary.adapters.routers import RouterError, available, create, router_class
+from rollwise.canary.model.plan import RouterSpec
 from support import services
 
 
@@ -137,7 +137,7 @@ def test_flag_router_unknown_flag(tmp_path):
 
 def test_plugins_come_from_the_entry_point_group(tmp_path, monkeypatch):
     (tmp_path / "haproxy_router.py").write_text(textwrap.dedent("""
-        from rollwise.canary.routers import Router
+        from rollwise.canary.adapters.routers import Router
 
         class HAProxyRouter(Router):
             name = "haproxy"

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from rollwise.flags.changes import Audit
+from rollwise.flags.model.changes import Audit
 
 FLAGS_YML = """\
 version: rollwise/flags/v1

@@ -12,8 +12,8 @@ import pytest
 
 from rollwise.cli import main
 from rollwise.flags import FlagClient, service
-from rollwise.flags.changes import Audit
-from rollwise.flags.stores import ConflictError
+from rollwise.flags.adapters import ConflictError
+from rollwise.flags.model.changes import Audit
 from support import services
 
 from flags_support import AUDIT, FLAGS_YML, eventually

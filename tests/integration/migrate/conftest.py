@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from rollwise.cli import main
-from rollwise.migrate.dialects import for_url, snapshot
+from rollwise.migrate.adapters.dialects import for_url, snapshot
 from support import services
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "migrate"

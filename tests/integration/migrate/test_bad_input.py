@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from rollwise.migrate import backup
+from rollwise.migrate.adapters import backup
 
 
 def _unchanged(project, checksums, tmp_path):

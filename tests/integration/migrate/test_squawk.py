@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from rollwise.migrate import squawk
-from rollwise.migrate.alembic_adapter import MARKER, sql_line_map
+from rollwise.migrate.adapters import squawk
+from rollwise.migrate.adapters.alembic import MARKER, sql_line_map
 
 
 def test_offline_sql_carries_a_marker_per_op_line(sqlite_project):
-    from rollwise.migrate.alembic_adapter import Project
+    from rollwise.migrate.adapters.alembic import Project
 
     project = Project(sqlite_project.ini)
     sql = project.offline_sql(project.revision("0004"), "postgresql+psycopg://")
@@ -21,7 +21,7 @@ def test_offline_sql_carries_a_marker_per_op_line(sqlite_project):
 
 
 def test_squawk_findings_map_to_revision_lines(sqlite_project):
-    from rollwise.migrate.alembic_adapter import Project
+    from rollwise.migrate.adapters.alembic import Project
 
     path = sqlite_project.dir / "migrations" / "versions" / "0006_sql.py"
     path.write_text(

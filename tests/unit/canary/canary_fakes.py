@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rollwise.canary.records import Judgement
-from rollwise.canary.routers import Router, RouterError
+from rollwise.canary.adapters.routers import Router, RouterError
+from rollwise.canary.model.records import Judgement
 
 
 class FakeRouter(Router):

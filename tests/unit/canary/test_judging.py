@@ -1,6 +1,6 @@
 """A gate result reduced to a rollout judgement: decision, reason, and the key SLI for the timeline."""
 
-from rollwise.canary.judging import judgement
+from rollwise.canary.adapters.judging import judgement
 from rollwise.gate.model import (
     GateResult,
     LatencySli,
@@ -70,9 +70,9 @@ class CountsSource:
 
 
 def test_sequential_evidence_is_snapshotted_and_a_judge_resumes_from_it():
-    from rollwise.canary.judging import GateJudge
-    from rollwise.canary.plan import CanaryPlan, Phase, RouterSpec
-    from rollwise.canary.records import Window as AnalysisWindow
+    from rollwise.canary.adapters.judging import GateJudge
+    from rollwise.canary.model.plan import CanaryPlan, Phase, RouterSpec
+    from rollwise.canary.model.records import Window as AnalysisWindow
     from rollwise.gate.model import GateConfig, Policy
 
     slo = Slo("errors", RatioSli("e", "t"), Objective(target=0.99), Tolerance(0.1, 0.001))

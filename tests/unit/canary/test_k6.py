@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from rollwise.canary import k6
-from rollwise.canary.plan import Endpoint, Warmup
+from rollwise.canary.adapters import k6
+from rollwise.canary.model.plan import Endpoint, Warmup
 from rollwise.errors import ConfigError
 
 

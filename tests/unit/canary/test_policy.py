@@ -2,8 +2,8 @@
 
 import pytest
 
-from rollwise.canary import policy
-from rollwise.canary.plan import Analysis
+from rollwise.canary.model import policy
+from rollwise.canary.model.plan import Analysis
 
 RULES = Analysis(count=2, failure_limit=1, inconclusive_limit=1)
 

@@ -5,11 +5,11 @@ import threading
 
 import pytest
 
-from rollwise.canary.plan import Analysis, CanaryPlan, Commands, Hooks, KillSwitch, Phase, RouterSpec
+from rollwise.canary.adapters.state import StateFile
+from rollwise.canary.model.plan import Analysis, CanaryPlan, Commands, Hooks, KillSwitch, Phase, RouterSpec
 from rollwise.canary.service import Rollout, check_previous
-from rollwise.canary.signals import Cancellation
-from rollwise.canary.state import StateFile
 from rollwise.errors import ConfigError
+from rollwise.signals import Cancellation
 
 from canary_fakes import FakeRouter, FakeTraffic, ScriptedJudge
 
@@ -179,7 +179,7 @@ def test_refuses_to_start_over_an_unfinished_rollout(tmp_path):
 
 
 def test_cancellation_during_a_slow_router_command_is_a_cancellation(tmp_path):
-    from rollwise.canary.routers.command import CommandRouter
+    from rollwise.canary.adapters.routers.command import CommandRouter
 
     cancel = Cancellation()
     router = CommandRouter({"command": f"[ {{weight}} = 0 ] || sleep 30; echo {{weight}} >> {tmp_path}/weights"},

@@ -1,7 +1,7 @@
 """The job summary: timeline points, key-SLI chart data and the rendered markdown."""
 
-from rollwise.canary.records import AnalysisRecord, Event, Judgement, PhaseRecord, RolloutResult
-from rollwise.canary.summary import render_markdown, sli_series, weight_timeline
+from rollwise.canary.model.records import AnalysisRecord, Event, Judgement, PhaseRecord, RolloutResult
+from rollwise.canary.report import render_markdown, sli_series, weight_timeline
 
 
 def result():

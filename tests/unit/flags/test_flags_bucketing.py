@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from scipy import stats
 
-from rollwise.flags.bucketing import BUCKETS, bucket, choose, stickiness_value
-from rollwise.flags.evaluate import evaluate
-from rollwise.flags.validation import parse_flagset_text
+from rollwise.flags.config import parse_flagset_text
+from rollwise.flags.model.bucketing import BUCKETS, bucket, choose, stickiness_value
+from rollwise.flags.model.evaluate import evaluate
 
 VECTORS = json.loads((Path(__file__).parent / "bucketing_vectors.json").read_text(encoding="utf-8"))["vectors"]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from rollwise.flags.evaluate import evaluate
+from rollwise.flags.adapters.redis import snapshot_from_raw
+from rollwise.flags.config import parse_flagset_text
 from rollwise.flags.model import FlagSet
-from rollwise.flags.stores.redis import snapshot_from_raw
-from rollwise.flags.validation import parse_flagset_text
+from rollwise.flags.model.evaluate import evaluate
 
 FLAGS = parse_flagset_text("""
 segments:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from rollwise.flags import FlagClient, service
-from rollwise.flags.changes import Audit
+from rollwise.flags.model.changes import Audit
 
 
 def _wait(predicate, timeout=5.0):

@@ -9,10 +9,10 @@ import yaml
 
 from rollwise.errors import ConfigError
 from rollwise.flags import service
-from rollwise.flags.changes import Audit
-from rollwise.flags.evaluate import evaluate
-from rollwise.flags.stores import ConflictError
-from rollwise.flags.stores.file import FileStore
+from rollwise.flags.adapters import ConflictError
+from rollwise.flags.adapters.file import FileStore
+from rollwise.flags.model.changes import Audit
+from rollwise.flags.model.evaluate import evaluate
 
 AUDIT = Audit(actor="ci-bot", reason="test", run_url="https://github.com/o/r/actions/runs/1", sha="abc123")
 FLAGS = """\

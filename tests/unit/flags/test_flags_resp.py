@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rollwise.flags.stores.resp import Address, RespError, _Incomplete, _parse
+from rollwise.flags.adapters.resp import Address, RespError, _Incomplete, _parse
 
 WIRE = b"*3\r\n$7\r\nmessage\r\n$5\r\nchan1\r\n$10\r\n{\"v\":\"\xc3\xa9\"}\r\n"
 

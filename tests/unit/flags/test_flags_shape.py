@@ -5,8 +5,8 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from rollwise.flags import shape
-from rollwise.flags.validation import schema
+from rollwise.flags.config import schema
+from rollwise.flags.model import shape
 
 FLAGS = [
     {"default": "true"},
@@ -50,7 +50,7 @@ def test_stored_texts_are_checked_once_and_invalid_ones_always_refused():
     import json
 
     from rollwise.errors import ConfigError
-    from rollwise.flags.validation import parse_stored_flag
+    from rollwise.flags.config import parse_stored_flag
 
     good = json.dumps({"default": "true", "enabled": False})
     assert parse_stored_flag("cached", good, "redis://t", version=3).version == 3

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from rollwise.errors import ConfigError
-from rollwise.flags.validation import load_flagset, parse_flagset_text
+from rollwise.flags.config import load_flagset, parse_flagset_text
 
 VALID = """\
 version: rollwise/flags/v1

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rollwise.gate.burn_rate import RULES, assess_budget, budget_windows
 from rollwise.gate.model import Objective, RatioSli, Slo, Tolerance
+from rollwise.gate.model.burn_rate import RULES, assess_budget, budget_windows
 
 DAY = 86400.0
 PERIOD = 30 * DAY

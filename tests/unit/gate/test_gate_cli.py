@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 import pytest
 
 from rollwise.cli import main
+from rollwise.gate.adapters.k6 import K6ResultsSource
 from rollwise.gate.config import load_config
 from rollwise.gate.service import judge_sync
-from rollwise.gate.sources import K6ResultsSource
 
 T0 = 1_700_000_000
 CONFIG = """\

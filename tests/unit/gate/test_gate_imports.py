@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rollwise.errors import ConfigError
-from rollwise.gate import promql
 from rollwise.gate.config import load_config
-from rollwise.gate.model import LatencySli, PromqlSli, RatioSli
+from rollwise.gate.model import LatencySli, PromqlSli, RatioSli, promql
 
 
 def test_example_imports_become_slos(repo_root):

@@ -6,8 +6,7 @@ import random
 
 import pytest
 
-from rollwise.gate import judge
-from rollwise.gate.model import LatencySli, Objective, Policy, RatioSli, Slo, Tolerance, TrackData, Window
+from rollwise.gate.model import LatencySli, Objective, Policy, RatioSli, Slo, Tolerance, TrackData, Window, judge
 
 POLICY = Policy(min_requests=200, min_points=8)
 AVAILABILITY = Slo("availability", RatioSli("errors", "total"), Objective(target=0.99), Tolerance(0.1, 0.001),
@@ -176,7 +175,7 @@ def test_noisy_latency_within_one_wide_bucket_is_histogram_resolution_naming_bou
 
 
 def test_bounds_to_add_split_a_bucket_at_the_tolerance():
-    from rollwise.gate.noninferiority import bounds_to_add
+    from rollwise.gate.model.noninferiority import bounds_to_add
 
     assert bounds_to_add(0.25, 0.5, 0.10) == [0.28, 0.3, 0.33, 0.37, 0.4, 0.44, 0.49]
     assert len(bounds_to_add(0.1, 10.0, 0.05)) <= 8

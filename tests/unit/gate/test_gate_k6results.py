@@ -8,7 +8,7 @@ import json
 import pytest
 
 from rollwise.errors import ConfigError
-from rollwise.gate.k6results import K6ResultsSource, quantile
+from rollwise.gate.adapters.k6 import K6ResultsSource, quantile
 from rollwise.gate.model import LatencySli, Objective, PromqlSli, RatioSli, Slo, Tolerance, Window
 
 T0 = 1_700_000_000

@@ -8,8 +8,8 @@ import re
 import httpx
 import pytest
 
+from rollwise.gate.adapters.prometheus import PrometheusSource, QueryRejected, Unavailable
 from rollwise.gate.model import LatencySli, Objective, RatioSli, Slo, Tolerance, Window
-from rollwise.gate.prometheus import PrometheusSource, QueryRejected, Unavailable
 
 SLO = Slo("availability", RatioSli('http_requests_total{code=~"5.."}', "http_requests_total"),
           Objective(target=0.99), Tolerance())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import promql_parser
 import pytest
 
-from rollwise.gate import promql
+from rollwise.gate.model import promql
 
 CANARY = promql.track_matchers('{track="canary"}')
 

@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 from scipy import integrate, special
 
-from rollwise.gate import judge
-from rollwise.gate.model import LatencySli, Objective, Policy, RatioSli, Slo, Tolerance, TrackData
-from rollwise.gate.sequential import (
+from rollwise.gate.model import LatencySli, Objective, Policy, RatioSli, Slo, Tolerance, TrackData, judge
+from rollwise.gate.model.sequential import (
     SequentialState,
     count_evidence,
     log_mixture,

@@ -7,7 +7,7 @@ import random
 import pytest
 from scipy import stats as scipy_stats
 
-from rollwise.gate import stats
+from rollwise.gate.model import stats
 
 
 def _samples(seed: int, shift: float, ties: bool) -> tuple[list[float], list[float]]:

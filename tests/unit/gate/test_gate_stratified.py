@@ -8,7 +8,7 @@ import pytest
 from scipy import stats as scipy_stats
 from statsmodels.stats.contingency_tables import StratifiedTable
 
-from rollwise.gate.stratified import Stratum, cmh, stratified_proportions
+from rollwise.gate.model.stratified import Stratum, cmh, stratified_proportions
 
 
 def _tables(strata: list[Stratum]) -> StratifiedTable:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from rollwise.gate import judge
-from rollwise.gate.model import Objective, Policy, PromqlSli, RatioSli, Slo, Tolerance, TrackData, Window
-from rollwise.gate.summary import COMMENT_MARKER, render_html, render_markdown
+from rollwise.gate.model import Objective, Policy, PromqlSli, RatioSli, Slo, Tolerance, TrackData, Window, judge
+from rollwise.gate.report import COMMENT_MARKER, render_html, render_markdown
 
 QUERY = 'sum(rate(x{path=~"a|b"}[1m])) < 5 & more'
 
@@ -40,7 +39,7 @@ def test_html_escapes_queries_and_names():
 
 
 def test_chart_axis_in_seconds_for_short_windows_and_minutes_for_long_ones():
-    from rollwise.gate.summary import _mermaid_axis
+    from rollwise.gate.report import _mermaid_axis
 
     short = _mermaid_axis({"times": [1000.0, 1004.0, 1014.0], "baseline": [1, 2, 3], "canary": [1, 2, 4]}, 1000.0)
     assert (short["unit"], short["first"], short["last"]) == ("seconds", 0, 14)

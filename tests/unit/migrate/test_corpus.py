@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from rollwise.migrate.lint import judge_revision
-from rollwise.migrate.scan import scan_source
+from rollwise.migrate.model.lint import judge_revision
+from rollwise.migrate.model.scan import scan_source
 
 CORPUS = Path(__file__).resolve().parents[3] / "examples" / "migrate" / "lint-corpus"
 EXPECT = re.compile(r"#\s*expect:\s*(?P<rules>[\w, -]+)$")

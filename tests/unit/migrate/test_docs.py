@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rollwise.migrate.rules import CATALOG
+from rollwise.migrate.model.rules import CATALOG
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "safe-migrate"
 

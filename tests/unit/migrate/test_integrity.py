@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from rollwise.migrate import integrity
-from rollwise.migrate.model import TableChecksum
+from rollwise.migrate.model import TableChecksum, integrity
 
 
 def tc(table, rows, checksum, columns=("id", "a"), chunks=None):

@@ -6,10 +6,10 @@ import textwrap
 
 import pytest
 
-from rollwise.migrate.classify import classify, touched_tables
-from rollwise.migrate.lint import judge_revision
 from rollwise.migrate.model import CONTRACT, ERROR, EXPAND, MIXED, NEUTRAL, WARNING
-from rollwise.migrate.scan import scan_source
+from rollwise.migrate.model.classify import classify, touched_tables
+from rollwise.migrate.model.lint import judge_revision
+from rollwise.migrate.model.scan import scan_source
 
 
 def rev(body: str, downgrade: str = "pass"):
@@ -94,7 +94,7 @@ def test_directive_without_reason_is_an_error_and_suppresses_nothing():
 
 
 def test_contract_step_may_not_ship_with_an_expand_step():
-    from rollwise.migrate.lint import judge_deploy
+    from rollwise.migrate.model.lint import judge_deploy
 
     expand = rev('op.add_column("users", sa.Column("new", sa.Text()))', downgrade='op.drop_column("users", "new")')
     expand.revision = "e1"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
-from rollwise.migrate.alembic_adapter import sql_line_map
+from rollwise.migrate.adapters.alembic import sql_line_map
 from rollwise.migrate.model import CallValue
-from rollwise.migrate.rules.common import params, sql_of, table_of
-from rollwise.migrate.scan import scan_source
+from rollwise.migrate.model.rules.common import params, sql_of, table_of
+from rollwise.migrate.model.scan import scan_source
 
 SOURCE = textwrap.dedent('''\
     import sqlalchemy as sa

@@ -1,0 +1,85 @@
+"""The markdown job summary of a rollout: decision, a mermaid timeline (weight over time, key SLI per
+analysis), and per-phase and per-analysis tables; rendered from ``templates/canary/summary.md.j2``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rollwise import reporting
+from rollwise.canary.model.records import RolloutResult
+
+
+def weight_timeline(result: RolloutResult) -> tuple[list[str], list[int]]:
+    """Seconds since start and the canary weight, as steps: each change adds the old and the new weight."""
+    points = [(0.0, 0)]
+    for event in result.events:
+        if event.kind in ("weight", "rollback") and event.weight != points[-1][1]:
+            offset = event.time - result.started
+            points += [(offset, points[-1][1]), (offset, event.weight)]
+    points.append((result.ended - result.started, points[-1][1]))
+    digits = 1 if points[-1][0] < 100 else 0  # short rollouts (tests, demos) need tenths to tell points apart
+    labels: list[str] = []
+    for offset, _ in points:
+        label = f"{offset:.{digits}f}s"
+        while label in labels:  # mermaid merges equal category labels; keep every point
+            label += "​"
+        labels.append(label)
+    return labels, [weight for _, weight in points]
+
+
+def sli_series(result: RolloutResult) -> dict[str, Any] | None:
+    """The key SLI of every analysis that measured it: labels ``P1 #2``, baseline and canary values."""
+    labels: list[str] = []
+    baseline: list[float] = []
+    canary: list[float] = []
+    name = None
+    for phase in result.phases:
+        for analysis in phase.analyses:
+            judged = analysis.judgement
+            if judged.sli is None or not _finite(judged.baseline) or not _finite(judged.canary):
+                continue
+            name = name or judged.sli
+            labels.append(f"P{phase.index + 1} #{analysis.number}")
+            baseline.append(float(judged.baseline))
+            canary.append(float(judged.canary))
+    if not labels:
+        return None
+    top = max(baseline + canary) or 1.0
+    return {"name": name, "labels": labels, "baseline": [_round(v) for v in baseline],
+            "canary": [_round(v) for v in canary], "top": _round(top * 1.2)}
+
+
+def evidence_series(result: RolloutResult) -> dict[str, Any] | None:
+    """Sequential analysis: the smallest always-valid p-value over the SLOs after each analysis, beside alpha."""
+    labels: list[str] = []
+    p_values: list[float] = []
+    alpha = None
+    for phase in result.phases:
+        for analysis in phase.analyses:
+            detail = analysis.judgement.detail or {}
+            looked = (detail.get("sequential") or {}).get("slos") or {}
+            if not looked:
+                continue
+            alpha = detail.get("alpha", alpha)
+            labels.append(f"P{phase.index + 1} #{analysis.number}")
+            p_values.append(_round(min(float(v.get("p", 1.0)) for v in looked.values())))
+    if not labels:
+        return None
+    return {"labels": labels, "p": p_values, "alpha": [alpha or 0.05] * len(labels)}
+
+
+def render_markdown(result: RolloutResult, report_path: str | None = None) -> str:
+    labels, weights = weight_timeline(result)
+    return reporting.render("canary/summary.md.j2", result=result, report=result.to_dict(),
+                            weight_labels=labels, weights=weights, sli=sli_series(result),
+                            evidence=evidence_series(result), report_path=report_path)
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _round(value: float) -> float:
+    return float(f"{value:.4g}")

@@ -1,0 +1,1 @@
+"""safe-migrate adapters: Alembic, database dialects, backup tools and squawk."""

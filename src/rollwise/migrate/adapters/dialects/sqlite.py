@@ -1,0 +1,101 @@
+"""SQLite: transactional DDL through pysqlite, checksums by a deterministic SQL function, the backup API."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from rollwise.errors import ConfigError
+from rollwise.migrate.adapters.dialects.base import Backup, Dialect, Timeouts
+
+_MASK32 = 0xFFFFFFFF
+
+
+def _row_hash(text: str | None) -> int:
+    digest = hashlib.blake2b((text or "").encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class SQLiteDialect(Dialect):
+    name = "sqlite"
+    offline_url = "sqlite://"
+
+    def engine(self) -> sa.Engine:
+        engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
+
+        @sa.event.listens_for(engine, "connect")
+        def _connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+            # pysqlite would otherwise commit DDL at once; take over BEGIN so DDL is transactional
+            dbapi_connection.isolation_level = None
+            # SQLite has no hash function; this deterministic one is called by SQLite while it scans and sums
+            dbapi_connection.create_function("rollwise_hash", 1, _row_hash, deterministic=True)
+            dbapi_connection.execute("PRAGMA busy_timeout = 5000")
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(conn: sa.Connection) -> None:
+            if conn.get_isolation_level() != "AUTOCOMMIT":
+                conn.exec_driver_sql("BEGIN")
+
+        return engine
+
+    def set_timeouts(self, conn: sa.Connection, timeouts: Timeouts) -> None:
+        # SQLite locks the whole database; busy_timeout is how long a statement waits for another writer
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(timeouts.lock_timeout_s * 1000)}")
+
+    def is_lock_timeout(self, exc: BaseException) -> bool:
+        return "database is locked" in str(getattr(exc, "orig", exc))
+
+    def aggregate_sql(self, table: str, columns: list[dict[str, Any]]) -> str:
+        # quote() keeps NULL, '' and 'NULL' apart; the hash is split in two 32-bit halves so sum() cannot overflow
+        row = " || ',' || ".join(f"quote({self.quote(c['name'])})" for c in columns) or "''"
+        return (f"SELECT count(*), (coalesce(sum(h & {_MASK32}), 0) || ':' || coalesce(sum((h >> 32) & {_MASK32}), 0))"
+                f" FROM (SELECT *, rollwise_hash({row}) AS h FROM {self.qualified(table)})")
+
+    def combine(self, chunk_sums: list[str]) -> str:
+        low = sum(int(s.split(":")[0]) for s in chunk_sums)
+        high = sum(int(s.split(":")[1]) for s in chunk_sums)
+        return format(((high << 32) + low) % (1 << 64), "016x")
+
+    def table_sizes(self, conn: sa.Connection, tables: list[str]) -> dict[str, dict[str, Any]]:
+        sizes = {}
+        for table in tables:
+            if table in self.tables(conn):
+                count = conn.exec_driver_sql(f"SELECT count(*) FROM {self.qualified(table)}").scalar()
+                sizes[table] = {"rows_estimate": int(count), "bytes": None}
+        return sizes
+
+    def _database_file(self) -> Path:
+        database = self.url.database
+        if not database or database == ":memory:":
+            raise ConfigError(f"SQLite database {database or ':memory:'} cannot be backed up or migrated safely",
+                              key="database-url", fix="use a file database, e.g. sqlite:///app.db")
+        return Path(database)
+
+    def check_backup_tool(self, conn: sa.Connection) -> None:
+        self._database_file()
+
+    def backup(self, engine: sa.Engine, path: Path, snapshot_id: str | None = None) -> Backup:
+        source = sqlite3.connect(self._database_file())
+        target = sqlite3.connect(path)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+            source.close()
+        return Backup(path, "sqlite3 backup API")
+
+    def restore(self, engine: sa.Engine, path: Path) -> None:
+        source = sqlite3.connect(path)
+        target = sqlite3.connect(self._database_file())
+        try:
+            source.backup(target)  # replaces every page of the live database
+        finally:
+            target.close()
+            source.close()
+
+    def backup_suffix(self) -> str:
+        return ".sqlite3"
