@@ -4,10 +4,11 @@ Every run draws fresh random traffic (unless --seed): ``--rollouts`` rollouts pe
 windows of baseline and canary traffic (Poisson requests, binomial errors, latencies counted into histogram buckets
 with step-to-step variation of each track's latency). Both modes then run canary-deploy's analysis loop on the same
 data through ``rollwise.gate.service.judge`` against Prometheus: 4 phases of 5 analyses; fixed-window needs 5 passes
-per phase, a fresh test per window; sequential judges the rollout so far and ends a phase on its first conclusive
-analysis. Printed per mode:
+per phase, a fresh test per window (once with the first failed analysis rolling back, once with two failures
+tolerated, as users configure it against the false alarms of many looks); sequential judges the rollout so far and
+ends a phase on its first conclusive analysis. Printed per mode:
 
-- healthy canary: share rolled back (target: sequential <= gate.alpha), held, promoted;
+- healthy canary: share rolled back (target: sequential <= gate.alpha), held, promoted, analyses to promotion;
 - +25 % latency, +60 % latency, 3 % errors: share rolled back, median analyses to rollback, median bad requests the
   canary served until then (target: sequential at least 2x faster);
 - regressed canaries promoted, and their share of all promoted canaries (target 0).
@@ -162,11 +163,16 @@ class Rollout:
     outcome: str | None = None
 
 
-RULES = Analysis(interval=WINDOW, count=COUNT, warmup=0, failure_limit=0, inconclusive_limit=0, on_inconclusive="hold")
+#: mode -> (sequential, failure_limit): a fixed window with the first failure rolling back, a fixed window with two
+#: failures tolerated (what users configure to absorb the false alarms of many looks), and sequential analysis
+MODES = {"fixed-window": (False, 0), "fixed, limit 2": (False, 2), "sequential": (True, 0)}
 
 
-async def play(config, url: str, scenario: int, rollouts: int, sequential: bool, t0: float) -> list[Rollout]:
+async def play(config, url: str, scenario: int, rollouts: int, sequential: bool, t0: float,
+               failure_limit: int = 0) -> list[Rollout]:
     """One scenario's rollouts in one mode: every rollout's next analysis judged together (one batched fetch)."""
+    rules = Analysis(interval=WINDOW, count=COUNT, warmup=0, failure_limit=failure_limit, inconclusive_limit=0,
+                     on_inconclusive="hold")
     runs = [Rollout(scenario, r, SequentialState() if sequential else None) for r in range(rollouts)]
     source = PrometheusSource.from_config(config.prometheus, url)
     try:
@@ -182,7 +188,7 @@ async def play(config, url: str, scenario: int, rollouts: int, sequential: bool,
             for run, result in zip(active, results):
                 run.analyses += 1
                 run.served += max((s.canary.total or 0.0) for s in result.slos)
-                step = policy.after_analysis(RULES, run.tally, result.decision, sequential=sequential)
+                step = policy.after_analysis(rules, run.tally, result.decision, sequential=sequential)
                 run.tally = step.tally
                 if step.action == policy.ROLL_BACK:
                     run.outcome = "rollback"
@@ -209,6 +215,8 @@ def summary(mode: str, runs: dict[str, list[Rollout]]) -> dict[str, dict[str, fl
             "rolled back": len(back) / total,
             "held": sum(r.outcome == "hold" for r in group) / total,
             "promoted": sum(r.outcome == "promoted" for r in group) / total,
+            "analyses to promotion": statistics.median(r.analyses for r in group if r.outcome == "promoted")
+            if any(r.outcome == "promoted" for r in group) else math.nan,
             "analyses to rollback": statistics.median(r.analyses for r in back) if back else math.nan,
             "bad requests served": statistics.median(r.served for r in back) if back else math.nan,
         }
@@ -245,9 +253,9 @@ def main() -> None:
           f"data {generated - began:.0f}s, promtool + start {loaded - generated:.0f}s")
     try:
         results = {}
-        for mode in ("fixed-window", "sequential"):
+        for mode, (sequential, limit) in MODES.items():
             mode_began = time.perf_counter()
-            runs = {name: asyncio.run(play(config, prometheus.url, s, args.rollouts, mode == "sequential", t0))
+            runs = {name: asyncio.run(play(config, prometheus.url, s, args.rollouts, sequential, t0, limit))
                     for s, name in enumerate(SCENARIOS)}
             results[mode] = (summary(mode, runs), runs)
             print(f"{mode}: judged in {time.perf_counter() - mode_began:.0f}s")
@@ -257,33 +265,40 @@ def main() -> None:
 
 
 def report(results, alpha: float) -> None:
-    fixed, seq = results["fixed-window"][0], results["sequential"][0]
+    modes = list(MODES)
+    rows = {mode: results[mode][0] for mode in modes}
 
     def pct(value: float) -> str:
-        return f"{value * 100:5.1f} %"
+        return f"{value * 100:.1f} %"
 
     def num(value: float) -> str:
-        return "    n/a" if math.isnan(value) else f"{value:7.0f}" if value >= 100 else f"{value:7.1f}"
+        return "n/a" if math.isnan(value) else f"{value:.0f}" if value >= 100 else f"{value:.1f}"
 
-    print(f"\n{'':38}{'fixed-window':>14}{'sequential':>14}{'ratio':>9}")
-    healthy = "healthy"
-    print(f"{'healthy: rolled back (target <= ' + format(alpha, 'g') + ')':38}{pct(fixed[healthy]['rolled back']):>14}"
-          f"{pct(seq[healthy]['rolled back']):>14}")
-    print(f"{'healthy: held (not shown within)':38}{pct(fixed[healthy]['held']):>14}{pct(seq[healthy]['held']):>14}")
-    print(f"{'healthy: promoted':38}{pct(fixed[healthy]['promoted']):>14}{pct(seq[healthy]['promoted']):>14}")
+    def line(label: str, cells: list[str], ratios: str = "") -> None:
+        print(f"{label:40}" + "".join(f"{c:>16}" for c in cells) + ratios)
+
+    print()
+    line("", modes, "   ratio fixed / sequential")
+    for key in ("rolled back", "held", "promoted"):
+        target = f" (target <= {alpha:g})" if key == "rolled back" else ""
+        line(f"healthy: {key}{target}", [pct(rows[m]["healthy"][key]) for m in modes])
+    line("healthy: analyses to promotion (median)", [num(rows[m]["healthy"]["analyses to promotion"]) for m in modes])
     for name in list(SCENARIOS)[1:]:
         for key in ("rolled back", "analyses to rollback", "bad requests served"):
-            f, s = fixed[name][key], seq[name][key]
-            ratio = "" if key == "rolled back" or math.isnan(f) or math.isnan(s) or s == 0 else f"{f / s:6.2f}x"
-            shown = (pct(f), pct(s)) if key == "rolled back" else (num(f), num(s))
-            label = f"{name}: {key}" + (" (median)" if key != "rolled back" else "")
-            print(f"{label:38}{shown[0]:>14}{shown[1]:>14}{ratio:>9}")
-    for mode in ("fixed-window", "sequential"):
+            values = [rows[m][name][key] for m in modes]
+            if key == "rolled back":
+                line(f"{name}: {key}", [pct(v) for v in values])
+                continue
+            seq = values[-1]
+            ratios = "   " + " / ".join("n/a" if math.isnan(v) or math.isnan(seq) or not seq else f"{v / seq:.2f}x"
+                                         for v in values[:-1])
+            line(f"{name}: {key} (median)", [num(v) for v in values], ratios)
+    for mode in modes:
         runs = results[mode][1]
         promoted = [r for group in runs.values() for r in group if r.outcome == "promoted"]
         bad = [r for r in promoted if r.scenario != 0]
         share = len(bad) / len(promoted) if promoted else 0.0
-        print(f"{mode}: promoted canaries with a real regression: {len(bad)} of {len(promoted)} ({pct(share).strip()}, "
+        print(f"{mode}: promoted canaries with a real regression: {len(bad)} of {len(promoted)} ({pct(share)}, "
               "target 0)")
 
 
