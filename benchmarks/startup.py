@@ -72,7 +72,7 @@ def main() -> None:
     imports = {module: timed([sys.executable, "-c", f"import {module}"], max(3, args.runs // 3))
                for module in STATISTICS}
     for module, seconds in imports.items():
-        print(f"import {module:27} {seconds * 1000:8.1f} ms   {seconds / floor:5.2f}x python -c pass")
+        print(f"import {module:34} {seconds * 1000:8.1f} ms   {seconds / floor:5.2f}x python -c pass")
     print("slowest imports under --help (cumulative):")
     for micros, name in slowest_imports():
         print(f"  {micros / 1000:7.1f} ms  {name.strip()}")
