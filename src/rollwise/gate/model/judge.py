@@ -3,12 +3,15 @@
 Pure: it reads measured :class:`TrackData` and the config, never a socket. Rules, in the order they apply:
 
 1. the canary must have data (never a pass without it) and enough of it (``min_requests``, ``min_points``);
-2. canary vs baseline on the same window: counts -> two-proportion test, per-step series -> Mann-Whitney;
+2. canary vs baseline on the same window: counts -> compared within steps (``stratified``; Fisher / z-test when
+   sparse), per-step series -> Mann-Whitney (or, for a rollout, the anytime-valid comparison of ``sequential``);
    p-values are Holm-adjusted across SLOs; a regression is significant *and* larger than the tolerance;
 3. the objective is checked on the canary's value over the whole window;
 4. an objective breach that the baseline shares (it breaches too, or it got worse than before the window)
    is environmental: inconclusive, not rollback;
-5. decision: a failed critical SLO or a score below ``pass_score`` rolls back; otherwise any inconclusive SLO
+5. a pass needs the interval of the change to end inside the tolerance and a histogram that can resolve it
+   (``noninferiority``): else inconclusive, ``underpowered`` or ``histogram_resolution``;
+6. decision: a failed critical SLO or a score below ``pass_score`` rolls back; otherwise any inconclusive SLO
    makes the whole judgement inconclusive; otherwise proceed.
 """
 

@@ -65,6 +65,9 @@ def more_data_text(slo: Slo, c: Comparison, canary: TrackData, window_seconds: f
     factor = more_data_factor(slo, c)
     if factor is None:
         return "more traffic or a longer window would decide whether it is a regression"
+    if c.test.startswith("sequential"):  # the evidence is the whole rollout's, not this window's
+        return (f"about {factor:.2g}x the rollout's data so far would decide; the rollout goes on gathering it "
+                "(sequential analysis)")
     served = _requests(canary)
     requests = f" (about {served * factor:,.0f} canary requests instead of {served:,.0f})" if served else ""
     seconds = window_seconds * factor
