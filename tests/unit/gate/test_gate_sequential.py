@@ -141,3 +141,22 @@ def test_a_steps_seen_twice_count_once():
     state.add(ERRORS, canary, baseline, 180.0)
     state.add(ERRORS, canary, baseline, 180.0)
     assert len(state.slos["errors"]["rows"]) == 9
+
+
+@pytest.mark.parametrize("bad,total", [(0, 300), (5, 1000), (50, 10_000), (300, 400)])
+def test_share_bounds_are_where_the_beta_binomial_mixture_reaches_one_over_alpha(bad, total):
+    from scipy import stats as scipy_stats
+
+    from rollwise.gate.model.sequential import share_bounds
+
+    low, high = share_bounds(bad, total, 0.05)
+
+    def e_value(p0):  # Jeffreys mixture over the binomial likelihood at p0 (the binomial coefficients cancel)
+        return scipy_stats.betabinom.pmf(bad, total, 0.5, 0.5) / scipy_stats.binom.pmf(bad, total, p0)
+
+    assert low <= bad / total <= high
+    assert e_value(high) == pytest.approx(20, rel=1e-6)
+    if bad:
+        assert e_value(low) == pytest.approx(20, rel=1e-6)
+    else:
+        assert low == 0.0
