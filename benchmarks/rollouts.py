@@ -37,6 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests")]
 
+from rollwise.canary.adapters.judging import judgement  # noqa: E402
 from rollwise.canary.model import policy  # noqa: E402
 from rollwise.canary.model.plan import Analysis  # noqa: E402
 from rollwise.gate import service  # noqa: E402
@@ -188,7 +189,8 @@ async def play(config, url: str, scenario: int, rollouts: int, sequential: bool,
             for run, result in zip(active, results):
                 run.analyses += 1
                 run.served += max((s.canary.total or 0.0) for s in result.slos)
-                step = policy.after_analysis(rules, run.tally, result.decision, sequential=sequential)
+                step = policy.after_analysis(rules, run.tally, result.decision, sequential=sequential,
+                                             accumulating=judgement(result).accumulating)
                 run.tally = step.tally
                 if step.action == policy.ROLL_BACK:
                     run.outcome = "rollback"

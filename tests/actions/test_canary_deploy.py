@@ -39,8 +39,12 @@ def test_healthy_canary_is_promoted_through_the_action(repo_root, stacks):
     assert result.outputs["report"] == str(stack.report_path)
     data = json.loads(stack.report_path.read_text())
     assert (data["schema"], data["decision"], data["phase_reached"]) == ("rollwise/canary/v1", "PROCEED", 100)
-    assert [(p["weight"], p["weight_set"], p["outcome"], len(p["analyses"])) for p in data["phases"]] == [
-        (10, 10, "passed", 2), (50, 50, "passed", 1), (100, 100, "passed", 1)]
+    assert [(p["weight"], p["weight_set"], p["outcome"]) for p in data["phases"]] == [
+        (10, 10, "passed"), (50, 50, "passed"), (100, 100, "passed")]
+    # sequential analysis: phase 1 ends at its first conclusive analysis (within count 2 + inconclusive limit 2),
+    # and the evidence gathered then carries the later phases in one analysis each
+    assert 1 <= len(data["phases"][0]["analyses"]) <= 4
+    assert [len(p["analyses"]) for p in data["phases"][1:]] == [1, 1]
     assert all(p["k6"]["tracks"]["canary"]["requests"] > 50 for p in data["phases"])
     assert "canary: phase 2 analysis 1: PROCEED" in result.log
     assert stack.weight() == "100"

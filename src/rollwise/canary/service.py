@@ -166,7 +166,8 @@ class Rollout:
             sequential = bool(getattr(self.judge, "is_sequential", False))
             if sequential and callable(snapshot):  # the rollout's evidence so far, to resume from
                 self.state.write(sequential=snapshot(), updated=iso(time.time()))
-            step = policy.after_analysis(rules, tally, judgement.decision, sequential=sequential)
+            step = policy.after_analysis(rules, tally, judgement.decision, sequential=sequential,
+                                         accumulating=judgement.accumulating)
             tally = self.tally = step.tally
             record.analyses.append(AnalysisRecord(number, window.start, window.end, judgement, step.action))
             self._event("analysis", f"phase {index + 1} analysis {number}: {judgement.decision}: {judgement.reason}")

@@ -59,18 +59,22 @@ def test_unknown_outcome_is_an_error():
     ("outcomes", "expected"),
     [
         (["proceed"], ["advance"]),
-        (["inconclusive", "inconclusive", "proceed"], ["continue", "continue", "advance"]),
-        (["inconclusive", "inconclusive", "inconclusive"], ["continue", "continue", "rollback"]),
+        (["accumulating", "accumulating", "proceed"], ["continue", "continue", "advance"]),
+        (["accumulating", "accumulating", "accumulating"], ["continue", "continue", "rollback"]),
+        (["accumulating", "inconclusive", "accumulating"], ["continue", "continue", "rollback"]),
+        (["inconclusive", "inconclusive"], ["continue", "rollback"]),
         (["rollback", "rollback"], ["continue", "rollback"]),
     ],
     ids=["one-conclusive-analysis-ends-the-phase", "evidence-accumulates", "budget-count-plus-limit",
-         "failures-as-before"],
+         "both-kinds-share-the-budget", "missing-data-keeps-the-inconclusive-limit", "failures-as-before"],
 )
 def test_sequential_steps(outcomes, expected):
     steps = []
     tally = policy.Tally()
     for outcome in outcomes:
-        step = policy.after_analysis(RULES, tally, outcome, sequential=True)
+        accumulating = outcome == "accumulating"
+        outcome = "inconclusive" if accumulating else outcome
+        step = policy.after_analysis(RULES, tally, outcome, sequential=True, accumulating=accumulating)
         tally = step.tally
         steps.append(step.action)
     assert steps == expected

@@ -86,8 +86,11 @@ def judgement(result: Any) -> Judgement:
     # the SLO that failed tells the story of a rollback; otherwise latency, the usual first sign of trouble
     key = next((s for s in result.slos if s.verdict == "fail"), None) or \
         next((s for s in result.slos if s.slo.sli.kind == "latency"), result.slos[0] if result.slos else None)
+    undecided = [s for s in result.slos if s.verdict == "inconclusive"]
+    accumulating = result.sequential is not None and bool(undecided) and \
+        all(s.reason_code == "underpowered" for s in undecided)
     if key is None:
-        return Judgement(result.decision, result.reason, detail=detail)
+        return Judgement(result.decision, result.reason, detail=detail, accumulating=accumulating)
     unit = f" ({key.slo.unit})" if key.slo.unit else ""
     return Judgement(result.decision, result.reason, sli=f"{key.slo.name}{unit}", baseline=key.baseline.value,
-                     canary=key.canary.value, detail=detail)
+                     canary=key.canary.value, detail=detail, accumulating=accumulating)

@@ -44,6 +44,9 @@ class Judgement:
     baseline: float | None = None
     canary: float | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    #: sequential analysis: inconclusive only because the evidence is still accumulating (every SLO that is not
+    #: decided is ``underpowered``), as opposed to missing or unusable data
+    accumulating: bool = False
 
 
 @dataclass

@@ -243,10 +243,12 @@ class SequentialState:
         entry["p"] = min(entry["p"], math.exp(-max(0.0, log_e)))
         relative = tuple(math.expm1(v) if abs(v) < _SPAN else math.copysign(math.inf, v) if v > 0 else -1.0
                          for v in (found.low, found.estimate, found.high))
-        # in absolute terms the ratio's bounds at the baseline's share, as in fixed-window mode; with no bad request
-        # at all there is no ratio, and only the shares' own bounds tell how much worse the canary can be
-        absolute = (found.reference * relative[0], found.reference * relative[2]) if found.steps or \
-            found.difference is None else found.difference
+        # in absolute terms: the ratio's bounds at the baseline's share (as in fixed-window mode), narrowed by the
+        # shares' own bounds, which still say something when there are too few bad requests for a ratio (each
+        # sequence holds at alpha/2 a side, so the narrower end errs with probability at most alpha)
+        absolute = (found.reference * relative[0], found.reference * relative[2])
+        if found.difference is not None:
+            absolute = (max(absolute[0], found.difference[0]), min(absolute[1], found.difference[1]))
         comparison = Comparison(
             test=name, change=relative[1], difference=found.reference * relative[1], interval=absolute,
             interval_relative=(relative[0], relative[2]), p_value=entry["p"])
