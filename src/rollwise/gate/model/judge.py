@@ -180,8 +180,9 @@ def p_text(p: float | None) -> str:
 
 
 def change_texts(slo: Slo, c: Comparison) -> tuple[str, str]:
-    """The change and its interval in words: relative to the baseline, or absolute when the baseline is 0."""
-    if c.interval_relative and c.change is not None and math.isfinite(c.change):
+    """The change and its interval in words: relative to the baseline, or absolute when the baseline is 0 (or the
+    relative interval has no upper end)."""
+    if c.interval_relative and c.change is not None and all(map(math.isfinite, (c.change, *c.interval_relative))):
         low, high = c.interval_relative
         return _signed_percent(c.change), f"{_signed_percent(low)}…{_signed_percent(high)}"
     # A baseline of exactly 0 (no errors at all) has no relative change: say how much the canary added.

@@ -246,7 +246,8 @@ class SequentialState:
         # in absolute terms: the ratio's bounds at the baseline's share (as in fixed-window mode), narrowed by the
         # shares' own bounds, which still say something when there are too few bad requests for a ratio (each
         # sequence holds at alpha/2 a side, so the narrower end errs with probability at most alpha)
-        absolute = (found.reference * relative[0], found.reference * relative[2])
+        absolute = tuple(found.reference * v if found.reference > 0 and math.isfinite(v) else math.copysign(math.inf, v)
+                         for v in (relative[0], relative[2]))
         if found.difference is not None:
             absolute = (max(absolute[0], found.difference[0]), min(absolute[1], found.difference[1]))
         comparison = Comparison(
