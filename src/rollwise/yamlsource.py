@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from rollwise.errors import ConfigError
+from rollwise.shipped_schemas import load_schema  # noqa: F401 - the config layer's schema loader
 
 KeyPath = tuple[str | int, ...]
 

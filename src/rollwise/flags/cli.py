@@ -1,7 +1,7 @@
 """``rollwise flags``: read and change feature flags in a store (the flag-toggle action runs these).
 
 Exit codes: 0 done (or nothing to do), 2 invalid flags.yml or usage (nothing written), 3 a compare-and-set
-conflict, an unreachable store, or clients that did not confirm in time.
+conflict, an unreachable store, or clients that did not confirm in time, 4 internal error.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def _expect_option(f):
 
 @click.group()
 def flags() -> None:
-    """Read and change feature flags: get, set, kill, rollout, sync, diff, history.
+    """Read and change feature flags: get, set, kill, rollout, sync, diff, history; refs, check, run-schedule.
 
     Every change is an atomic compare-and-set with an audit entry (actor, reason, run URL, SHA, before/after)
     and is pushed to running clients. Exit codes: 0 done, 2 invalid input (nothing written), 3 conflict or
@@ -72,10 +72,11 @@ def _audit(actor, reason, run_url, sha):
 def _finish(title: str, store_url: str, report: str | None, run, wait_clients: int = 0,
             wait_timeout: float = 30.0) -> int:
     """Run a change, then report it (summary, outputs, JSON) whatever happened; return the exit code."""
-    from rollwise import ghactions, reporting
+    from rollwise import ghactions
     from rollwise.flags import report as report_
     from rollwise.flags import service
     from rollwise.flags.ports import redact
+    from rollwise.outcome import PROCEED, decision_for, publish
 
     ghactions.mask(urlsplit(store_url).password)
     payload = report_.change_payload(redact(store_url))
@@ -105,15 +106,13 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
     finally:
         if store is not None:
             store.close()
-    if os.environ.get("GITHUB_OUTPUT"):
-        ghactions.set_outputs(report_.change_outputs(payload))
-    ghactions.append_summary(report_.change_summary(title, payload), report_hint=report)
-    if report:
-        reporting.write_json(report, payload)
+    annotations = []
+    if isinstance(error, ConfigError) and error.location.file and ghactions.in_actions():
+        annotations.append(ghactions.Annotation("error", error.problem, error.location.file, error.location.line,
+                                                title="flags.yml"))
+    decision = PROCEED if error is None else decision_for(error.exit_code)
+    publish(report_.change_outcome(decision, title, payload, annotations), report)
     if error is not None:
-        if isinstance(error, ConfigError) and error.location.file and ghactions.in_actions():
-            ghactions.annotate([ghactions.Annotation("error", error.problem, error.location.file,
-                                                     error.location.line, title="flags.yml")])
         raise error
     if payload["status"] == "changed":
         click.echo(f"{title}: version {payload['version']} ({len(payload['changes'])} change(s))")
@@ -253,21 +252,190 @@ def get_command(key, context_json, store_url):
 @_store_option
 def history_command(key, limit, report, store_url):
     """The audit log, newest first (only changes to KEY when given)."""
-    from rollwise import ghactions, reporting
     from rollwise.flags import report as report_
     from rollwise.flags import service
     from rollwise.flags.ports import redact
+    from rollwise.outcome import publish
 
     store = service.open_store(store_url)
     try:
         entries = [e.to_dict() for e in service.history(store, key, limit)]
     finally:
         store.close()
-    if report:
-        reporting.write_json(report, report_.history_payload(redact(store_url), key, entries))
-    if os.environ.get("GITHUB_OUTPUT"):
-        ghactions.set_output("history", json.dumps(entries))
-    ghactions.append_summary(report_.history_summary(redact(store_url), key, entries))
+    publish(report_.history_outcome(redact(store_url), key, entries), report)
     for entry in entries:
         keys = ", ".join(f"{c['action']} {c['key']}" for c in entry["changes"])
         click.echo(f"v{entry['version']}  {entry['at']}  {entry['actor']}  {keys}  {entry['reason']}")
+
+
+
+@flags.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--from", "source", required=True, type=click.Choice(["flagd", "growthbook", "unleash"]),
+              help="the system FILE comes from")
+def import_command(file, source):
+    """Print FILE (another system's flag definitions) translated into flags.yml.
+
+    Refuses (exit 2, nothing printed) any flag it cannot translate faithfully, naming the flag and the expression.
+    """
+    from rollwise.flags.config import import_definitions
+
+    click.echo(import_definitions(file, source), nl=False)
+
+
+# --- the flag's life: refs, check, run-schedule --------------------------------------------------------------------
+
+def _opt(*decls: str, env: str, **kwargs):
+    """A click option that reads ``env`` too (action inputs arrive as ROLLWISE_* variables) and says so in --help."""
+    return click.option(*decls, envvar=env, show_envvar=True, **kwargs)
+
+
+def _clock(value: str | None):
+    """The process clock, or one stopped at the time given with --now (to rehearse a schedule or a check)."""
+    from rollwise.clock import Clock
+    from rollwise.flags.model.schedule import parse_at
+
+    if not value:
+        return None
+    moment = parse_at(value)
+    if moment is None:
+        raise ConfigError(f"--now '{value}' is not a time with a time zone", fix="write e.g. 2026-12-01T09:00:00Z")
+
+    class Stopped(Clock):
+        def time(self) -> float:
+            return moment.timestamp()
+
+    return Stopped()
+
+
+def _from_cwd(root: str, file: str) -> str:
+    """A scanned file's path from the working directory, as annotations and editors want it."""
+    return os.path.normpath(os.path.join(root, file))
+
+
+_ROOT = _opt("--root", env="ROLLWISE_ROOT", default=".", show_default=True, type=click.Path(file_okay=False),
+             help="Directory to scan (the files git tracks or would track; .gitignore applies).")
+_REFS_CONFIG = _opt("--refs-config", "refs_config", env="ROLLWISE_REFS_CONFIG", default=None,
+                    type=click.Path(dir_okay=False),
+                    help="Patterns and Python rules (default: <root>/.rollwise/coderefs.yml if present).")
+_REPORT = _opt("--report", env="ROLLWISE_REPORT", default=None, type=click.Path(dir_okay=False),
+               help="Write the JSON report here.")
+
+
+@flags.command("refs")
+@_ROOT
+@_REFS_CONFIG
+@_REPORT
+def refs_command(root, refs_config, report) -> int:
+    """List every flag key the code reads: key, file, line and the call. Exit 0."""
+    from rollwise.flags import report as report_
+    from rollwise.flags import service
+    from rollwise.flags.config import load_refs_config
+    from rollwise.outcome import publish
+
+    result = service.find_references(root, load_refs_config(refs_config, root))
+    published = report_.refs_outcome(root, result)
+    code = publish(published, report)
+    for ref in result.references:
+        shown = ref.key or f"(dynamic {ref.glob or '*'})"
+        click.echo(f"{shown}\t{_from_cwd(root, ref.file)}:{ref.line}\t{ref.call}")
+    click.echo(f"{len(result.references)} reference(s) to {len(published.report['keys'])} flag(s) in "
+               f"{result.files} file(s), {result.lines} lines", err=True)
+    return code
+
+
+@flags.command("check")
+@_opt("--file", "flags_file", env="ROLLWISE_FLAGS_FILE", default="flags.yml", show_default=True,
+      type=click.Path(dir_okay=False), help="Flags as code.")
+@_ROOT
+@_opt("--store", "store_url", env="ROLLWISE_FLAGS_STORE", default=None, metavar="URL",
+      help="Flag store whose definitions and audit log tell how long a flag has served one variant (stale flags).")
+@_opt("--base", env="ROLLWISE_BASE_REF", default=None,
+      help="Git ref of the pull request's base: report the references this change adds or removes.")
+@_opt("--stale-after", env="ROLLWISE_STALE_AFTER", default="30d", show_default=True,
+      help="Default for flags without stale_after: how long one variant for everyone makes a read stale.")
+@_opt("--now", env="ROLLWISE_NOW", default=None, help="Judge as of this RFC 3339 time (default: now).")
+@_REFS_CONFIG
+@_REPORT
+@_opt("--github-status/--no-github-status", env="ROLLWISE_GITHUB_STATUS", default=False,
+      help="Set the commit status rollwise/flags-check (needs GITHUB_TOKEN).")
+@_opt("--github-comment/--no-github-comment", env="ROLLWISE_GITHUB_COMMENT", default=False,
+      help="Create or update one PR comment with the findings (needs GITHUB_TOKEN).")
+def check_command(flags_file, root, store_url, base, stale_after, now, refs_config, report, github_status,
+                  github_comment) -> int:
+    """Check code against flags.yml: a key flags.yml lacks is an error (exit 1); unused and stale flags warn;
+    references added or removed since --base are notices."""
+    from datetime import timedelta
+
+    from rollwise.flags import report as report_
+    from rollwise.flags import service
+    from rollwise.outcome import publish
+    from rollwise.units import parse_duration
+
+    try:
+        default_stale = timedelta(seconds=parse_duration(stale_after))
+    except ValueError as exc:
+        raise ConfigError(f"--stale-after: {exc}", fix="write a duration such as 30d, 2w or 12h") from None
+    clock = _clock(now)
+    store = service.open_store(store_url) if store_url else None
+    try:
+        result = service.check_code(flags_file, root, store=store, base=base, stale_after=default_stale,
+                                    config_path=refs_config, clock=clock)
+    finally:
+        if store is not None:
+            store.close()
+    findings = [{**f.to_dict(), "file": _from_cwd(root, f.file) if f.file and f.file != result.flags_file else f.file}
+                for f in result.findings]
+    published = report_.check_outcome(result, findings)
+    if github_status or github_comment:
+        from rollwise.github import report_to_pull_request
+
+        report_to_pull_request("flags-check", "failure" if result.exit_code else "success",
+                               report_.check_description(published.report, len(result.defined)), published.summary,
+                               report_.CHECK_MARKER, status=github_status, comment=github_comment)
+    code = publish(published, report)
+    counts = result.counts
+    click.echo(f"flags check {result.status}: {counts['error']} error(s), {counts['warning']} warning(s), "
+               f"{counts['notice']} notice(s); {len(result.scan.references)} reference(s) in {result.scan.files} "
+               "file(s)", err=True)
+    return code
+
+
+@flags.command("run-schedule")
+@_opt("--store", "store_url", env="ROLLWISE_FLAGS_STORE", required=True, metavar="URL",
+      help="Flag store (redis://..., file://flags.yml) whose flags carry the schedule.")
+@_opt("--flag", "keys", env="ROLLWISE_FLAG", multiple=True, default=(),
+      help="Only this flag (repeatable; default: every flag with a schedule).")
+@_opt("--dry-run", env="ROLLWISE_DRY_RUN", is_flag=True, help="List what is due, write nothing.")
+@_opt("--now", env="ROLLWISE_NOW", default=None, help="Treat this RFC 3339 time as now (rehearse with --dry-run).")
+@_opt("--actor", env="ROLLWISE_ACTOR", default=None, help="Who makes the change (default $GITHUB_ACTOR or $USER).")
+@_opt("--reason", env="ROLLWISE_REASON", default="", help="Why (kept in the audit log with each entry's marker).")
+@_REPORT
+def run_schedule_command(store_url, keys, dry_run, now, actor, reason, report) -> int:
+    """Apply the schedule: entries whose time has come and that the audit log does not show as applied, each as
+    an audited compare-and-set. Running it twice changes nothing the second time."""
+    from rollwise import ghactions
+    from rollwise.flags import report as report_
+    from rollwise.flags import service
+    from rollwise.flags.model.changes import Audit
+    from rollwise.flags.ports import redact
+    from rollwise.outcome import publish
+
+    ghactions.mask(urlsplit(store_url).password)
+    keys = [k for value in keys for k in value.replace(",", " ").split()]
+    clock = _clock(now)
+    if now and not dry_run:
+        raise ConfigError("--now rehearses a schedule and needs --dry-run",
+                          fix="add --dry-run, or drop --now to apply what is due now")
+    store = service.open_store(store_url)
+    try:
+        run = service.run_schedule(store, Audit.from_environment(actor=actor, reason=reason), dry_run=dry_run,
+                                   keys=keys, clock=clock)
+    finally:
+        store.close()
+    published = report_.schedule_outcome(redact(store_url), run)
+    code = publish(published, report)
+    for step in published.report["steps"]:
+        click.echo(f"{step['status']:<9} {step['at']}  {step['key']}: {step['change']}")
+    click.echo(f"run-schedule {run.status}: {len(run.applied)} applied, version {run.version}", err=True)
+    return code

@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
-from functools import lru_cache
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,11 +26,13 @@ from rollwise.flags.model import (
     Serve,
     bucketing,
     operators,
+    schedule,
     shape,
     value_kind,
 )
 
 if TYPE_CHECKING:
+    from rollwise.flags.model.coderefs import RefsConfig
     from rollwise.yamlsource import Document
 
 BOOLEAN_VARIANTS = {"true": True, "false": False}
@@ -61,10 +62,12 @@ def did_you_mean(name: str, choices) -> str | None:
 SINGLE_VALUE_OPS = (*operators.NUMBER_OPS, *operators.SEMVER_OPS, *operators.DATE_OPS)
 
 
-@lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
-    """The shipped JSON Schema of flags.yml."""
-    return json.loads((Path(__file__).parent.parent / "schemas" / "flags.schema.json").read_text("utf-8"))
+    """The shipped JSON Schema of flags.yml (FlagClient checks stored definitions against it; the loader imports
+    no PyYAML, which keeps the client within its memory budget)."""
+    from rollwise.shipped_schemas import load_schema
+
+    return load_schema("flags")
 
 
 def _name(value: Any) -> Any:
@@ -72,18 +75,42 @@ def _name(value: Any) -> Any:
     return ("true" if value else "false") if isinstance(value, bool) else value
 
 
+def _values(data: Any) -> Any:
+    # variant values and metadata are data, not flag fields: only dates change (stores hold JSON)
+    if isinstance(data, dict):
+        return {k: _values(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_values(item) for item in data]
+    return data.isoformat() if isinstance(data, (datetime, date)) else data
+
+
 def normalize_flag(raw: Any) -> Any:
-    """Normalize one flag definition; YAML 1.1 reads the field name ``off`` as the boolean false."""
-    if isinstance(raw, dict) and False in raw:
+    """Normalize one flag definition; YAML 1.1 reads the field name ``off`` as the boolean false.
+
+    Variant names are names whatever the type of the values: a quoted ``"on"`` stays ``on``; only a YAML
+    boolean key (unquoted ``on``/``off``/``yes``/``true``...) becomes the variant ``true`` or ``false``.
+    """
+    if not isinstance(raw, dict):
+        return normalize(raw)
+    if False in raw:
         raw = {("off" if key is False else key): value for key, value in raw.items()}
-    return normalize(raw)
+    out = {}
+    for key, value in raw.items():
+        if key == "variants" and isinstance(value, dict):
+            out[key] = {_name(name): _values(v) for name, v in value.items()}
+        elif key == "metadata":
+            out[key] = _values(value)
+        else:
+            out.update(normalize({key: value}))
+    return out
 
 
 def normalize_document(data: Any) -> Any:
-    """Normalize a whole flags document (see :func:`normalize`)."""
-    if isinstance(data, dict) and isinstance(data.get("flags"), dict):
-        data = {**data, "flags": {_name(k): normalize_flag(v) for k, v in data["flags"].items()}}
-    return normalize(data)
+    """Normalize a whole flags document (see :func:`normalize` and :func:`normalize_flag`)."""
+    if not (isinstance(data, dict) and isinstance(data.get("flags"), dict)):
+        return normalize(data)
+    return {key: ({_name(k): normalize_flag(v) for k, v in value.items()} if key == "flags" else normalize(value))
+            for key, value in data.items()}
 
 
 def normalize(data: Any) -> Any:
@@ -234,10 +261,28 @@ def _variants(key: str, raw: Mapping[str, Any], doc: Document, path: tuple) -> d
 
 def _check_variant(name: Any, variants: Mapping[str, Any], doc: Document, path: tuple) -> str:
     if name not in variants:
-        guess = did_you_mean(str(name), variants)
-        hint = f"did you mean '{guess}'?" if guess else "use one of: " + ", ".join(variants)
-        raise doc.error(path, f"unknown variant '{name}'", hint)
+        raise doc.error(path, f"unknown variant '{name}'" + _form_read(name, variants), _variant_hint(name, variants))
     return name
+
+
+def _form_read(name: Any, variants: Mapping[str, Any]) -> str:
+    """Say which form YAML read when a boolean and a named form of variants meet."""
+    if name in BOOLEAN_VARIANTS and not set(variants) & set(BOOLEAN_VARIANTS):
+        return (f" (read as the YAML boolean {name}: unquoted on/off/yes/no/true/false name the variants"
+                f" 'true'/'false'; this flag's variants are {', '.join(repr(v) for v in variants)})")
+    if name not in BOOLEAN_VARIANTS and set(variants) <= set(BOOLEAN_VARIANTS):
+        return (f" (this flag's variant names were read as the YAML booleans {'/'.join(variants)}:"
+                " unquoted on/off/yes/no are booleans in YAML)")
+    return ""
+
+
+def _variant_hint(name: Any, variants: Mapping[str, Any]) -> str:
+    if name in BOOLEAN_VARIANTS and not set(variants) & set(BOOLEAN_VARIANTS):
+        return "quote the variant name, e.g. `default: \"on\"`"
+    if name not in BOOLEAN_VARIANTS and set(variants) <= set(BOOLEAN_VARIANTS):
+        return f"quote the variant names under `variants:` (e.g. `\"{name}\": true`), or refer to them as true/false"
+    guess = did_you_mean(str(name), variants)
+    return f"did you mean '{guess}'?" if guess else "use one of: " + ", ".join(variants)
 
 
 def parse_serve(raw: Any, variants: Mapping[str, Any], doc: Document, path: tuple) -> Serve:
@@ -291,6 +336,9 @@ def parse_flag(key: str, raw: Mapping[str, Any], doc: Document, path: tuple, ver
     prerequisites = tuple(
         Prerequisite(flag=p["flag"], variants=tuple(p.get("variants") or ())) for p in raw.get("prerequisites") or []
     )
+    if "schedule" in raw or "stale_after" in raw:
+        validate_lifecycle_fields(key, raw, variants, [r.name for r in rules],
+                                  lambda where, problem, fix: doc.error(path + where, problem, fix))
     return Flag(
         key=key, variants=variants, default=default, enabled=raw.get("enabled", True), off=off,
         salt=raw.get("salt", key), description=raw.get("description", ""), prerequisites=prerequisites,
@@ -347,3 +395,123 @@ def find_cycle(flagset: FlagSet) -> list[str] | None:
             return found
     return None
 
+
+
+#: `rollwise flags import --from NAME` -> the module translating NAME's definitions (model.imports.*)
+IMPORT_SOURCES = {"flagd": "flagd", "growthbook": "growthbook", "unleash": "unleash"}
+
+
+def import_definitions(path: str | Path, source: str) -> str:
+    """flags.yml text translated from another system's JSON file, with notes as comments on top.
+
+    Refusals are ConfigErrors (exit 2) naming file, line, key path and the expression; the result passes the same
+    validation as flags.yml before it is returned.
+    """
+    import importlib
+
+    import yaml
+
+    from rollwise.flags.model.imports import Untranslatable, line_of
+    from rollwise.yamlsource import dotted
+
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {file}: {exc.strerror}", file=file, fix="check the path") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"not valid JSON: {exc.msg}", file=file, line=getattr(exc, "lineno", None),
+                          fix="fix the JSON syntax (export the definitions as JSON)") from None
+    translator = importlib.import_module(f"rollwise.flags.model.imports.{IMPORT_SOURCES[source]}")
+    try:
+        imported = translator.translate(data)
+    except Untranslatable as exc:
+        shown = f": {exc.shown()}" if exc.expression is not None else ""
+        raise ConfigError(exc.why + shown, file=file, line=line_of(text, exc.where, exc.near),
+                          key=dotted(exc.where) or None, fix=exc.fix or translator.FIX) from None
+    body = yaml.safe_dump(imported.document(), sort_keys=False, allow_unicode=True, width=120)
+    parse_flagset_text(body, f"{file} (translated)")
+    header = [f"# translated from {file} by `rollwise flags import --from {source}`"]
+    header += [f"# note: {note}" for note in imported.notes]
+    return "\n".join(header) + "\n" + body
+
+
+# --- lifecycle fields of a flag: stale_after and schedule ----------------------------------------------------------
+
+def stale_after(raw: Mapping[str, Any], default: timedelta | None) -> timedelta | None:
+    """The flag's ``stale_after`` (``30d``, ``12h`` or seconds; ``never`` for a permanent flag such as a kill
+    switch: None), else ``default``; ValueError when unreadable."""
+    if raw.get("stale_after") is None:
+        return default
+    if raw["stale_after"] == "never":
+        return None
+    from rollwise.units import parse_duration  # the one duration grammar of rollwise
+
+    seconds = parse_duration(raw["stale_after"])
+    if seconds <= 0:
+        raise ValueError(f"'{raw['stale_after']}' is not a positive duration; write e.g. 30d")
+    return timedelta(seconds=seconds)
+
+
+def validate_lifecycle_fields(key: str, raw: Mapping[str, Any], variants: Mapping[str, Any], rules: list[str],
+                              error) -> None:
+    """Check ``stale_after`` and ``schedule``; ``error(path, problem, fix)`` builds the located ConfigError."""
+    try:
+        stale_after(raw, None)
+    except ValueError as exc:
+        raise error(("stale_after",), str(exc), "write a duration such as 30d, 2w or 12h, or never") from None
+    schedule.validate(key, raw, variants, rules, error)
+
+
+# --- .rollwise/coderefs.yml: what the code-reference scan looks for ------------------------------------------------
+
+#: where the scan looks for its configuration when none is given
+REFS_CONFIG_PATH = ".rollwise/coderefs.yml"
+
+
+def refs_schema() -> dict[str, Any]:
+    """The shipped JSON Schema of .rollwise/coderefs.yml."""
+    from rollwise.shipped_schemas import load_schema
+
+    return load_schema("coderefs")
+
+
+def load_refs_config(path: str | Path | None, root: str | Path = ".") -> RefsConfig:
+    """The configuration at ``path``; without one, ``.rollwise/coderefs.yml`` under ``root`` if it exists, else
+    the built-in rules."""
+    # imported here: FlagClient reads its flags through this module and keeps its memory small
+    from rollwise.flags.model.coderefs import DEFAULT_PATTERNS, Pattern, PythonRules, RefsConfig
+    from rollwise.yamlsource import load_yaml, validate_schema
+
+    if path is None:
+        candidate = Path(root) / REFS_CONFIG_PATH
+        if not candidate.is_file():
+            return RefsConfig()
+        path = candidate
+    doc = load_yaml(path)
+    if doc.data is None:
+        return RefsConfig(source=str(path))
+    validate_schema(doc, refs_schema())
+    data = doc.data
+    patterns = list(DEFAULT_PATTERNS) if data.get("defaults", True) else []
+    for i, raw in enumerate(data.get("patterns") or []):
+        where = ("patterns", i, "pattern")
+        try:
+            regex = re.compile(raw["pattern"])
+        except re.error as exc:
+            raise doc.error(where, f"invalid regular expression: {exc}",
+                            "fix the pattern (Python `re` syntax); capture the key in (?P<key>...)") from None
+        if "key" not in regex.groupindex and regex.groups != 1:
+            raise doc.error(where, f"the pattern has {regex.groups} groups and none named 'key'",
+                            "name the group that captures the flag key: (?P<key>[A-Za-z0-9_.:-]+)")
+        patterns.append(Pattern(raw["name"], tuple(raw["paths"]), regex, raw.get("language", "")))
+    python = data.get("python") or {}
+    return RefsConfig(
+        patterns=tuple(patterns),
+        python=PythonRules(methods=frozenset(python.get("methods") or ()),
+                           functions=frozenset(python.get("functions") or ())),
+        exclude=tuple(data.get("exclude") or ()),
+        source=str(path),
+    )

@@ -1,4 +1,5 @@
-"""What every flag store offers: a consistent snapshot, an atomic audited compare-and-set, and history."""
+"""What every flag store offers: a consistent snapshot, an atomic audited compare-and-set, and history; and the
+files the code-reference scan reads."""
 
 from __future__ import annotations
 
@@ -77,3 +78,18 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+
+
+class FileSource(Protocol):
+    """A set of files to scan: a work tree or a commit."""
+
+    label: str
+
+    def files(self) -> list[str]:
+        """Paths relative to the scanned directory, with '/' separators."""
+
+    def read(self, path: str) -> str | None:
+        """The text of a file, or None when it is binary, too large or gone."""
+
+    def close(self) -> None:
+        """Release what reading needed."""

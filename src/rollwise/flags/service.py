@@ -15,22 +15,30 @@ percentage rollout as its traffic split)::
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from rollwise import clock as clocks
+from rollwise.clock import Clock
 from rollwise.errors import ConfigError, InconclusiveError
 from rollwise.flags.adapters import ConflictError, Snapshot, Store, StoreUnavailable, open_store
-from rollwise.flags.config import load_flagset, parse_raw_flag
-from rollwise.flags.model import FlagSet
+from rollwise.flags.adapters.codewalk import GitTree, ScanResult, WorkingTree, scan
+from rollwise.flags.config import load_flagset, load_refs_config, parse_document, parse_raw_flag
+from rollwise.flags.config import stale_after as config_stale_after
+from rollwise.flags.model import FlagSet, lifecycle, schedule
 from rollwise.flags.model.changes import Audit, AuditEntry, Change, diff_raw, same_definition
-from rollwise.yamlsource import did_you_mean
+from rollwise.flags.model.coderefs import RefsConfig
+from rollwise.flags.model.lifecycle import Finding, FlagFacts
+from rollwise.flags.model.schedule import ScheduledChange
+from rollwise.outcome import PROCEED, ROLLBACK, exit_code
+from rollwise.yamlsource import did_you_mean, load_yaml
 
 __all__ = [
     "Audit", "ChangeResult", "ConflictError", "StoreUnavailable", "open_store", "read", "set_enabled", "kill",
-    "set_rollout", "sync", "diff", "history", "wait_for_clients",
+    "set_rollout", "sync", "diff", "history", "wait_for_clients", "find_references", "check_code", "run_schedule",
 ]
 
 
@@ -111,6 +119,12 @@ def set_rollout(store: Store, key: str, percentage: float, audit: Audit, *, vari
     ``variant`` defaults to the variant whose value is ``true``. The rest goes to the other variant of an
     existing two-way rollout, or to the variant served before, or to the ``false`` variant.
     """
+    return _change_flag(store, key, rollout_edit(key, percentage, variant, rule), audit, expected_version, retries)
+
+
+def rollout_edit(key: str, percentage: float, variant: str | None = None,
+                 rule: str | None = None) -> Callable[[dict[str, Any]], None]:
+    """The in-place edit of a flag definition that ``set_rollout`` makes (scheduled steps replay it too)."""
     if not 0 <= percentage <= 100:
         raise ConfigError(f"rollout percentage {percentage:g} is outside 0..100",
                           fix="give a percentage between 0 and 100")
@@ -149,7 +163,7 @@ def set_rollout(store: Store, key: str, percentage: float, audit: Audit, *, vari
         rollout = {name: shares.get(name, 0) for name in order}
         container[field_name] = {"rollout": rollout, **({"by": by} if by else {})}
 
-    return _change_flag(store, key, edit, audit, expected_version, retries)
+    return edit
 
 
 def _number(percent: float) -> float | int:
@@ -175,6 +189,8 @@ def sync(store: Store, flags_file: str | Path | FlagSet, audit: Audit, *, dry_ru
          prune: bool = True) -> ChangeResult:
     """Make the store hold exactly what flags.yml says: validated first, only changed flags written, atomically."""
     desired = flags_file if isinstance(flags_file, FlagSet) else load_flagset(flags_file)
+    if any(flag.raw.get("schedule") for flag in desired.flags.values()):
+        desired = with_steps_taken(store, desired)  # a sync keeps the scheduled steps already taken
     snapshot, changes = diff(store, desired, prune)
     if dry_run or not changes:
         return ChangeResult(store.url, snapshot.version, changes, audit, dry_run=dry_run,
@@ -197,16 +213,200 @@ def history(store: Store, key: str | None = None, limit: int = 20) -> list[Audit
 
 
 def wait_for_clients(store: Store, version: int, clients: int, timeout: float = 30.0,
-                     poll: float = 0.05) -> int:
+                     poll: float = 0.05, clock: Clock | None = None) -> int:
     """Block until ``clients`` clients acknowledge ``version``; InconclusiveError (exit 3) on timeout."""
-    deadline = time.monotonic() + timeout
+    clock = clocks.current(clock)
+    deadline = clock.monotonic() + timeout
     while True:
         count = store.acknowledged(version)
         if count >= clients:
             return count
-        if time.monotonic() >= deadline:
+        if clock.monotonic() >= deadline:
             raise InconclusiveError(
                 f"only {count} of {clients} clients applied version {version} within {timeout:g}s; the change is "
                 "committed, but propagation is unconfirmed. Check that the applications run FlagClient and reach Redis."
             )
-        time.sleep(poll)
+        clock.sleep(poll)
+
+
+# --- the flag's life: the code that reads it, the pull-request check, scheduled changes -----------------------------
+
+#: audit entries read for the stale check (the Redis store keeps about 10,000)
+STALE_HISTORY_LIMIT = 10_000
+
+
+def _now(clock: Clock | None) -> datetime:
+    return datetime.fromtimestamp(clocks.current(clock).time(), timezone.utc)
+
+
+def find_references(root: str | Path = ".", config: RefsConfig | None = None) -> ScanResult:
+    """Every flag reference in the work tree at ``root`` (files git tracks or would track)."""
+    source = WorkingTree(root)
+    try:
+        return scan(source, config or load_refs_config(None, root))
+    finally:
+        source.close()
+
+
+def find_references_at(root: str | Path, ref: str, config: RefsConfig) -> ScanResult:
+    """Every flag reference in commit ``ref`` (the pull request's base), read from git without a checkout."""
+    source = GitTree(root, ref)
+    try:
+        return scan(source, config)
+    finally:
+        source.close()
+
+
+@dataclass
+class CheckResult:
+    flags_file: str
+    findings: list[Finding]
+    scan: ScanResult
+    base: str | None = None
+    base_scan: ScanResult | None = None
+    store: str | None = None
+    defined: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return lifecycle.counts(self.findings)
+
+    @property
+    def decision(self) -> str:
+        """rollback (exit 1) when code reads a key flags.yml lacks, as an unsafe migration is; else proceed."""
+        return ROLLBACK if self.counts["error"] else PROCEED
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code(self.decision)
+
+    @property
+    def status(self) -> str:
+        return "failed" if self.counts["error"] else "passed"
+
+
+def _by_key(history: list[AuditEntry]) -> dict[str, list[AuditEntry]]:
+    out: dict[str, list[AuditEntry]] = {}
+    for entry in history:
+        for key in {c.get("key") for c in entry.changes if c.get("kind", "flag") == "flag"}:
+            out.setdefault(key, []).append(entry)
+    return out
+
+
+def check_code(flags_file: str | Path, root: str | Path = ".", *, store: Store | None = None,
+               base: str | None = None, stale_after: timedelta = lifecycle.DEFAULT_STALE_AFTER,
+               config_path: str | None = None, clock: Clock | None = None) -> CheckResult:
+    """Check the code under ``root`` against ``flags_file``: undefined, unused and stale flags, and (with ``base``)
+    the references this change adds or removes. Staleness needs ``store``: its definitions and audit log."""
+    doc = load_yaml(flags_file)
+    flagset = parse_document(doc)  # an invalid flags.yml is a ConfigError (exit 2) before any scan
+    config = load_refs_config(config_path, root)
+    head = find_references(root, config)
+    base_scan = find_references_at(root, base, config) if base else None
+    current, history = {}, {}
+    if store is not None:
+        snapshot = store.load()
+        current = snapshot.raw_flags
+        history = _by_key(store.history(None, STALE_HISTORY_LIMIT))
+    facts = {}
+    for key, flag in flagset.flags.items():
+        served, since = lifecycle.uniform_since(key, current.get(key), history.get(key, []))
+        facts[key] = FlagFacts(key, doc.line_of(("flags", key)), served, since,
+                               config_stale_after(flag.raw, stale_after))
+    findings = lifecycle.check(facts, head.references, _now(clock), flags_file=str(flags_file),
+                               base_refs=base_scan.references if base_scan else None, did_you_mean=did_you_mean)
+    return CheckResult(str(flags_file), findings, head, base, base_scan, store.url if store is not None else None,
+                       sorted(flagset.flags))
+
+
+#: audit entries read per scheduled flag to find the markers of applied entries
+SCHEDULE_HISTORY_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Step:
+    """What a run did with one entry: applied (written), in-effect (nothing to change), due (dry run), pending."""
+
+    change: ScheduledChange
+    status: str
+    version: int | None = None
+
+    def to_dict(self) -> dict:
+        return {**self.change.to_dict(), "status": self.status, "version": self.version}
+
+
+@dataclass
+class ScheduleRun:
+    store: str
+    now: datetime
+    version: int
+    steps: list[Step] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def applied(self) -> list[Step]:
+        return [s for s in self.steps if s.status == "applied"]
+
+    @property
+    def status(self) -> str:
+        if self.dry_run:
+            return "dry-run"
+        return "changed" if self.applied else "unchanged"
+
+
+def with_steps_taken(store: Store, flagset: FlagSet) -> FlagSet:
+    """``flagset`` (what flags.yml says) with the scheduled steps the store's audit log shows as applied replayed on
+    top, in time order: ``flags sync`` writes this, so a deploy does not undo a ramp that is under way."""
+    flags = dict(flagset.flags)
+    for key, flag in flagset.flags.items():
+        changes = schedule.entries(key, flag.raw)
+        done = schedule.applied(store.history(key, SCHEDULE_HISTORY_LIMIT)) if changes else set()
+        taken = [change for change in changes if change.id in done]
+        if not taken:
+            continue
+        raw = copy.deepcopy(dict(flag.raw))
+        for change in taken:
+            if change.enabled is not None:
+                raw["enabled"] = change.enabled
+            else:
+                rollout_edit(key, change.rollout, change.variant, change.rule)(raw)
+        flags[key] = parse_raw_flag(key, raw, f"{store.url} flag {key}", version=flag.version)
+    return FlagSet(flags, flagset.segments, flagset.version)
+
+
+def _apply(store: Store, change: ScheduledChange, audit: Audit) -> ChangeResult:
+    if change.enabled is not None:
+        return set_enabled(store, change.key, change.enabled, audit, retries=3)
+    return set_rollout(store, change.key, change.rollout, audit, variant=change.variant, rule=change.rule, retries=3)
+
+
+def run_schedule(store: Store, audit: Audit, *, dry_run: bool = False, keys: list[str] | None = None,
+                 clock: Clock | None = None) -> ScheduleRun:
+    """Apply every due entry of every flag in ``store`` (or of ``keys``) that the audit log does not show as
+    applied, oldest first. Entries not yet due are listed as pending."""
+    moment = _now(clock)
+    snapshot = store.load()
+    for key in keys or ():
+        if key not in snapshot.raw_flags:
+            guess = did_you_mean(key, snapshot.raw_flags)
+            raise ConfigError(f"flag '{key}' does not exist in {store.url}",
+                              fix=f"did you mean '{guess}'?" if guess else "list flags with `rollwise flags get`")
+    run = ScheduleRun(store.url, moment, snapshot.version, dry_run=dry_run)
+    for key in sorted(snapshot.raw_flags):
+        if keys and key not in keys:
+            continue
+        changes = schedule.entries(key, snapshot.raw_flags[key])
+        if not changes:
+            continue
+        done = schedule.applied(store.history(key, SCHEDULE_HISTORY_LIMIT))
+        for change in schedule.due(changes, done, moment):
+            if dry_run:
+                run.steps.append(Step(change, "due"))
+                continue
+            reason = f"scheduled {change.describe()} (due {change.at.isoformat()}) {change.marker}"
+            result = _apply(store, change, replace(audit, reason=f"{audit.reason}; {reason}" if audit.reason
+                                                   else reason))
+            run.version = result.version
+            run.steps.append(Step(change, "applied" if result.changes else "in-effect", result.version))
+        run.steps += [Step(change, "pending") for change in schedule.upcoming(changes, moment)]
+    return run

@@ -1,6 +1,8 @@
 """Gate runs: measure every SLO on both tracks concurrently, then judge; and the pre-deploy error-budget check.
 
-``judge`` is what ``rollwise gate`` and canary-deploy call; ``judge_sync`` wraps it for synchronous callers.
+This is the gate's API for the CLI and for other capabilities (canary-deploy judges each analysis with
+``judge``): reading rollwise.yml (``load_config``) and opening a source (``prometheus_source``, ``k6_source``)
+go through here too.
 """
 
 from __future__ import annotations
@@ -8,14 +10,40 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from rollwise.errors import ConfigError
+from rollwise.gate.config import load_config
 from rollwise.gate.model import GateConfig, GateResult, Slo, TrackData, Window, promql
 from rollwise.gate.model import judge as judge_core
 from rollwise.gate.model.burn_rate import BudgetResult, assess_budget, budget_windows
 from rollwise.gate.model.sequential import SequentialState
 from rollwise.gate.ports import BudgetSource, MetricSource, QueryRejected, Unavailable
+
+
+def prometheus_source(config: GateConfig, url: str | None = None) -> MetricSource:
+    """The Prometheus of ``url`` (default: ``prometheus.url`` of rollwise.yml); a ConfigError when none is known."""
+    from rollwise.gate.adapters.prometheus import PrometheusSource
+
+    return PrometheusSource.from_config(config.prometheus, url=url)
+
+
+def k6_source(path: str | Path) -> MetricSource:
+    """k6 NDJSON results (``k6 run --out json=FILE``) as a metric source."""
+    from rollwise.gate.adapters.k6 import K6ResultsSource
+
+    return K6ResultsSource(path)
+
+
+def secret_envs(config: GateConfig) -> list[str]:
+    """Environment variables whose values are credentials of the sources, for the CLI to mask in logs."""
+    from rollwise.gate.adapters.prometheus import secret_envs as envs
+
+    return envs(config.prometheus)
+
+
+__all__ = ["budget", "judge", "k6_source", "load_config", "prometheus_source", "secret_envs"]
 
 
 def _seconds(value: datetime | float | int) -> float:
@@ -93,6 +121,12 @@ async def judge(config: GateConfig, source: MetricSource, baseline: str, canary:
     return result
 
 
+def sequential_state(snapshot: dict[str, Any] | None = None) -> SequentialState:
+    """The evidence of a rollout's earlier analyses, from a state-file snapshot (None: a new rollout), for
+    :func:`judge`'s ``sequential``."""
+    return SequentialState.from_dict(snapshot)
+
+
 def _breaches(slo: Slo, canary: TrackData) -> bool:
     if canary.error:
         return False
@@ -109,14 +143,6 @@ async def _gather(config: GateConfig, jobs: list[tuple[Slo, Any]]) -> list[Track
         if isinstance(outcome, BaseException):
             raise outcome
     return list(outcomes)
-
-
-def judge_sync(config: GateConfig, source: MetricSource, baseline: str, canary: str, start: datetime | float,
-               end: datetime | float, *, step: float | None = None, warmup: float | None = None,
-               sequential: SequentialState | None = None) -> GateResult:
-    """:func:`judge` for synchronous callers (runs its own event loop; closes nothing it did not open)."""
-    return asyncio.run(judge(config, source, baseline, canary, start, end, step=step, warmup=warmup,
-                             sequential=sequential))
 
 
 async def budget(config: GateConfig, source: BudgetSource, at: datetime | float | None = None,
@@ -146,8 +172,3 @@ async def budget(config: GateConfig, source: BudgetSource, at: datetime | float 
         measured.setdefault(slo.name, {})[seconds] = str(outcome) if isinstance(outcome, Unavailable) else outcome
     return assess_budget(slos, measured, config.budget.period, moment, selector=chosen or "",
                          source=source.name)
-
-
-def budget_sync(config: GateConfig, source: BudgetSource, at: datetime | float | None = None,
-                selector: str | None = None) -> BudgetResult:
-    return asyncio.run(budget(config, source, at, selector))

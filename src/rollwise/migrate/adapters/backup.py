@@ -1,17 +1,19 @@
-"""Backup tools: finding pg_dump/pg_restore that match the server, and running them without leaking passwords."""
+"""Backup tools: finding pg_dump/pg_restore/psql that match the server, running them without leaking passwords, and
+checking an archive before anything is restored from it."""
 
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from rollwise import shell
 from rollwise.errors import ConfigError, RegressionError
 
 DEBIAN_BINDIRS = "/usr/lib/postgresql/*/bin"
@@ -21,14 +23,12 @@ DEBIAN_BINDIRS = "/usr/lib/postgresql/*/bin"
 class PgTools:
     pg_dump: Path
     pg_restore: Path
+    psql: Path
     major: int
 
 
 def _major(binary: str) -> int | None:
-    try:
-        out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10).stdout
-    except OSError:
-        return None
+    out = shell.run([binary, "--version"], timeout=10).stdout
     match = re.search(r"\)\s*(\d+)", out) or re.search(r"(\d+)\.\d+", out)
     return int(match[1]) if match else None
 
@@ -54,10 +54,21 @@ def pg_tools(server_major: int) -> PgTools:
                 "put it on PATH, or run with --no-backup if you accept migrating without one",
         )
     major, dump = usable[0]
-    restore = Path(dump).with_name("pg_restore")
-    if not restore.exists():
-        raise ConfigError(f"{dump} has no pg_restore beside it", key="backup", fix="install the full client package")
-    return PgTools(Path(dump), restore, major)
+    restore, psql = Path(dump).with_name("pg_restore"), Path(dump).with_name("psql")
+    for tool in (restore, psql):
+        if not tool.exists():
+            raise ConfigError(f"{dump} has no {tool.name} beside it", key="backup",
+                              fix="install the full client package")
+    return PgTools(Path(dump), restore, psql, major)
+
+
+def digest(path: Path) -> dict[str, int | str]:
+    """Size and SHA-256 of a backup archive, recorded in its manifest and checked before a restore."""
+    sha = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    return {"bytes": path.stat().st_size, "sha256": sha.hexdigest()}
 
 
 def libpq_env(url: sa.URL) -> dict[str, str]:
@@ -81,13 +92,33 @@ def pg_dump(tools: PgTools, url: sa.URL, schema: str, path: Path, lock_wait_s: f
     _run(cmd, url, "backup")
 
 
-def pg_restore(tools: PgTools, url: sa.URL, path: Path) -> None:
-    _run([str(tools.pg_restore), "--single-transaction", "--exit-on-error", "--no-owner", "--no-comments",
-          f"--dbname={url.database}", str(path)], url, "restore")
+def pg_restore_script(tools: PgTools, archive: Path, script: Path) -> None:
+    """Turn a ``pg_dump -Fc`` archive into the SQL script that restores it, reading every byte of it: a truncated
+    or foreign file fails here, before the database is touched."""
+    cmd = [str(tools.pg_restore), "--exit-on-error", "--no-owner", "--no-comments", f"--file={script}", str(archive)]
+    result = shell.run(cmd, timeout=None)
+    if result.returncode != 0 or not script.is_file():
+        raise ConfigError(
+            f"{archive} is not a readable pg_dump archive ({result.stderr.strip()[-300:] or 'no output'}); "
+            "nothing was changed",
+            file=str(archive), key="backup-file",
+            fix="pass the .dump file named by the backup-path output of apply (not its .json manifest), and check "
+                "that it was copied whole",
+        )
+
+
+def psql_transaction(tools: PgTools, url: sa.URL, statements: list[str], script: Path) -> None:
+    """Run ``statements`` then ``script`` in one transaction: all of it commits, or nothing does."""
+    cmd = [str(tools.psql), "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--single-transaction",
+           f"--dbname={url.database}"]
+    for statement in statements:
+        cmd.append(f"--command={statement}")
+    cmd.append(f"--file={script}")
+    _run(cmd, url, "restore")
 
 
 def _run(cmd: list[str], url: sa.URL, what: str) -> None:
-    result = subprocess.run(cmd, env=libpq_env(url), capture_output=True, text=True)
+    result = shell.run(cmd, env=libpq_env(url), timeout=None)
     if result.returncode != 0:
-        raise RegressionError(f"{what} with {Path(cmd[0]).name} failed (exit {result.returncode}): "
-                              f"{result.stderr.strip()[-600:]}")
+        raise RegressionError(f"{what} with {Path(cmd[0]).name} failed (exit {result.returncode}), nothing of it was "
+                              f"committed: {result.stderr.strip()[-600:]}")

@@ -6,6 +6,7 @@ lock timeout, checksum a table inside the database, size tables from the catalog
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -108,8 +109,32 @@ class Dialect:
     def backup(self, engine: sa.Engine, path: Path, snapshot_id: str | None = None) -> Backup:
         raise NotImplementedError
 
-    def restore(self, engine: sa.Engine, path: Path) -> None:
+    def check_backup(self, engine: sa.Engine, path: Path) -> None:
+        """Raise ConfigError, before anything changes, when ``path`` is not a whole backup this dialect can read."""
         raise NotImplementedError
+
+    def restore(self, engine: sa.Engine, path: Path) -> str:
+        """Replace the live data with the backup's in one step, keeping the replaced data aside; return where.
+
+        A backup that cannot be read raises before anything changes. The data set aside stays until
+        :meth:`finish_restore` drops it or puts it back."""
+        raise NotImplementedError
+
+    def finish_restore(self, engine: sa.Engine, aside: str, keep: bool) -> None:
+        """``keep``: drop the data set aside by :meth:`restore`; else put it back in place of the restored data."""
+        raise NotImplementedError
+
+    def restore_verified(self, engine: sa.Engine, path: Path, verify: Callable[[], bool]) -> bool:
+        """Restore ``path`` and keep it only if ``verify()`` says so; otherwise (or if ``verify`` raises) the
+        database is put back as it was before the restore. Returns what ``verify`` said."""
+        aside = self.restore(engine, path)
+        try:
+            ok = verify()
+        except BaseException:
+            self.finish_restore(engine, aside, keep=False)
+            raise
+        self.finish_restore(engine, aside, keep=ok)
+        return ok
 
     def backup_suffix(self) -> str:
         return ".backup"

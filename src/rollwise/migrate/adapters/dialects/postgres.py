@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -89,12 +92,42 @@ class PostgresDialect(Dialect):
         tools.pg_dump(found, self.url, self.schema, path, snapshot_id=snapshot_id)
         return Backup(path, str(found.pg_dump))
 
-    def restore(self, engine: sa.Engine, path: Path) -> None:
+    def _tools(self, engine: sa.Engine) -> tools.PgTools:
+        with engine.connect() as conn:
+            return tools.pg_tools(self.server_major(conn))
+
+    def check_backup(self, engine: sa.Engine, path: Path) -> None:
+        with tempfile.TemporaryDirectory(prefix="rollwise-restore-") as tmp:
+            tools.pg_restore_script(self._tools(engine), path, Path(tmp) / "restore.sql")
+
+    def restore(self, engine: sa.Engine, path: Path) -> str:
+        found = self._tools(engine)
+        schema = self.quote(self.schema)
+        aside = f"rollwise_prev_{time.strftime('%Y%m%d%H%M%S')}_{time.monotonic_ns() % 10**6:06d}"
+        with tempfile.TemporaryDirectory(prefix="rollwise-restore-") as tmp:
+            script = Path(tmp) / "restore.sql"
+            tools.pg_restore_script(found, path, script)
+            # The live schema is renamed aside and the dump creates it anew, all in one transaction: a dump that
+            # fails halfway leaves the database as it was. Objects the migration created are not in the dump.
+            statements = [f"ALTER SCHEMA {schema} RENAME TO {self.quote(aside)}"]
+            if not _creates_schema(script, schema):
+                statements.append(f"CREATE SCHEMA {schema}")
+            tools.psql_transaction(found, self.url, statements, script)
+        return aside
+
+    def finish_restore(self, engine: sa.Engine, aside: str, keep: bool) -> None:
         with engine.connect() as conn, conn.begin():
-            found = tools.pg_tools(self.server_major(conn))
-            # objects the migration created are not in the dump; start the schema from nothing
-            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {self.quote(self.schema)} CASCADE")
-        tools.pg_restore(found, self.url, path)
+            if not keep:
+                conn.exec_driver_sql(f"DROP SCHEMA {self.quote(self.schema)} CASCADE")
+                conn.exec_driver_sql(f"ALTER SCHEMA {self.quote(aside)} RENAME TO {self.quote(self.schema)}")
+            else:
+                conn.exec_driver_sql(f"DROP SCHEMA {self.quote(aside)} CASCADE")
 
     def backup_suffix(self) -> str:
         return ".dump"
+
+
+def _creates_schema(script: Path, schema: str) -> bool:
+    pattern = re.compile(rf"^CREATE SCHEMA (IF NOT EXISTS )?{re.escape(schema)};$")
+    with script.open(encoding="utf-8", errors="replace") as handle:
+        return any(pattern.match(line.rstrip("\n")) for line in handle)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -79,23 +80,48 @@ class SQLiteDialect(Dialect):
         self._database_file()
 
     def backup(self, engine: sa.Engine, path: Path, snapshot_id: str | None = None) -> Backup:
-        source = sqlite3.connect(self._database_file())
-        target = sqlite3.connect(path)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _copy(self._database_file(), path)
         return Backup(path, "sqlite3 backup API")
 
-    def restore(self, engine: sa.Engine, path: Path) -> None:
-        source = sqlite3.connect(path)
-        target = sqlite3.connect(self._database_file())
+    def check_backup(self, engine: sa.Engine, path: Path) -> None:
+        problem = None
         try:
-            source.backup(target)  # replaces every page of the live database
-        finally:
-            target.close()
-            source.close()
+            source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                result = source.execute("PRAGMA integrity_check").fetchone()
+                problem = None if result and result[0] == "ok" else f"integrity_check says {result[0]!r}"
+            finally:
+                source.close()
+        except sqlite3.DatabaseError as exc:
+            problem = str(exc)
+        if problem:
+            raise ConfigError(f"{path} is not a readable SQLite backup ({problem}); nothing was changed",
+                              file=str(path), key="backup-file",
+                              fix="pass the .sqlite3 file named by the backup-path output of apply (not its .json "
+                                  "manifest), and check that it was copied whole")
+
+    def restore(self, engine: sa.Engine, path: Path) -> str:
+        self.check_backup(engine, path)
+        live = self._database_file()
+        aside = live.with_name(f"{live.name}.rollwise-prev-{time.strftime('%Y%m%d%H%M%S')}-{time.monotonic_ns()}")
+        _copy(live, aside)
+        _copy(path, live)  # the backup API replaces every page of the live database in one transaction
+        return str(aside)
+
+    def finish_restore(self, engine: sa.Engine, aside: str, keep: bool) -> None:
+        if not keep:
+            _copy(Path(aside), self._database_file())
+        Path(aside).unlink()
 
     def backup_suffix(self) -> str:
         return ".sqlite3"
+
+
+def _copy(source_path: Path, target_path: Path) -> None:
+    source = sqlite3.connect(source_path)
+    target = sqlite3.connect(target_path)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
