@@ -1,6 +1,8 @@
 """How long rollwise takes to start: ``rollwise --help`` and the bootstrap's cached second run.
 
-Both are printed next to ``python -c pass`` measured in the same run, as ratios.
+Both are printed next to ``python -c pass`` measured in the same run, as ratios. Also what importing the gate's
+statistics costs against importing scipy for them (``scipy.special``, ``scipy.stats``): the reason the judge keeps
+its tests on the standard library and checks them against scipy and statsmodels in the tests instead.
 
     python benchmarks/startup.py [--runs 15]
 """
@@ -18,6 +20,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: the gate's statistics, and the scipy modules they would otherwise import
+STATISTICS = ("rollwise.gate.model.judge", "rollwise.gate.model.sequential", "scipy.special", "scipy.stats")
 
 
 def timed(cmd: list[str], runs: int, env: dict | None = None) -> float:
@@ -65,6 +69,10 @@ def main() -> None:
     print(f"bootstrap, first run (install)    {first * 1000:8.1f} ms   {first / floor:5.2f}x python -c pass")
     print(f"bootstrap, cached second run      {second * 1000:8.1f} ms   {second / floor:5.2f}x python -c pass"
           "  (includes rollwise --version)")
+    imports = {module: timed([sys.executable, "-c", f"import {module}"], max(3, args.runs // 3))
+               for module in STATISTICS}
+    for module, seconds in imports.items():
+        print(f"import {module:34} {seconds * 1000:8.1f} ms   {seconds / floor:5.2f}x python -c pass")
     print("slowest imports under --help (cumulative):")
     for micros, name in slowest_imports():
         print(f"  {micros / 1000:7.1f} ms  {name.strip()}")

@@ -219,7 +219,8 @@ def test_progressive_delivery_crashed_canary_is_not_sent_for_approval(workspace,
     jobs = run_workflow(
         WORKFLOWS / "progressive-delivery.yml", workdir=workspace, env=crash_env(CANARY),
         inputs={"environment": "staging", "rollwise-repository": "acme/rollwise", "working-directory": "service",
-                "approval-environment": "staging-approval"})
+                "approval-environment": "staging-approval"},
+        github={"token": ""})  # releases go to the local ledger
     assert jobs["migrate"] is None and jobs["flags"] is None
     canary = jobs["canary"]
     assert canary.exit_code == 1, canary.log[-3000:]
@@ -240,7 +241,8 @@ def test_rollback_workflow_reports_crashed_parts_as_failed_not_undone(workspace,
         env=crash_env("rollwise.canary.service:rollback_from_config", "rollwise.migrate.service:_start_run", FLAGS),
         inputs={"what": "all", "reason": "checkout errors", "environment": "staging", "revision": "0002",
                 "flags": "new-checkout", "working-directory": "service", "rollwise-repository": "acme/rollwise"},
-        secrets={"database-url": url, "flag-store-url": redis_server.url})
+        secrets={"database-url": url, "flag-store-url": redis_server.url},
+        github={"token": ""})  # releases go to the local ledger
     for name, command in (("canary", "canary rollback"), ("database", "migrate rollback"), ("flags", "flags kill")):
         assert jobs[name].exit_code == 1, jobs[name].log[-3000:]
         assert "RuntimeError: injected" in traceback_group(jobs[name].log, command)
@@ -251,5 +253,6 @@ def test_rollback_workflow_reports_crashed_parts_as_failed_not_undone(workspace,
     summary = jobs["summary"]
     assert summary.exit_code == 1  # the run fails
     lines = [line for line in summary.summary.splitlines() if line.startswith("| ")][1:]
-    assert lines == ["| canary traffic | ❌ failure | — |", "| database | ❌ failure | —  |", "| flags | ❌ failure |  |"]
+    assert lines == ["| canary traffic | ❌ failure | — |", "| release | ✅ success | unchanged |",
+                     "| database | ❌ failure | —  |", "| flags | ❌ failure |  |"]  # no release was recorded
     assert not re.search(r"rolled|killed", summary.summary)

@@ -35,7 +35,8 @@ class Router(Protocol):
         """A short human description for the log."""
 
 
-#: one analysis: the window to judge -> the gate's judgement
+#: one analysis: the window to judge -> the gate's judgement. A judge with sequential evidence also has
+#: ``is_sequential = True`` and ``snapshot() -> dict`` (what the state file keeps to resume from).
 Judge = Callable[[Window], Judgement]
 #: turn one flag off (the kill switch of a rollback)
 KillSwitch = Callable[[str], None]

@@ -54,10 +54,30 @@ def sli_series(result: RolloutResult) -> dict[str, Any] | None:
             "canary": [_round(v) for v in canary], "top": _round(top * 1.2)}
 
 
+def evidence_series(result: RolloutResult) -> dict[str, Any] | None:
+    """Sequential analysis: the smallest always-valid p-value over the SLOs after each analysis, beside alpha."""
+    labels: list[str] = []
+    p_values: list[float] = []
+    alpha = None
+    for phase in result.phases:
+        for analysis in phase.analyses:
+            detail = analysis.judgement.detail or {}
+            looked = (detail.get("sequential") or {}).get("slos") or {}
+            if not looked:
+                continue
+            alpha = detail.get("alpha", alpha)
+            labels.append(f"P{phase.index + 1} #{analysis.number}")
+            p_values.append(_round(min(float(v.get("p", 1.0)) for v in looked.values())))
+    if not labels:
+        return None
+    return {"labels": labels, "p": p_values, "alpha": [alpha or 0.05] * len(labels)}
+
+
 def render_markdown(result: RolloutResult, report_path: str | None = None) -> str:
     labels, weights = weight_timeline(result)
     return templating.render("canary/summary.md.j2", result=result, report=result.to_dict(),
-                            weight_labels=labels, weights=weights, sli=sli_series(result), report_path=report_path)
+                             weight_labels=labels, weights=weights, sli=sli_series(result),
+                             evidence=evidence_series(result), report_path=report_path)
 
 
 def outcome(result: RolloutResult, report_path: str | None = None) -> Outcome:

@@ -176,7 +176,12 @@ class Rollout:
             number += 1
             window = Window(phase=index, weight=self.weight, start=window_start, end=self.clock.time(), traffic=run)
             judgement = self._judge(window)
-            step = policy.after_analysis(rules, tally, judgement.decision)
+            snapshot = getattr(self.judge, "snapshot", None)
+            sequential = bool(getattr(self.judge, "is_sequential", False))
+            if sequential and callable(snapshot):  # the rollout's evidence so far, to resume from
+                self.state.write(sequential=snapshot(), updated=iso(self.clock.time()))
+            step = policy.after_analysis(rules, tally, judgement.decision, sequential=sequential,
+                                         accumulating=judgement.accumulating)
             tally = self.tally = step.tally
             record.analyses.append(AnalysisRecord(number, window.start, window.end, judgement, step.action))
             self._event("analysis", f"phase {index + 1} analysis {number}: {judgement.decision}: {judgement.reason}")

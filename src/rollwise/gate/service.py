@@ -18,6 +18,7 @@ from rollwise.gate.config import load_config
 from rollwise.gate.model import GateConfig, GateResult, Slo, TrackData, Window, promql
 from rollwise.gate.model import judge as judge_core
 from rollwise.gate.model.burn_rate import BudgetResult, assess_budget, budget_windows
+from rollwise.gate.model.sequential import SequentialState
 from rollwise.gate.ports import BudgetSource, MetricSource, QueryRejected, Unavailable
 
 
@@ -73,11 +74,13 @@ def _check_tracks(baseline: str, canary: str) -> None:
 
 
 async def judge(config: GateConfig, source: MetricSource, baseline: str, canary: str, start: datetime | float,
-                end: datetime | float, *, step: float | None = None, warmup: float | None = None) -> GateResult:
+                end: datetime | float, *, step: float | None = None, warmup: float | None = None,
+                sequential: SequentialState | None = None) -> GateResult:
     """Measure and judge every SLO of ``config`` for canary vs baseline between ``start`` and ``end``.
 
     ``warmup`` seconds at the start are left out (None: the config's ``gate.warmup``); ``step`` is the resolution
-    of the per-step series (None: about 30 points per window).
+    of the per-step series (None: about 30 points per window). With ``sequential`` (the state of a rollout's
+    earlier analyses, updated in place) the window's steps join the rollout's and are judged anytime-valid.
     """
     if not config.slos:
         raise ConfigError("no SLOs to judge", file=config.file, key="slos",
@@ -90,6 +93,8 @@ async def judge(config: GateConfig, source: MetricSource, baseline: str, canary:
         raise ConfigError(f"the window after warm-up is empty ({finish - begin:.0f}s window, {warm:.0f}s warm-up)",
                           key="--warmup", fix="widen the window (--window/--start/--end) or shorten the warm-up")
     step = step or config.policy.step or auto_step(window.seconds, source.rate_window(0.0))
+    if sequential is not None:
+        step = source.rate_window(step)  # steps that do not overlap: each request is evidence once
     lookback = config.policy.environment_lookback or window.seconds
     before = Window(begin - lookback, begin)
     # Round one: both tracks in the window, every SLO at once.
@@ -105,8 +110,22 @@ async def judge(config: GateConfig, source: MetricSource, baseline: str, canary:
         before_data = await _gather(config, [(slo, source.measure(slo, baseline, before, step)) for slo in breached])
         for slo, measured in zip(breached, before_data):
             data[slo.name] = (data[slo.name][0], data[slo.name][1], measured)
-    return judge_core.judge(list(config.slos), data, config.policy, window, baseline=baseline, canary=canary,
-                            step=step, source=source.name, graph_url=source.graph_url)
+    compared = None
+    if sequential is not None:
+        for slo in config.slos:
+            sequential.add(slo, data[slo.name][0], data[slo.name][1], window.end)
+        compared = lambda slo, *_: sequential.compare(slo, config.policy.alpha)  # noqa: E731
+    result = judge_core.judge(list(config.slos), data, config.policy, window, baseline=baseline, canary=canary,
+                              step=step, source=source.name, graph_url=source.graph_url, compared=compared)
+    if sequential is not None:
+        result.sequential = sequential.record(window.end, result.slos)
+    return result
+
+
+def sequential_state(snapshot: dict[str, Any] | None = None) -> SequentialState:
+    """The evidence of a rollout's earlier analyses, from a state-file snapshot (None: a new rollout), for
+    :func:`judge`'s ``sequential``."""
+    return SequentialState.from_dict(snapshot)
 
 
 def _refuse_unmatchable(config: GateConfig, data: dict[str, tuple[TrackData, TrackData, TrackData | None]]) -> None:

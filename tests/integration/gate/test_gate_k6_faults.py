@@ -43,7 +43,9 @@ def test_k6_value_that_k6_never_writes_is_unusable_data(k6_results, repo_root, t
     code, report = gate(repo_root, tmp_path, bent, "failing" if metric == "http_req_failed" else "healthy")
     assert (code, report["decision"]) == (3, "inconclusive"), report["reason"]
     assert f"line {number} of results.json" in report["reason"]
-    assert {s["reason_code"] for s in report["slos"] if s["verdict"] == "inconclusive"} == {"unusable_data"}
+    # the SLOs the bent line feeds are unusable; others may be inconclusive on their own account (underpowered)
+    assert "unusable_data" in {s["reason_code"] for s in report["slos"] if s["verdict"] == "inconclusive"}
+    assert not any(s["verdict"] == "fail" for s in report["slos"])
 
 
 @pytest.mark.parametrize("change", [

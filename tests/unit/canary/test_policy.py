@@ -53,3 +53,28 @@ def test_failure_limit_zero_rolls_back_at_first_failure():
 def test_unknown_outcome_is_an_error():
     with pytest.raises(ValueError, match="unknown analysis outcome"):
         policy.after_analysis(Analysis(), policy.Tally(), "pass")
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "expected"),
+    [
+        (["proceed"], ["advance"]),
+        (["accumulating", "accumulating", "proceed"], ["continue", "continue", "advance"]),
+        (["accumulating", "accumulating", "accumulating"], ["continue", "continue", "rollback"]),
+        (["accumulating", "inconclusive", "accumulating"], ["continue", "continue", "rollback"]),
+        (["inconclusive", "inconclusive"], ["continue", "rollback"]),
+        (["rollback", "rollback"], ["continue", "rollback"]),
+    ],
+    ids=["one-conclusive-analysis-ends-the-phase", "evidence-accumulates", "budget-count-plus-limit",
+         "both-kinds-share-the-budget", "missing-data-keeps-the-inconclusive-limit", "failures-as-before"],
+)
+def test_sequential_steps(outcomes, expected):
+    steps = []
+    tally = policy.Tally()
+    for outcome in outcomes:
+        accumulating = outcome == "accumulating"
+        outcome = "inconclusive" if accumulating else outcome
+        step = policy.after_analysis(RULES, tally, outcome, sequential=True, accumulating=accumulating)
+        tally = step.tally
+        steps.append(step.action)
+    assert steps == expected

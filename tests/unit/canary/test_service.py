@@ -193,3 +193,21 @@ def test_cancellation_during_a_slow_router_command_is_a_cancellation(tmp_path):
     assert result.reason == "rollout cancelled (received SIGINT) at weight 0 %"
     assert result.ended - result.started < 5
     assert (tmp_path / "weights").read_text() == "0\n"
+
+
+class SequentialJudge(ScriptedJudge):
+    """A judge with sequential evidence: its snapshot is the number of windows seen."""
+
+    is_sequential = True
+
+    def snapshot(self):
+        return {"version": 1, "looks": len(self.windows)}
+
+
+def test_sequential_judge_ends_each_phase_on_its_first_conclusive_analysis_and_its_evidence_is_saved(tmp_path):
+    judge = SequentialJudge("inconclusive", "proceed")
+    result = rollout(tmp_path, judge).run()
+    assert result.decision == "proceed"
+    # phase 1: inconclusive (evidence still accumulating), then proceed; phases 2 and 3: one analysis each
+    assert [len(p.analyses) for p in result.phases] == [2, 1, 1]
+    assert state(tmp_path)["sequential"] == {"version": 1, "looks": 4}

@@ -35,3 +35,36 @@ def test_markdown_has_decision_charts_and_tables():
     assert "| 1 | 10 % | 10 % | 0 / 1 / 0 | 100 / 99 | 26 / 41 | 0 / 0 | rolled back |" in markdown
     assert "slow-requests \\| worse" in markdown
     assert "| report | `out/report.json` |" in markdown
+
+
+def _gate(canary_value, canary_total, p):
+    return {"alpha": 0.05, "sequential": {"slos": {"errors": {"p": p}}},
+            "slos": [{"name": "errors", "direction": "increase", "tolerance": {"relative": 0.1, "absolute": 0.001},
+                      "canary": {"value": canary_value, "total": canary_total},
+                      "baseline": {"value": 0.005, "total": 1000.0}}]}
+
+
+def sequential_result():
+    phase = PhaseRecord(index=0, weight=10, started=100.0, weight_set=10, ended=130.0, outcome="rolled back")
+    for number, (value, p) in enumerate([(0.005, 0.8), (0.03, 0.2), (0.03, 0.01)], start=1):
+        judged = Judgement("rollback" if p < 0.05 else "inconclusive", "r", detail=_gate(value, 100.0, p))
+        phase.analyses.append(AnalysisRecord(number, 100.0 + 10 * (number - 1), 110.0 + 10 * (number - 1), judged,
+                                             "continue"))
+    events = [Event(100.0, "weight", 10, "phase 1"), Event(135.0, "rollback", 0, "back")]
+    return RolloutResult("rollback", "regression", 100.0, 136.0, 0, [phase], events, {"router": "nginx",
+                                                                                     "warmup": "none"})
+
+
+def test_exposure_counts_canary_requests_from_the_first_bad_window_until_weight_zero():
+    exposure = sequential_result().to_dict()["exposure"]
+    # windows 2 and 3 (100 requests each), then 5 s more at 10 requests a second until the rollback at 135 s
+    assert exposure["bad_requests"] == 250
+    assert exposure["slos"] == ["errors"] and exposure["analyses"] == 2 and not exposure["still_serving"]
+    assert result().to_dict()["exposure"] is None  # no SLO detail: nothing known to be bad
+
+
+def test_markdown_charts_the_always_valid_p_value_and_states_the_exposure():
+    markdown = render_markdown(sequential_result())
+    assert "always-valid p-value" in markdown
+    assert "    line [0.8, 0.2, 0.01]\n    line [0.05, 0.05, 0.05]" in markdown
+    assert "served about 250 requests" in markdown

@@ -31,10 +31,10 @@ slos:
 """
 
 
-def k6_file(path, canary_fail: float, canary_ms: float, canary_rps: int = 5, seed: int = 4):
+def k6_file(path, canary_fail: float, canary_ms: float, canary_rps: int = 40, seed: int = 4, baseline_rps: int = 40):
     rng = random.Random(seed)
     lines = []
-    for track, fail, ms, rps in (("baseline", 0.002, 100.0, 5), ("canary", canary_fail, canary_ms, canary_rps)):
+    for track, fail, ms, rps in (("baseline", 0.002, 100.0, baseline_rps), ("canary", canary_fail, canary_ms, canary_rps)):
         for second in range(600):
             for _ in range(rps):
                 t = datetime.fromtimestamp(T0 + second + rng.random(), tz=timezone.utc).isoformat()
@@ -55,9 +55,9 @@ def config(tmp_path):
 
 
 @pytest.mark.parametrize("fail,ms,rps,code,decision,words", [
-    (0.002, 100.0, 5, 0, "proceed", "all 2 SLOs pass"),
-    (0.03, 100.0, 5, 1, "rollback", "critical SLO errors"),
-    (0.002, 180.0, 5, 1, "rollback", "p95"),
+    (0.002, 100.0, 40, 0, "proceed", "all 2 SLOs pass"),
+    (0.03, 100.0, 40, 1, "rollback", "critical SLO errors"),
+    (0.002, 180.0, 40, 1, "rollback", "p95"),
     (0.002, 100.0, 0, 3, "inconclusive", "no requests"),
 ], ids=["healthy", "errors", "latency", "no-canary"])
 def test_exit_code_report_outputs_and_summary(tmp_path, config, monkeypatch, capsys, fail, ms, rps, code, decision,
@@ -112,7 +112,8 @@ def test_the_service_is_the_python_entry_for_canary_deploy(tmp_path, config):
 
 
 def test_window_on_k6_results_ends_where_the_results_end(tmp_path, config):
-    results = k6_file(tmp_path / "k6.json", 0.002, 100.0)
+    # twice the traffic: half the window must still show the canary within the tolerance
+    results = k6_file(tmp_path / "k6.json", 0.002, 100.0, canary_rps=80, baseline_rps=80)
     report = tmp_path / "report.json"
     assert main(["gate", "--config", str(config), "--k6-results", str(results), "--window", "5m", "--report",
                  str(report)]) == 0

@@ -30,7 +30,9 @@ def one(slo: Slo, canary: TrackData, baseline: TrackData, before: TrackData | No
 
 
 @pytest.mark.parametrize("canary,baseline,verdict,code,words", [
-    (counts(20, 10_000), counts(18, 10_000), "pass", "ok", "meets the objective"),
+    (counts(200, 100_000), counts(180, 100_000), "pass", "ok", "meets the objective"),
+    # the same shares on a tenth of the traffic: not worse, but not shown to be within the tolerance either
+    (counts(20, 10_000), counts(18, 10_000), "inconclusive", "underpowered", "the data would decide"),
     (counts(80, 10_000), counts(10, 10_000), "fail", "regression", "worse than the baseline"),
     (counts(None, 10_000), counts(12, 10_000), "pass", "better", "better than baseline"),
     (counts(0, 0), counts(10, 10_000), "inconclusive", "no_canary_data", "receiving traffic"),
@@ -38,8 +40,8 @@ def one(slo: Slo, canary: TrackData, baseline: TrackData, before: TrackData | No
     (counts(1, 50), counts(10, 10_000), "inconclusive", "low_traffic", "fewer than min_requests 200"),
     (counts(20, 10_000), counts(None, None), "inconclusive", "no_baseline_data", "comparison is impossible"),
     (TrackData(error="boom"), counts(10, 10_000), "inconclusive", "source_error", "could not read canary data: boom"),
-], ids=["healthy", "error-regression", "no-errors-is-zero", "no-traffic", "no-series", "low-traffic", "no-baseline",
-        "source-error"])
+], ids=["healthy", "underpowered", "error-regression", "no-errors-is-zero", "no-traffic", "no-series", "low-traffic",
+        "no-baseline", "source-error"])
 def test_counts_rules(canary, baseline, verdict, code, words):
     result = one(AVAILABILITY, canary, baseline)
     assert (result.verdict, result.reason_code) == (verdict, code)
@@ -96,7 +98,8 @@ def test_holm_keeps_ten_marginal_slos_from_rolling_back():
     results = judge.judge_slos(slos, data, POLICY)
     raw = results[0].comparison.p_value
     assert 0.005 < raw < 0.05
-    assert all(r.verdict == "pass" for r in results)
+    # not rolled back; and with a +17 % change whose interval reaches past the tolerance, not passed either
+    assert all((r.verdict, r.reason_code) == ("inconclusive", "underpowered") for r in results)
     assert results[0].comparison.p_adjusted == pytest.approx(min(1, raw * 10))
 
 
@@ -153,3 +156,26 @@ def test_raw_promql_that_must_stay_high_regresses_downwards():
     assert result.comparison.change == pytest.approx(-0.3, abs=0.03)
     same = one(throughput, latency(100, spread=2, seed=1), latency(100, spread=2, seed=2))
     assert same.verdict == "pass"
+
+
+def test_noisy_latency_within_one_wide_bucket_is_histogram_resolution_naming_bounds_to_add():
+    canary, baseline = latency(0.31, spread=0.06, seed=1), latency(0.31, spread=0.06, seed=2)
+    for data in (canary, baseline):
+        data.buckets = [0.1, 0.25, 0.5, 1.0]
+    slo = Slo("p99", LatencySli("h", quantile=0.99), Objective(max=1.0), Tolerance(0.1, 0.0), unit="s")
+    result = one(slo, canary, baseline)
+    assert (result.verdict, result.reason_code) == ("inconclusive", "histogram_resolution")
+    assert "(0.25, 0.5]" in result.reason and 'le="0.28"' in result.reason
+    # the same data with fine buckets: only more data can decide
+    for data in (canary, baseline):
+        data.buckets = [0.1, 0.25, 0.3, 0.35, 0.5]
+    result = one(slo, canary, baseline)
+    assert (result.verdict, result.reason_code) == ("inconclusive", "underpowered")
+    assert "would decide" in result.reason
+
+
+def test_bounds_to_add_split_a_bucket_at_the_tolerance():
+    from rollwise.gate.model.noninferiority import bounds_to_add
+
+    assert bounds_to_add(0.25, 0.5, 0.10) == [0.28, 0.3, 0.33, 0.37, 0.4, 0.44, 0.49]
+    assert len(bounds_to_add(0.1, 10.0, 0.05)) <= 8

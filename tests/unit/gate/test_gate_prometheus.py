@@ -42,6 +42,8 @@ def answer(request: httpx.Request, value_of) -> httpx.Response:
         value = value_of(query)
         if value is None:
             continue
+        if ranged and isinstance(value, str):  # a count per step: one point
+            value = [[1, value]]
         result.append({"metric": labels, ("values" if ranged else "value"): value if ranged else [1, value]})
     return httpx.Response(200, json={"status": "success", "data": {"resultType": "matrix" if ranged else "vector",
                                                                     "result": result}})
@@ -67,11 +69,12 @@ def test_measure_sends_injected_queries_and_reads_nan_and_missing_steps():
     assert data.points == 1 and len(data.series) == 3  # NaN and Inf kept as such, only finite values count
     assert all('track="canary"' in q for _, queries, _, _ in seen for q, _ in queries)
     assert {(h, a) for _, _, h, a in seen} == {("tenant-a", "Bearer s3cret")}
-    # the two instant queries travel in one request, the range query in another
+    # the two instant queries travel in one request, the range queries (series, bad and total per step) in another
     assert sorted((path, len(queries)) for path, queries, _, _ in seen) == [("/api/v1/labels", 0),
                                                                           ("/api/v1/query", 2),
-                                                                          ("/api/v1/query_range", 1)]
-    assert len(data.queries) == 3
+                                                                          ("/api/v1/query_range", 3)]
+    assert len(data.queries) == 5
+    assert data.steps == [(1.0, 12.0, 1000.0)]  # per-step counts for the stratified test
 
 
 def test_server_errors_are_retried_then_answered():
@@ -169,9 +172,10 @@ def test_a_judgements_queries_share_few_requests_and_a_rejected_batch_is_retried
     outcomes, sent = asyncio.run(judgement())
     assert all(o.bad == 5.0 and o.total == 5.0 for o in outcomes[:30])
     assert isinstance(outcomes[30], QueryRejected) and "many-to-many" in str(outcomes[30])
-    # 62 instant + 31 range queries: 2 + 1 batched requests of up to 40, then the rejected batch one by one
-    assert sorted(requests[:3]) == [22, 31, 40]
-    assert sent == len(requests) < 93
+    # 62 instant + 93 range queries (series, bad and total per step): 2 + 3 batched requests of up to 40, then
+    # the rejected batches one by one
+    assert sorted(requests[:5]) == [13, 22, 40, 40, 40]
+    assert sent == len(requests) < 155
 
 
 def test_multiple_series_in_a_batched_answer_reject_only_their_query():

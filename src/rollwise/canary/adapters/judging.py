@@ -35,12 +35,28 @@ def k6_sources(window: Window) -> Any:
 
 
 class GateJudge:
-    """Judges an analysis window with the slo-gate engine and the plan's track selectors."""
+    """Judges an analysis window with the slo-gate engine and the plan's track selectors.
 
-    def __init__(self, config: Any, plan: CanaryPlan, sources: SourceFactory) -> None:
+    With ``gate.sequential`` (the default) every analysis adds its window to the evidence of the whole rollout,
+    kept in :attr:`sequential`; ``snapshot()`` is what the rollout stores in its state file after each analysis, and
+    ``sequential=`` a stored snapshot to resume from.
+    """
+
+    def __init__(self, config: Any, plan: CanaryPlan, sources: SourceFactory,
+                 sequential: dict[str, Any] | None = None) -> None:
+        from rollwise.gate import service
+
         self.config = config
         self.plan = plan
         self.sources = sources
+        self.sequential = service.sequential_state(sequential) if config.policy.sequential else None
+
+    @property
+    def is_sequential(self) -> bool:
+        return self.sequential is not None
+
+    def snapshot(self) -> dict[str, Any] | None:
+        return None if self.sequential is None else self.sequential.to_dict()
 
     def __call__(self, window: Window) -> Judgement:
         from rollwise.gate import service
@@ -52,7 +68,8 @@ class GateJudge:
             try:
                 # the rollout already waited out the warm-up, so the whole window counts
                 return await service.judge(self.config, source, self.plan.baseline_selector,
-                                           self.plan.canary_selector, window.start, window.end, step=step, warmup=0)
+                                           self.plan.canary_selector, window.start, window.end, step=step, warmup=0,
+                                           sequential=self.sequential)
             finally:
                 await source.aclose()
 
@@ -69,8 +86,11 @@ def judgement(result: Any) -> Judgement:
     # the SLO that failed tells the story of a rollback; otherwise latency, the usual first sign of trouble
     key = next((s for s in result.slos if s.verdict == "fail"), None) or \
         next((s for s in result.slos if s.slo.sli.kind == "latency"), result.slos[0] if result.slos else None)
+    undecided = [s for s in result.slos if s.verdict == "inconclusive"]
+    accumulating = result.sequential is not None and bool(undecided) and \
+        all(s.reason_code == "underpowered" for s in undecided)
     if key is None:
-        return Judgement(result.decision, result.reason, detail=detail)
+        return Judgement(result.decision, result.reason, detail=detail, accumulating=accumulating)
     unit = f" ({key.slo.unit})" if key.slo.unit else ""
     return Judgement(result.decision, result.reason, sli=f"{key.slo.name}{unit}", baseline=key.baseline.value,
-                     canary=key.canary.value, detail=detail)
+                     canary=key.canary.value, detail=detail, accumulating=accumulating)

@@ -23,6 +23,7 @@ class Tally:
     failed: int = 0
     passed: int = 0
     inconclusive: int = 0
+    accumulating: int = 0  # sequential analysis: inconclusive while the evidence accumulates
 
     def next_phase(self) -> Tally:
         """Start counting a new phase; failures carry over (cumulative, as in Flagger and Argo Rollouts)."""
@@ -38,15 +39,32 @@ class Step:
     reason: str = ""
 
 
-def after_analysis(rules: Analysis, tally: Tally, outcome: str) -> Step:
-    """Count ``outcome`` and decide what follows it."""
+def after_analysis(rules: Analysis, tally: Tally, outcome: str, sequential: bool = False,
+                   accumulating: bool = False) -> Step:
+    """Count ``outcome`` and decide what follows it.
+
+    ``sequential``: each analysis judges the whole rollout so far with anytime-valid tests, so one conclusive
+    analysis ends the phase; an analysis inconclusive only because the evidence is still ``accumulating`` uses up
+    one of the phase's ``count + inconclusive_limit`` analyses instead of the inconclusive limit, which stays for
+    missing or unusable data.
+    """
     if outcome == PROCEED:
         tally = replace(tally, passed=tally.passed + 1)
+        if sequential:
+            return Step(ADVANCE, tally, "the rollout so far is shown to be within the tolerance")
         if tally.passed >= rules.count:
             return Step(ADVANCE, tally, f"{tally.passed} of {rules.count} analyses passed")
         return Step(CONTINUE, tally)
     if outcome == ROLLBACK:
         return count_failure(rules, tally, "the analysis found a regression")
+    if outcome == INCONCLUSIVE and sequential and accumulating:
+        tally = replace(tally, accumulating=tally.accumulating + 1)
+        budget = rules.count + rules.inconclusive_limit
+        if tally.accumulating + tally.inconclusive >= budget:
+            reason = (f"the evidence is still not conclusive after {tally.accumulating + tally.inconclusive} "
+                      f"analyses in this phase (count + inconclusive limit = {budget})")
+            return Step(HOLD if rules.on_inconclusive == "hold" else ROLL_BACK, tally, reason)
+        return Step(CONTINUE, tally)
     if outcome == INCONCLUSIVE:
         tally = replace(tally, inconclusive=tally.inconclusive + 1)
         if tally.inconclusive > rules.inconclusive_limit:

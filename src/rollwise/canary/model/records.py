@@ -42,6 +42,9 @@ class Judgement:
     baseline: float | None = None
     canary: float | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    #: sequential analysis: inconclusive only because the evidence is still accumulating (every SLO that is not
+    #: decided is ``underpowered``), as opposed to missing or unusable data
+    accumulating: bool = False
 
 
 @dataclass
@@ -118,6 +121,8 @@ class RolloutResult:
         return max((phase.weight_set or 0 for phase in self.phases), default=0)
 
     def to_dict(self) -> dict[str, Any]:
+        from rollwise.canary.model.exposure import exposure
+
         return {
             "schema": SCHEMA,
             "decision": self.decision,
@@ -133,4 +138,5 @@ class RolloutResult:
             "rollback_errors": self.rollback_errors,
             "state_file": self.state_file,
             "plan": self.plan,
+            "exposure": exposure(self),
         }

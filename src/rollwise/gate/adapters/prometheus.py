@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import random
 import time
@@ -206,7 +207,8 @@ class PrometheusSource:
         """The SLI of ``slo`` for the track selected by ``track`` (e.g. ``{track="canary"}``) over ``window``."""
         rate_window = self.rate_window(step)
         queries = promql.queries_for(slo, window.seconds, rate_window).injected(promql.track_matchers(track))
-        data = TrackData(queries=[q for q in (queries.bad, queries.total, queries.value, queries.series) if q])
+        data = TrackData(queries=[q for q in (queries.bad, queries.total, queries.value, queries.series,
+                                              queries.bad_steps, queries.total_steps) if q])
         # The series starts one rate window in, so no point reaches back before the window (the warm-up).
         series_start = min(window.start + rate_window, window.end)
         # Submitted before the first await, so every SLO's queries of a judgement share one batch.
@@ -215,6 +217,13 @@ class PrometheusSource:
             **{k: self._submit(("instant", round(window.end, 3)), q)
                for k, q in (("bad", queries.bad), ("total", queries.total), ("value", queries.value)) if q},
         }
+        if queries.bad_steps and queries.total_steps:
+            # one rate window per step, so the steps do not overlap and each request counts once
+            key = ("range", round(series_start, 3), round(window.end, 3), rate_window)
+            jobs["bad_steps"] = self._submit(key, queries.bad_steps)
+            jobs["total_steps"] = self._submit(key, queries.total_steps)
+        if queries.buckets:
+            jobs["buckets"] = self._submit(("vector", round(window.end, 3)), queries.buckets)
         labels = self.missing_labels(slo, promql.track_matchers(track), window.start, window.end)
         outcomes = await asyncio.gather(*jobs.values(), labels, return_exceptions=True)
         *outcomes, missing = outcomes
@@ -224,15 +233,26 @@ class PrometheusSource:
             data.error = str(missing)
         elif isinstance(missing, BaseException):
             raise missing
+        steps: dict[str, Any] = {}
         for key, outcome in zip(jobs, outcomes):
+            extra = key in ("bad_steps", "total_steps", "buckets")
             if isinstance(outcome, QueryRejected):
                 raise outcome
             if isinstance(outcome, BaseException):
                 if not isinstance(outcome, Unavailable):
                     raise outcome
-                data.error = str(outcome)
+                if not extra:  # without the extras the judge falls back to the pooled test, never to a pass
+                    data.error = str(outcome)
                 continue
-            setattr(data, key, outcome)
+            if key == "buckets":
+                data.buckets = sorted(b for b in outcome if math.isfinite(b))
+            elif extra:
+                steps[key] = outcome
+            else:
+                setattr(data, key, outcome)
+        if len(steps) == 2:
+            totals = dict(steps["total_steps"])
+            data.steps = [(t, bad, totals[t]) for t, bad in steps["bad_steps"] if t in totals]
         return data
 
 
@@ -266,7 +286,7 @@ class PrometheusSource:
 
 
 def _request(kind: str, times: list[float]) -> tuple[str, dict[str, str]]:
-    if kind == "instant":
+    if kind in ("instant", "vector"):
         return "/api/v1/query", {"time": f"{times[0]:.3f}"}
     start, end, step = times
     return "/api/v1/query_range", {"start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"}
@@ -285,6 +305,8 @@ def _one(query: str, series: list[dict]) -> dict | None:
 
 def _parse(kind: str, query: str, data: dict[str, Any]) -> Any:
     """The value (instant) or points (range) of a single query's answer."""
+    if kind == "vector":  # the bucket bounds of a histogram: one series per le
+        return [float(series["metric"].get("le", "nan")) for series in data["result"]]
     try:
         if data["resultType"] == "scalar":
             return _float(data["result"][1]) if kind == "instant" else []
@@ -300,7 +322,8 @@ def _split(kind: str, queries: list[str], data: dict[str, Any]) -> list[Any]:
     """Each query's share of a batched answer, by the index label."""
     by_index: dict[int, list[dict]] = {}
     for series in data["result"]:
-        by_index.setdefault(int(series["metric"].get(BATCH_LABEL, -1)), []).append(series)
+        # every answer of a batch carries its index; one without it is not Prometheus's answer to this batch
+        by_index.setdefault(int(series["metric"][BATCH_LABEL]), []).append(series)
     return [_parse(kind, q, {"resultType": data["resultType"], "result": by_index.get(i, [])})
             for i, q in enumerate(queries)]
 

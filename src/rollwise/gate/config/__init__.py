@@ -161,6 +161,7 @@ def _policy(doc: Document, raw: dict[str, Any]) -> Policy:
         warmup=doc.duration(("gate", "warmup"), raw.get("warmup", 0)),
         step=optional("step"),
         environment_lookback=optional("environment_lookback"),
+        sequential=bool(raw.get("sequential", True)),
     )
 
 

@@ -149,6 +149,8 @@ class Policy:
     warmup: float = 0.0
     step: float | None = None
     environment_lookback: float | None = None  # seconds before the window that show the baseline's normal
+    #: canary-deploy judges the whole rollout with anytime-valid tests (``rollwise gate`` stays fixed-window)
+    sequential: bool = True
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,10 @@ class TrackData:
     unusable: str | None = None  # the source answered with data no decision may rest on (why, for the reason)
     #: labels a selector of the SLI matches on that the metric does not have (so it can never match)
     missing_labels: dict[str, list[str]] = field(default_factory=dict)  # selector -> label names
+    #: counts-based SLIs: (unix time, bad, total) per step of one rate window, for the stratified test
+    steps: list[tuple[float, float, float]] = field(default_factory=list)
+    #: quantile SLIs: the histogram's finite bucket bounds (``le``), ascending
+    buckets: list[float] = field(default_factory=list)
 
     @property
     def points(self) -> int:
@@ -280,8 +286,11 @@ class GateResult:
     alpha: float
     source: str = ""
     graph_url: str | None = None  # Prometheus base URL for graph links
+    #: sequential analysis: this look's always-valid p-value and e-value per SLO (None for a fixed window)
+    sequential: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {} if self.sequential is None else {"sequential": self.sequential}
         return {
             "schema": REPORT_SCHEMA,
             "decision": self.decision,
@@ -294,6 +303,7 @@ class GateResult:
             "alpha": self.alpha,
             "source": self.source,
             "slos": [s.to_dict() for s in self.slos],
+            **extra,
         }
 
 

@@ -32,6 +32,11 @@ def data_problem(slo: Slo, data: TrackData) -> str | None:
         return f"{data.bad:g} bad requests out of {data.total:g} in total: the two selectors do not count the same requests"
     if data.value is not None and math.isinf(data.value):
         return f"the value over the window is {_describe(data.value)}"
+    broken = [(bad, total) for _, bad, total in data.steps
+              if not (math.isfinite(bad) and math.isfinite(total)) or min(bad, total) < -_COUNT_SLACK]
+    if broken:
+        return (f"{len(broken)} step(s) of the per-step counts are not finite non-negative numbers "
+                f"(bad {_describe(broken[0][0])}, total {_describe(broken[0][1])})")
     infinite = [v for _, v in data.series if math.isinf(v)]
     if infinite:
         return f"{len(infinite)} step(s) of the series are {_describe(infinite[0])}"

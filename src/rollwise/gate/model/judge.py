@@ -3,18 +3,22 @@
 Pure: it reads measured :class:`TrackData` and the config, never a socket. Rules, in the order they apply:
 
 1. the canary must have data (never a pass without it) and enough of it (``min_requests``, ``min_points``);
-2. canary vs baseline on the same window: counts -> two-proportion test, per-step series -> Mann-Whitney;
+2. canary vs baseline on the same window: counts -> compared within steps (``stratified``; Fisher / z-test when
+   sparse), per-step series -> Mann-Whitney (or, for a rollout, the anytime-valid comparison of ``sequential``);
    p-values are Holm-adjusted across SLOs; a regression is significant *and* larger than the tolerance;
 3. the objective is checked on the canary's value over the whole window;
 4. an objective breach that the baseline shares (it breaches too, or it got worse than before the window)
    is environmental: inconclusive, not rollback;
-5. decision: a failed critical SLO or a score below ``pass_score`` rolls back; otherwise any inconclusive SLO
+5. a pass needs the interval of the change to end inside the tolerance and a histogram that can resolve it
+   (``noninferiority``): else inconclusive, ``underpowered`` or ``histogram_resolution``;
+6. decision: a failed critical SLO or a score below ``pass_score`` rolls back; otherwise any inconclusive SLO
    makes the whole judgement inconclusive; otherwise proceed.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import mean, median
 
@@ -28,14 +32,16 @@ from rollwise.gate.model import (
     SloResult,
     TrackData,
     Window,
+    noninferiority,
     stats,
+    stratified,
 )
 from rollwise.gate.model.data_checks import data_problem
 
 #: which inconclusive reasons explain the whole judgement first
 _INCONCLUSIVE_ORDER = ("source_error", "unusable_data", "missing_label", "missing_bucket", "no_canary_data",
-                       "environmental", "low_traffic",
-                       "too_few_points", "no_baseline_data")
+                       "environmental", "low_traffic", "too_few_points", "no_baseline_data", "histogram_resolution",
+                       "underpowered")
 
 
 def format_value(slo: Slo, value: float | None) -> str:
@@ -116,7 +122,13 @@ def _alternative(slo: Slo) -> str:
 def compare(slo: Slo, canary: TrackData, baseline: TrackData, alpha: float) -> Comparison:
     """Canary vs baseline with the test that fits the data; p-value not yet adjusted across SLOs."""
     alternative = _alternative(slo)
-    if slo.counts_based:
+    strata = _strata(canary, baseline) if slo.counts_based else []
+    if strata:
+        result = stratified.stratified_proportions(strata, alternative, alpha)
+        reference = (baseline.bad or 0.0) / baseline.total
+        if result.test == "cochran-mantel-haenszel":  # the shares the steps saw (the windows can differ slightly)
+            reference = sum(s.baseline_bad for s in strata) / sum(s.baseline_total for s in strata)
+    elif slo.counts_based:
         result = stats.two_proportions(canary.bad or 0.0, canary.total, baseline.bad or 0.0, baseline.total,
                                        alternative, alpha)
         reference = (baseline.bad or 0.0) / baseline.total
@@ -137,6 +149,14 @@ def compare(slo: Slo, canary: TrackData, baseline: TrackData, alpha: float) -> C
                             interval_relative=relative, p_value=result.p_value)
     comparison.beyond_tolerance = _beyond(slo, result.estimate, change)
     return comparison
+
+
+def _strata(canary: TrackData, baseline: TrackData) -> list[stratified.Stratum]:
+    """The steps both tracks counted, as strata; empty when the source has no per-step counts."""
+    theirs = {t: (bad, total) for t, bad, total in baseline.steps}
+    strata = [stratified.Stratum(bad, total, *theirs[t]) for t, bad, total in canary.steps if t in theirs]
+    return [s for s in strata if all(math.isfinite(v) for v in (s.canary_bad, s.canary_total, s.baseline_bad,
+                                                                 s.baseline_total))]
 
 
 def _beyond(slo: Slo, difference: float, change: float) -> bool:
@@ -170,8 +190,9 @@ def p_text(p: float | None) -> str:
 
 
 def change_texts(slo: Slo, c: Comparison) -> tuple[str, str]:
-    """The change and its interval in words: relative to the baseline, or absolute when the baseline is 0."""
-    if c.interval_relative and c.change is not None and math.isfinite(c.change):
+    """The change and its interval in words: relative to the baseline, or absolute when the baseline is 0 (or the
+    relative interval has no upper end)."""
+    if c.interval_relative and c.change is not None and all(map(math.isfinite, (c.change, *c.interval_relative))):
         low, high = c.interval_relative
         return _signed_percent(c.change), f"{_signed_percent(low)}…{_signed_percent(high)}"
     # A baseline of exactly 0 (no errors at all) has no relative change: say how much the canary added.
@@ -196,8 +217,12 @@ def _tolerance_text(slo: Slo) -> str:
 
 
 def judge_slos(slos: list[Slo], data: dict[str, tuple[TrackData, TrackData, TrackData | None]],
-               policy: Policy) -> list[SloResult]:
-    """Verdicts for all SLOs; ``data`` maps an SLO name to (canary, baseline, baseline before the window)."""
+               policy: Policy, window_seconds: float = 0.0,
+               compared: Callable[[Slo, TrackData, TrackData], Comparison] | None = None) -> list[SloResult]:
+    """Verdicts for all SLOs; ``data`` maps an SLO name to (canary, baseline, baseline before the window).
+
+    ``compared`` replaces the fixed-window comparison (sequential analysis passes its anytime-valid one).
+    """
     results: list[SloResult] = []
     comparisons: dict[str, Comparison] = {}
     usable: dict[str, tuple[_Usable, _Usable]] = {}
@@ -208,7 +233,12 @@ def judge_slos(slos: list[Slo], data: dict[str, tuple[TrackData, TrackData, Trac
         canary.value = window_value(slo, canary)
         baseline.value = window_value(slo, baseline)
         if uc.ok and ub.ok:
-            comparisons[slo.name] = compare(slo, canary, baseline, policy.alpha)
+            if compared is None:
+                comparisons[slo.name] = compare(slo, canary, baseline, policy.alpha)
+            else:
+                c = comparisons[slo.name] = compared(slo, canary, baseline)
+                c.beyond_tolerance = c.difference is not None and c.change is not None and \
+                    _beyond(slo, c.difference, c.change)
     # Holm across SLOs: ten noisy SLOs together must not produce a false rollback more often than alpha.
     names = list(comparisons)
     for name, adjusted in zip(names, stats.holm([comparisons[n].p_value for n in names])):
@@ -250,13 +280,33 @@ def judge_slos(slos: list[Slo], data: dict[str, tuple[TrackData, TrackData, Trac
                 else "no_baseline_data"
             result.reason = f"canary {cv} meets the objective, but the comparison is impossible: {ub.reason}"
             continue
-        result.verdict = "pass"
         better = c.change is not None and c.interval is not None and _improved(slo, c)
+        if not better and (noninferiority.shared_wide_bucket(slo, canary, baseline)
+                           or not noninferiority.within_tolerance(slo, c)):
+            _unproven(result, c, window_seconds)
+            continue
+        result.verdict = "pass"
         result.reason_code = "better" if better else "ok"
         result.reason = (f"canary {cv} is better than baseline {bv} ({_describe_change(slo, c, with_p=False)})" if better else
                          f"canary {cv} meets the objective {objective} and is within {_tolerance_text(slo)} of "
                          f"baseline {bv} ({_describe_change(slo, c)})")
     return results
+
+
+def _unproven(result: SloResult, c: Comparison, window_seconds: float) -> None:
+    """Not significantly worse, but not shown to be within the tolerance either: inconclusive, never a pass."""
+    slo, canary, baseline = result.slo, result.canary, result.baseline
+    cv, bv = format_value(slo, canary.value), format_value(slo, baseline.value)
+    bucket = noninferiority.shared_wide_bucket(slo, canary, baseline)
+    said = f"canary {cv} vs baseline {bv} ({_describe_change(slo, c)})"
+    if bucket is not None:
+        result.reason_code = "histogram_resolution"
+        result.reason = f"{said}: {noninferiority.resolution_text(slo, bucket)}"
+        return
+    said += f": the interval reaches past the tolerance {_tolerance_text(slo)}"
+    result.reason_code = "underpowered"
+    result.reason = (f"{said}, so it is not shown to be within it; "
+                     f"{noninferiority.more_data_text(slo, c, canary, window_seconds)}")
 
 
 def _improved(slo: Slo, c: Comparison) -> bool:
@@ -292,9 +342,10 @@ def decide(results: list[SloResult], policy: Policy) -> tuple[str, float | None,
 
 def judge(slos: list[Slo], data: dict[str, tuple[TrackData, TrackData, TrackData | None]], policy: Policy,
           window: Window, *, baseline: str, canary: str, step: float, source: str = "",
-          graph_url: str | None = None) -> GateResult:
-    """Judge every SLO and decide."""
-    results = judge_slos(slos, data, policy)
+          graph_url: str | None = None,
+          compared: Callable[[Slo, TrackData, TrackData], Comparison] | None = None) -> GateResult:
+    """Judge every SLO and decide (``compared``: see :func:`judge_slos`)."""
+    results = judge_slos(slos, data, policy, window.seconds, compared)
     decision, score, reason = decide(results, policy)
     return GateResult(decision=decision, score=score, reason=reason, slos=results, window=window,
                       baseline=baseline, canary=canary, step=step, warmup=policy.warmup, alpha=policy.alpha,

@@ -160,13 +160,18 @@ def inject(query: str, matchers: list[pp.Matcher]) -> str:
 class QuerySet:
     """The PromQL an SLI needs for one track and window, before the track matchers are injected.
 
-    ``bad``/``total`` and ``value`` are instant queries at the window's end; ``series`` is a range query.
+    ``bad``/``total`` and ``value`` are instant queries at the window's end; ``series`` is a range query;
+    ``bad_steps``/``total_steps`` count requests per step (range queries, one rate window per step) for the
+    stratified test; ``buckets`` lists a histogram's bucket bounds (an instant vector by ``le``).
     """
 
     series: str
     value: str | None = None
     bad: str | None = None
     total: str | None = None
+    bad_steps: str | None = None
+    total_steps: str | None = None
+    buckets: str | None = None
 
     def injected(self, matchers: list[pp.Matcher]) -> QuerySet:
         return QuerySet(**{k: (inject(v, matchers) if v else None) for k, v in self.__dict__.items()})
@@ -199,6 +204,8 @@ def queries_for(slo: Slo, window: float, rate_window: float) -> QuerySet:
                 series=f"1 - (sum(rate({sli.good}[{r}])) or vector(0)) / sum(rate({sli.total}[{r}]))",
                 bad=f"sum(increase({sli.total}[{w}])) - (sum(increase({sli.good}[{w}])) or vector(0))",
                 total=f"sum(increase({sli.total}[{w}]))",
+                bad_steps=f"sum(increase({sli.total}[{r}])) - (sum(increase({sli.good}[{r}])) or vector(0))",
+                total_steps=f"sum(increase({sli.total}[{r}]))",
             )
         parse_selector(sli.errors)
         # No error series at all means no errors (0), not no data: traffic is judged from the total.
@@ -206,6 +213,8 @@ def queries_for(slo: Slo, window: float, rate_window: float) -> QuerySet:
             series=f"(sum(rate({sli.errors}[{r}])) or vector(0)) / sum(rate({sli.total}[{r}]))",
             bad=f"sum(increase({sli.errors}[{w}])) or vector(0)",
             total=f"sum(increase({sli.total}[{w}]))",
+            bad_steps=f"sum(increase({sli.errors}[{r}])) or vector(0)",
+            total_steps=f"sum(increase({sli.total}[{r}]))",
         )
     if isinstance(sli, LatencySli):
         bucket, count = _suffixed(sli.histogram, "_bucket"), _suffixed(sli.histogram, "_count")
@@ -215,12 +224,15 @@ def queries_for(slo: Slo, window: float, rate_window: float) -> QuerySet:
                 series=f"1 - sum(rate({fast}[{r}])) / sum(rate({count}[{r}]))",
                 bad=f"sum(increase({count}[{w}])) - sum(increase({fast}[{w}]))",
                 total=f"sum(increase({count}[{w}]))",
+                bad_steps=f"sum(increase({count}[{r}])) - sum(increase({fast}[{r}]))",
+                total_steps=f"sum(increase({count}[{r}]))",
             )
         q = f"{sli.quantile:g}"
         return QuerySet(
             series=f"histogram_quantile({q}, sum by (le) (rate({bucket}[{r}])))",
             value=f"histogram_quantile({q}, sum by (le) (increase({bucket}[{w}])))",
             total=f"sum(increase({count}[{w}]))",
+            buckets=f"sum by (le) (increase({bucket}[{w}]))",
         )
     if isinstance(sli, PromqlSli):
         return QuerySet(series=sli.query.replace("$step", r).replace("$window", w))
