@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rollwise import shell
 from rollwise.errors import ConfigError
 from rollwise.outcome import ERROR, PROCEED, ROLLBACK
 from rollwise.release.adapters.github import GitHubLedger
@@ -97,8 +97,8 @@ def commit_of(base_dir: Path, env: Mapping[str, str] | None = None) -> tuple[str
     env = os.environ if env is None else env
     sha = env.get("ROLLWISE_SHA") or env.get("GITHUB_SHA") or ""
     if not sha:
-        found = subprocess.run(["git", "rev-parse", "HEAD"], cwd=base_dir, capture_output=True, text=True)
-        sha = found.stdout.strip() if found.returncode == 0 else ""
+        found = shell.run(["git", "rev-parse", "HEAD"], cwd=str(base_dir), timeout=30)
+        sha = found.stdout.strip() if found.ok else ""
     return env.get("ROLLWISE_REF") or sha or "unknown", sha
 
 

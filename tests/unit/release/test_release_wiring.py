@@ -39,3 +39,18 @@ def test_the_gate_digest_ignores_key_order_and_everything_but_the_judgement():
     other = {**one, "gate": {"alpha": 0.01, "min_requests": 30}}
     assert config_digest(one) == config_digest(same) != config_digest(other)
     assert config_digest(one).startswith("sha256:") and len(config_digest(one)) == 7 + 64
+
+
+def test_the_deployed_commit_is_the_git_head_unless_the_environment_names_it(tmp_path):
+    import subprocess
+
+    from rollwise.release.service import commit_of
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.com", "commit",
+                    "-q", "--allow-empty", "-m", "first"], check=True)
+    head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    assert commit_of(tmp_path, {}) == (head, head)
+    assert commit_of(tmp_path, {"GITHUB_SHA": "a" * 40, "ROLLWISE_REF": "refs/tags/v2"}) == ("refs/tags/v2", "a" * 40)
+    assert commit_of(tmp_path / "missing", {}) == ("unknown", "")
