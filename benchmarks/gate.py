@@ -97,7 +97,7 @@ BREAKDOWN = r"""
 import time, json, sys, asyncio
 t0 = time.perf_counter()
 import click, rollwise.cli
-import rollwise.gate.cli, rollwise.gate.config, rollwise.gate.service, rollwise.gate.report, rollwise.reporting
+import rollwise.gate.cli, rollwise.gate.config, rollwise.gate.service, rollwise.gate.report, rollwise.templating
 import httpx, jinja2, jsonschema, yaml, promql_parser
 t1 = time.perf_counter()
 from rollwise.gate.config import load_config

@@ -11,8 +11,8 @@ import sys
 
 import click
 
-from rollwise import __version__
-from rollwise.errors import RollwiseError
+from rollwise import __version__, ghactions, outcome
+from rollwise.errors import Crashed, RollwiseError
 
 #: command name -> ("module", "attribute", "one-line help shown by rollwise --help")
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -48,12 +48,24 @@ def cli() -> None:
     """Progressive delivery: canary deploys, SLO gates, safe migrations and feature flags.
 
     Exit codes: 0 success, 1 regression found and acted on, 2 bad usage or configuration
-    (nothing changed), 3 inconclusive (never reported as success).
+    (nothing changed), 3 inconclusive (never reported as success), 4 internal error (a bug).
     """
 
 
+def command_name(argv: list[str]) -> str:
+    """The sub-command words of a command line (``canary run``), for messages."""
+    words = []
+    for arg in argv:
+        if arg.startswith("-") or len(words) == 2:
+            break
+        words.append(arg)
+    return " ".join(words) or "(no command)"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and turn any :class:`RollwiseError` into its exit code."""
+    """Run the CLI and turn any :class:`RollwiseError` into its exit code, and any other exception into 4."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ghactions.install_logging()
     try:
         result = cli.main(args=argv, prog_name="rollwise", standalone_mode=False)
     except RollwiseError as exc:
@@ -67,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return 2 if isinstance(exc, click.UsageError) else exc.exit_code
+    except Crashed as exc:  # the service put things back first and the CLI published what it did
+        return outcome.crashed(command_name(argv), exc.__cause__ or exc)
+    except Exception as exc:  # a bug: never exit 1, which workflows read as "rollback"
+        return outcome.crashed(command_name(argv), exc)
     # A command may return its exit code (e.g. 3 after rendering an inconclusive judgement).
     return result if isinstance(result, int) else 0
 

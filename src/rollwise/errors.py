@@ -1,9 +1,11 @@
-"""Errors that carry the exit codes every rollwise command shares.
+"""Errors that carry the exit codes every rollwise command shares (the table is in :mod:`rollwise.outcome`).
 
     RollwiseError                  base; never raised itself
      ├── RegressionError      (1)  a regression or danger was found and acted on
      ├── ConfigError          (2)  usage or configuration error; nothing was changed
      └── InconclusiveError    (3)  not enough data, a source unreachable, a lock not obtained
+    any other exception       (4)  internal error: a bug, reported as a failed step, never as a rollback
+     └── Crashed                   a service crashed after putting traffic or the database back in their safe state
 
 Raise them deep; ``rollwise.cli.main`` turns them into the exit code in one place.
 """
@@ -78,3 +80,12 @@ class ConfigError(RollwiseError):
         if fix:
             message += f"\n  fix: {fix}"
         super().__init__(message)
+
+
+class Crashed(Exception):
+    """An unexpected exception (its ``__cause__``) met by a service that first put things back in their safe
+    state; ``result`` is what it did, for the CLI to publish before the crash is reported (exit 4)."""
+
+    def __init__(self, result: object) -> None:
+        super().__init__(f"crashed after returning to the safe state: {getattr(result, 'reason', '')}")
+        self.result = result

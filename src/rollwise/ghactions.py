@@ -6,6 +6,7 @@ command reads well on a laptop and in a workflow log.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import uuid
@@ -163,6 +164,20 @@ def annotate(annotations: list[Annotation], more_in: str = "the job summary") ->
                 _say(item.human())
 
 
-def progress(message: str) -> None:
-    """A progress line in the log (stderr), so long work shows where it is."""
-    _say(message)
+class LogHandler(logging.Handler):
+    """Renders the ``rollwise`` loggers' records: a plain line on stderr per record, so services report progress
+    through :mod:`logging` and never see the Actions interface."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            _say(self.format(record))
+        except Exception:  # pragma: no cover - logging must never break a command
+            self.handleError(record)
+
+
+def install_logging(level: int = logging.INFO) -> None:
+    """Show the ``rollwise`` loggers' progress in the job log (stderr on a terminal); safe to call twice."""
+    logger = logging.getLogger("rollwise")
+    if not any(isinstance(h, LogHandler) for h in logger.handlers):
+        logger.addHandler(LogHandler())
+    logger.setLevel(level)

@@ -8,8 +8,11 @@ a shipped JSON Schema and reports the first problem at its line with a suggested
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +108,14 @@ def load_yaml(path: str | Path) -> Document:
     except OSError as exc:
         raise ConfigError(f"cannot read file: {exc.strerror}", file=str(path)) from None
     return parse_yaml(text, file=str(path))
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped with the package: ``rollwise``, ``canary`` or ``flags`` (``schemas/<name>.schema.json``).
+
+    Cached: callers must not change it."""
+    return json.loads(resources.files("rollwise").joinpath(f"schemas/{name}.schema.json").read_text("utf-8"))
 
 
 def validate_schema(doc: Document, schema: dict[str, Any]) -> None:

@@ -34,17 +34,17 @@ def test_healthy_canary_is_promoted_through_the_action(repo_root, stacks):
     stack = stacks()
     result = deploy(repo_root, stack)
     assert result.exit_code == 0, result.log[-3000:]
-    assert result.outputs["decision"] == "PROCEED"
+    assert result.outputs["decision"] == "proceed"
     assert result.outputs["phase-reached"] == "100"
     assert result.outputs["report"] == str(stack.report_path)
     data = json.loads(stack.report_path.read_text())
-    assert (data["schema"], data["decision"], data["phase_reached"]) == ("rollwise/canary/v1", "PROCEED", 100)
+    assert (data["schema"], data["decision"], data["phase_reached"]) == ("rollwise/canary/v1", "proceed", 100)
     assert [(p["weight"], p["weight_set"], p["outcome"], len(p["analyses"])) for p in data["phases"]] == [
         (10, 10, "passed", 2), (50, 50, "passed", 1), (100, 100, "passed", 1)]
     assert all(p["k6"]["tracks"]["canary"]["requests"] > 50 for p in data["phases"])
-    assert "canary: phase 2 analysis 1: PROCEED" in result.log
+    assert "canary: phase 2 analysis 1: proceed" in result.log
     assert stack.weight() == "100"
-    assert "## ✅ canary-deploy: PROCEED" in result.summary
+    assert "## ✅ canary-deploy: proceed" in result.summary
     assert "xychart-beta" in result.summary and "| 3 | 100 % | 100 % |" in result.summary
     assert stack.tracks_served(20) == {"canary": 20}
     assert json.loads((stack.workdir / "state.json").read_text())["status"] == "promoted"
@@ -54,8 +54,8 @@ def test_regressed_canary_is_rolled_back_through_the_action(repo_root, stacks):
     stack = stacks({"error_rate": 0.03})
     result = deploy(repo_root, stack)
     assert result.exit_code == 1, result.log[-3000:]
-    assert (result.outputs["decision"], result.outputs["phase-reached"]) == ("ROLLBACK", "10")
-    assert "## ⏪ canary-deploy: ROLLBACK" in result.summary
+    assert (result.outputs["decision"], result.outputs["phase-reached"]) == ("rollback", "10")
+    assert "## ⏪ canary-deploy: rollback" in result.summary
     assert any(level == "warning" and "critical SLO availability" in message
                for level, _, message in result.annotations)
     assert stack.tracks_served(60) == {"baseline": 60}
@@ -83,7 +83,7 @@ def test_rollback_command_undoes_a_rollout_whose_runner_died(repo_root, stacks):
 
     result = deploy(repo_root, stack, command="rollback", **{"state-file": str(stack.workdir / "state.json")})
     assert result.exit_code == 0, result.log[-3000:]
-    assert result.outputs["decision"] == "ROLLBACK"
+    assert (result.outputs["decision"], result.outputs["status"]) == ("proceed", "rolled_back")
     assert stack.weight() == "0"
     assert stack.tracks_served(30) == {"baseline": 30}
     assert (stack.config.parent / "rolled-back").exists()  # the rollback command ran in the config's directory

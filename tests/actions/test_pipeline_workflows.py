@@ -109,7 +109,7 @@ def test_deploy_migrates_syncs_flags_and_promotes_a_healthy_canary(service):
 
     canary = jobs["canary"]
     assert canary.exit_code == 0, canary.log[-4000:]
-    assert canary.outputs["decision"] == "PROCEED" and canary.outputs["phase-reached"] == "100"
+    assert canary.outputs["decision"] == "proceed" and canary.outputs["phase-reached"] == "100"
     assert jobs["decide-hold"] is None
     assert set(stack.tracks_served(30)) == {"canary"}
     # the state file is uploaded for a later promote or rollback
@@ -129,7 +129,7 @@ def held_canary(service):
 def test_an_approved_hold_is_promoted(service):
     stack = held_canary(service)
     jobs = deploy(service, **{"approval-environment": "staging-approval"})
-    assert jobs["canary"].outputs["decision"] == "HOLD"
+    assert jobs["canary"].outputs["decision"] == "inconclusive"
     approval = jobs["decide-hold"]
     assert approval.exit_code == 0, approval.log[-4000:]
     assert "held rollout promoted by approval at weight 100 %" in approval.log
@@ -141,7 +141,7 @@ def test_a_held_canary_is_rolled_back_with_everything_and_a_second_rollback_chan
     stack = held_canary(service)
     jobs = deploy(service)
     assert jobs["migrate"].outputs["to-revision"] == "0005"
-    assert jobs["canary"].outputs["decision"] == "HOLD", jobs["canary"].log[-4000:]
+    assert jobs["canary"].outputs["decision"] == "inconclusive", jobs["canary"].log[-4000:]
     assert jobs["canary"].exit_code == 1  # a hold fails the run (exit 3): the canary waits at its weight
     assert jobs["decide-hold"] is None  # no approval environment given
     assert "canary" in stack.tracks_served(40)
@@ -155,7 +155,7 @@ def test_a_held_canary_is_rolled_back_with_everything_and_a_second_rollback_chan
     killed = flag(service, "new-checkout")
     assert killed["definition"]["enabled"] is False
     summary = first["summary"].summary
-    assert "| canary traffic | ✅ success | ROLLBACK |" in summary
+    assert "| canary traffic | ✅ success | rolled_back |" in summary
     assert "(0005 → 0003)" in summary and "killed: new-checkout" in summary
 
     second = roll_back(service)

@@ -114,9 +114,9 @@ def test_budget_mode_blocks_a_deploy_while_the_budget_burns(repo_root, tmp_path,
         "report": str(tmp_path / "budget.json"), "github-status": "true", "github-comment": "true"},
         env={**os.environ, "GITHUB_EVENT_PATH": str(event)}, workdir=tmp_path,
         github={"api_url": fake.url, "event_name": "pull_request", "repository": "acme/shop"})
-    assert result.exit_code == 1 and result.outputs["decision"] == "block"
+    assert result.exit_code == 1 and result.outputs["decision"] == "rollback"
     assert float(result.outputs["budget-remaining"]) < 0
-    assert "error budget: **block**" in result.summary
+    assert "error budget: **rollback**" in result.summary
     status = next(r for r in fake.requests if "/statuses/" in r[1])
     assert status[2]["state"] == "failure" and status[2]["context"] == "rollwise/slo-gate"
     assert fake.comments[0]["body"].startswith("<!-- rollwise:slo-gate-budget -->")

@@ -1,10 +1,10 @@
 """``rollwise canary run|rollback|promote``: parse options, call the rollout service, publish the JSON report,
-job summary and step outputs, and exit 0 (promoted), 1 (rolled back), 2 (bad config) or 3 (held).
+job summary and step outputs, and exit 0 (proceed: promoted), 1 (rollback), 2 (bad config), 3 (inconclusive:
+held) or 4 (internal error, after traffic went back to the baseline).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -37,40 +37,22 @@ def canary() -> None:
 def run(config: str, prometheus_url: str | None, source: str, report: str | None, state_file: str | None,
         workdir: str | None, k6_binary: str | None) -> int:
     """Deploy the canary, shift traffic phase by phase, judge each phase, then promote or roll back."""
-    from rollwise.canary.adapters import judging, routers
-    from rollwise.canary.adapters.k6 import K6Traffic
-    from rollwise.canary.adapters.state import StateFile
-    from rollwise.canary.config import load_plan
-    from rollwise.canary.service import Rollout, check_previous
-    from rollwise.errors import ConfigError
-    from rollwise.gate.config import load_config
+    from rollwise.canary.service import prepare
+    from rollwise.errors import Crashed
+    from rollwise.ghactions import mask
     from rollwise.signals import Cancellation, cancel_on_signals
 
-    plan = load_plan(config)
-    gate_config = load_config(config)
-    base_dir = Path(config).resolve().parent
-    state = StateFile(state_file or base_dir / plan.state_file)
-    check_previous(state)
-    work = Path(workdir or (Path(os.environ["RUNNER_TEMP"]) / "rollwise-canary" if os.environ.get("RUNNER_TEMP")
-                            else ".rollwise/canary"))
-    report_path = report or str(work / "canary-report.json")
-    traffic = K6Traffic(plan.warmup, work, k6_binary) if plan.warmup.enabled else None
-    url = prometheus_url or gate_config.prometheus.url
-    if source == "prometheus" or (source == "auto" and url):
-        sources = judging.prometheus_sources(gate_config, url)
-    elif traffic is not None:
-        sources = judging.k6_sources
-    else:
-        raise ConfigError("no data to judge the canary with: no Prometheus URL and no k6 warm-up", file=config,
-                          key="canary.warmup", fix="pass --prometheus-url, set prometheus.url, or add canary.warmup")
     cancel = Cancellation()
-    router = routers.create(plan.router, base_dir=base_dir, cancel=cancel)
-    rollout = Rollout(plan, router, judging.GateJudge(gate_config, plan, sources), state=state, traffic=traffic,
-                      kill_switch=_kill_switch(plan.kill_switch.store, base_dir), cancel=cancel, base_dir=base_dir)
+    rollout, report_path = prepare(config, prometheus_url=prometheus_url, source=source, report=report,
+                                   state_file=state_file, workdir=workdir, k6_binary=k6_binary, cancel=cancel,
+                                   mask=mask)
     with cancel_on_signals(cancel):
-        result = rollout.run()
-    _publish(result, report_path)
-    return result.exit_code
+        try:
+            result = rollout.run()
+        except Crashed as crash:  # traffic is back on the baseline; publish that, then report the crash (exit 4)
+            _publish(crash.result, report_path)
+            raise
+    return _publish(result, report_path)
 
 
 OPTIONAL_CONFIG = click.option(
@@ -102,7 +84,7 @@ def rollback(config: str | None, state_file: str | None, report: str | None) -> 
 
     Reads the state file of the rollout; when it is lost, rolls back from --config alone. Safe to run twice.
     """
-    from rollwise.canary.service import rollback_from_config, rollback_from_state
+    from rollwise.canary.service import kill_switch, rollback_from_config, rollback_from_state
 
     plan, state = _plan_and_state(config, state_file)
     recorded = state.read()
@@ -113,13 +95,14 @@ def rollback(config: str | None, state_file: str | None, report: str | None) -> 
     if recorded is None and plan is not None:
         base_dir = Path(config).resolve().parent
         result = rollback_from_config(plan, state, base_dir=base_dir,
-                                      kill_switch=_kill_switch(plan.kill_switch.store, base_dir))
+                                      kill_switch=kill_switch(plan.kill_switch.store, base_dir))
     else:
         store = ((recorded or {}).get("kill_switch") or {}).get("store")
         base_dir = Path((recorded or {}).get("base_dir") or Path.cwd())
-        result = rollback_from_state(state, kill_switch=_kill_switch(store, base_dir))
-    _publish(result, report)
-    return 1 if result.rollback_errors else 0
+        result = rollback_from_state(state, kill_switch=kill_switch(store, base_dir))
+    # the rollback asked for is done: that is a success; a rollback left incomplete is not
+    result.decision = "rollback" if result.rollback_errors else "proceed"
+    return _publish(result, report)
 
 
 @canary.command()
@@ -128,46 +111,18 @@ def rollback(config: str | None, state_file: str | None, report: str | None) -> 
 @REPORT
 def promote(config: str | None, state_file: str | None, report: str | None) -> int:
     """Promote a held rollout a person approved: weight 100, then the promote command (a failure rolls back)."""
-    from rollwise.canary.service import promote_from_state
+    from rollwise.canary.service import kill_switch, promote_from_state
 
     _, state = _plan_and_state(config, state_file)
     recorded = state.read() or {}
     store = (recorded.get("kill_switch") or {}).get("store")
-    result = promote_from_state(state, kill_switch=_kill_switch(store, Path(recorded.get("base_dir") or Path.cwd())))
-    _publish(result, report)
-    return result.exit_code
+    result = promote_from_state(state, kill_switch=kill_switch(store, Path(recorded.get("base_dir") or Path.cwd())))
+    return _publish(result, report)
 
 
-def _kill_switch(store: str | None, base_dir: Path):
-    """A function turning one flag off in the configured store, or None without a store.
+def _publish(result, report_path: str | None) -> int:
+    """JSON report, job summary (terminal outside Actions), step outputs and an annotation unless it proceeded."""
+    from rollwise.canary.report import outcome
+    from rollwise.outcome import publish
 
-    Without ``canary.kill_switch.store`` the store comes from ``ROLLWISE_FLAGS_STORE`` (as for ``rollwise flags``),
-    so a store URL holding a password can stay in a secret instead of rollwise.yml.
-    """
-    store = store or os.environ.get("ROLLWISE_FLAGS_STORE")
-    if not store:
-        return None
-
-    def kill(key: str) -> None:
-        from rollwise.canary.adapters.routers.flag import store_url
-        from rollwise.flags import service
-
-        audit = service.Audit.from_environment(actor="rollwise-canary", reason="canary rolled back")
-        service.kill(service.open_store(store_url(store, base_dir)), key, audit, retries=3)
-
-    return kill
-
-
-def _publish(result, report_path: str | None) -> None:
-    """JSON report, job summary (terminal outside Actions), step outputs and an annotation for a rollback."""
-    from rollwise import ghactions, reporting
-    from rollwise.canary.report import render_markdown
-
-    if report_path:
-        reporting.write_json(report_path, result.to_dict())
-    ghactions.append_summary(render_markdown(result, report_path), report_hint=report_path)
-    ghactions.set_outputs({"decision": result.decision, "phase-reached": result.phase_reached,
-                           "report": report_path or "", "state-file": result.state_file or ""})
-    if result.decision != "PROCEED":
-        level = "error" if result.rollback_errors else "warning"
-        ghactions.annotate([ghactions.Annotation(level, result.reason, title=f"canary {result.decision.lower()}")])
+    return publish(outcome(result, report_path), report_path)

@@ -6,12 +6,8 @@ express (weights increasing and ending at 100); every error names file, line, ke
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from dataclasses import replace
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,27 +23,13 @@ from rollwise.canary.model.plan import (
     RouterSpec,
     Warmup,
 )
-from rollwise.yamlsource import Document, did_you_mean, load_yaml, validate_schema
-
-_DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+from rollwise.units import parse_duration
+from rollwise.yamlsource import Document, did_you_mean, load_schema, load_yaml, validate_schema
 
 
-@lru_cache(maxsize=1)
 def canary_schema() -> dict[str, Any]:
     """The JSON Schema of the ``canary:`` section."""
-    text = resources.files("rollwise").joinpath("schemas/canary.schema.json").read_text(encoding="utf-8")
-    return json.loads(text)
-
-
-def seconds(value: float | int | str) -> float:
-    """A schema-valid duration (``30``, ``"500ms"``, ``"2m"``) in seconds."""
-    if isinstance(value, (int, float)):
-        return float(value)
-    match = _DURATION.match(value)
-    if not match:
-        raise ValueError(f"not a duration: {value!r}")
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    return load_schema("canary")
 
 
 def _wrapped_schema() -> dict[str, Any]:
@@ -89,7 +71,7 @@ def plan_from_document(doc: Document, base_dir: Path | None = None) -> CanaryPla
             deploy=commands.get("deploy"),
             promote=commands.get("promote"),
             rollback=commands.get("rollback"),
-            timeout=seconds(commands.get("timeout", Commands.timeout)),
+            timeout=parse_duration(commands.get("timeout", Commands.timeout)),
         ),
         hooks=Hooks(before_phase=_command_list(hooks.get("before_phase")),
                     after_phase=_command_list(hooks.get("after_phase"))),
@@ -120,7 +102,7 @@ def _analysis(data: dict[str, Any], base: Analysis) -> Analysis:
     values: dict[str, Any] = {}
     for key in ("interval", "warmup", "step"):
         if key in data:
-            values[key] = seconds(data[key])
+            values[key] = parse_duration(data[key])
     for key in ("count", "failure_limit", "inconclusive_limit", "on_inconclusive"):
         if key in data:
             values[key] = data[key]

@@ -1,5 +1,6 @@
-"""The markdown job summary of a rollout: decision, a mermaid timeline (weight over time, key SLI per
-analysis), and per-phase and per-analysis tables; rendered from ``templates/canary/summary.md.j2``.
+"""What a rollout publishes: the JSON report, step outputs, an annotation, and the markdown job summary (decision,
+a mermaid timeline of weight and key SLI per analysis, per-phase and per-analysis tables) rendered from
+``templates/canary/summary.md.j2``.
 """
 
 from __future__ import annotations
@@ -7,8 +8,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from rollwise import reporting
+from rollwise import templating
 from rollwise.canary.model.records import RolloutResult
+from rollwise.ghactions import Annotation
+from rollwise.outcome import PROCEED, Outcome
 
 
 def weight_timeline(result: RolloutResult) -> tuple[list[str], list[int]]:
@@ -53,8 +56,20 @@ def sli_series(result: RolloutResult) -> dict[str, Any] | None:
 
 def render_markdown(result: RolloutResult, report_path: str | None = None) -> str:
     labels, weights = weight_timeline(result)
-    return reporting.render("canary/summary.md.j2", result=result, report=result.to_dict(),
+    return templating.render("canary/summary.md.j2", result=result, report=result.to_dict(),
                             weight_labels=labels, weights=weights, sli=sli_series(result), report_path=report_path)
+
+
+def outcome(result: RolloutResult, report_path: str | None = None) -> Outcome:
+    """The report, summary, outputs and (unless it proceeded) an annotation of a rollout."""
+    annotations = []
+    if result.decision != PROCEED:
+        level = "error" if result.rollback_errors or result.decision == "error" else "warning"
+        annotations.append(Annotation(level, result.reason, title=f"canary {result.decision}"))
+    return Outcome(result.decision, report=result.to_dict(), summary=render_markdown(result, report_path),
+                   outputs={"status": result.status, "phase-reached": result.phase_reached,
+                            "report": report_path or "", "state-file": result.state_file or ""},
+                   annotations=annotations)
 
 
 def _finite(value: Any) -> bool:

@@ -1,13 +1,12 @@
 """``rollwise flags``: read and change feature flags in a store (the flag-toggle action runs these).
 
 Exit codes: 0 done (or nothing to do), 2 invalid flags.yml or usage (nothing written), 3 a compare-and-set
-conflict, an unreachable store, or clients that did not confirm in time.
+conflict, an unreachable store, or clients that did not confirm in time, 4 internal error.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict
 from urllib.parse import urlsplit
 
@@ -72,10 +71,11 @@ def _audit(actor, reason, run_url, sha):
 def _finish(title: str, store_url: str, report: str | None, run, wait_clients: int = 0,
             wait_timeout: float = 30.0) -> int:
     """Run a change, then report it (summary, outputs, JSON) whatever happened; return the exit code."""
-    from rollwise import ghactions, reporting
+    from rollwise import ghactions
     from rollwise.flags import report as report_
     from rollwise.flags import service
     from rollwise.flags.ports import redact
+    from rollwise.outcome import PROCEED, decision_for, publish
 
     ghactions.mask(urlsplit(store_url).password)
     payload = report_.change_payload(redact(store_url))
@@ -105,15 +105,13 @@ def _finish(title: str, store_url: str, report: str | None, run, wait_clients: i
     finally:
         if store is not None:
             store.close()
-    if os.environ.get("GITHUB_OUTPUT"):
-        ghactions.set_outputs(report_.change_outputs(payload))
-    ghactions.append_summary(report_.change_summary(title, payload), report_hint=report)
-    if report:
-        reporting.write_json(report, payload)
+    annotations = []
+    if isinstance(error, ConfigError) and error.location.file and ghactions.in_actions():
+        annotations.append(ghactions.Annotation("error", error.problem, error.location.file, error.location.line,
+                                                title="flags.yml"))
+    decision = PROCEED if error is None else decision_for(error.exit_code)
+    publish(report_.change_outcome(decision, title, payload, annotations), report)
     if error is not None:
-        if isinstance(error, ConfigError) and error.location.file and ghactions.in_actions():
-            ghactions.annotate([ghactions.Annotation("error", error.problem, error.location.file,
-                                                     error.location.line, title="flags.yml")])
         raise error
     if payload["status"] == "changed":
         click.echo(f"{title}: version {payload['version']} ({len(payload['changes'])} change(s))")
@@ -253,21 +251,17 @@ def get_command(key, context_json, store_url):
 @_store_option
 def history_command(key, limit, report, store_url):
     """The audit log, newest first (only changes to KEY when given)."""
-    from rollwise import ghactions, reporting
     from rollwise.flags import report as report_
     from rollwise.flags import service
     from rollwise.flags.ports import redact
+    from rollwise.outcome import publish
 
     store = service.open_store(store_url)
     try:
         entries = [e.to_dict() for e in service.history(store, key, limit)]
     finally:
         store.close()
-    if report:
-        reporting.write_json(report, report_.history_payload(redact(store_url), key, entries))
-    if os.environ.get("GITHUB_OUTPUT"):
-        ghactions.set_output("history", json.dumps(entries))
-    ghactions.append_summary(report_.history_summary(redact(store_url), key, entries))
+    publish(report_.history_outcome(redact(store_url), key, entries), report)
     for entry in entries:
         keys = ", ".join(f"{c['action']} {c['key']}" for c in entry["changes"])
         click.echo(f"v{entry['version']}  {entry['at']}  {entry['actor']}  {keys}  {entry['reason']}")

@@ -11,7 +11,6 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,10 +60,11 @@ def did_you_mean(name: str, choices) -> str | None:
 SINGLE_VALUE_OPS = (*operators.NUMBER_OPS, *operators.SEMVER_OPS, *operators.DATE_OPS)
 
 
-@lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
     """The shipped JSON Schema of flags.yml."""
-    return json.loads((Path(__file__).parent.parent / "schemas" / "flags.schema.json").read_text("utf-8"))
+    from rollwise.yamlsource import load_schema
+
+    return load_schema("flags")
 
 
 def _name(value: Any) -> Any:

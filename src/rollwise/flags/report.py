@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rollwise.reporting import render
+from rollwise.outcome import Outcome
+from rollwise.templating import render
 
 CHANGE_SCHEMA = "rollwise/flags-change/v1"
 HISTORY_SCHEMA = "rollwise/flags-history/v1"
@@ -52,3 +53,13 @@ def history_payload(store: str, key: str | None, entries: list[dict[str, Any]]) 
 def history_summary(store: str, key: str | None, entries: list[dict[str, Any]]) -> str:
     shown = [{**e, "changes": _shown(e["changes"])} for e in entries]
     return render("flags/history.md.j2", key=key, store=store, entries=shown)
+
+
+def change_outcome(decision: str, title: str, payload: dict[str, Any], annotations: list[Any]) -> Outcome:
+    return Outcome(decision, report=payload, summary=change_summary(title, payload), outputs=change_outputs(payload),
+                   annotations=annotations)
+
+
+def history_outcome(store: str, key: str | None, entries: list[dict[str, Any]]) -> Outcome:
+    return Outcome("proceed", report=history_payload(store, key, entries), summary=history_summary(store, key, entries),
+                   outputs={"history": json.dumps(entries)})

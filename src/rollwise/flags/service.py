@@ -15,12 +15,13 @@ percentage rollout as its traffic split)::
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rollwise import clock as clocks
+from rollwise.clock import Clock
 from rollwise.errors import ConfigError, InconclusiveError
 from rollwise.flags.adapters import ConflictError, Snapshot, Store, StoreUnavailable, open_store
 from rollwise.flags.config import load_flagset, parse_raw_flag
@@ -197,16 +198,17 @@ def history(store: Store, key: str | None = None, limit: int = 20) -> list[Audit
 
 
 def wait_for_clients(store: Store, version: int, clients: int, timeout: float = 30.0,
-                     poll: float = 0.05) -> int:
+                     poll: float = 0.05, clock: Clock | None = None) -> int:
     """Block until ``clients`` clients acknowledge ``version``; InconclusiveError (exit 3) on timeout."""
-    deadline = time.monotonic() + timeout
+    clock = clocks.current(clock)
+    deadline = clock.monotonic() + timeout
     while True:
         count = store.acknowledged(version)
         if count >= clients:
             return count
-        if time.monotonic() >= deadline:
+        if clock.monotonic() >= deadline:
             raise InconclusiveError(
                 f"only {count} of {clients} clients applied version {version} within {timeout:g}s; the change is "
                 "committed, but propagation is unconfirmed. Check that the applications run FlagClient and reach Redis."
             )
-        time.sleep(poll)
+        clock.sleep(poll)

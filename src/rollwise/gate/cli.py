@@ -1,8 +1,9 @@
 """``rollwise gate``: one judgement of canary vs baseline vs SLOs (or, with ``--mode budget``, the error budget).
 
 Parses options (each also read from a ``ROLLWISE_*`` variable, which is how the action passes its inputs),
-calls the service, writes the JSON report, summary, outputs and optional PR status/comment, and returns the
-exit code: 0 proceed, 1 rollback/block, 2 bad input, 3 inconclusive. Heavy modules load inside the command.
+calls the service, publishes the JSON report, summary, outputs and optional PR status/comment, and returns the
+exit code of :mod:`rollwise.outcome`: 0 proceed, 1 rollback, 2 bad input, 3 inconclusive, 4 internal error.
+Heavy modules load inside the command.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from datetime import datetime
 from pathlib import Path
 
 import click
-
-EXIT_CODES = {"proceed": 0, "rollback": 1, "block": 1, "inconclusive": 3}
 
 
 def parse_time(value: str, option: str) -> float:
@@ -37,7 +36,7 @@ def parse_time(value: str, option: str) -> float:
 
 def _duration(value: str | None, option: str) -> float | None:
     from rollwise.errors import ConfigError
-    from rollwise.gate.config import parse_duration
+    from rollwise.units import parse_duration
 
     if value in (None, ""):
         return None
@@ -81,27 +80,18 @@ def _source(config, prometheus_url: str | None, k6_results: str | None):
     return PrometheusSource.from_config(config.prometheus, prometheus_url)
 
 
-def _publish(result, report: str | None, html: str | None, markdown: str, config_file: str) -> None:
-    from rollwise.ghactions import Annotation, annotate, append_summary, set_outputs
-    from rollwise.reporting import write_json
+def _mask_secrets(config) -> None:
+    import os
 
-    if report:
-        write_json(report, result.to_dict())
-    if html:
-        from rollwise.gate.report import render_html
+    from rollwise.gate.service import secret_envs
+    from rollwise.ghactions import mask
 
-        Path(html).parent.mkdir(parents=True, exist_ok=True)
-        Path(html).write_text(render_html(result), encoding="utf-8")
-    append_summary(markdown, report_hint=report)
-    level = {"fail": "error", "inconclusive": "warning"}
-    annotate([Annotation(level[r.verdict], r.reason, file=config_file, line=r.slo.line, title=f"SLO {r.slo.name}")
-              for r in result.slos if r.verdict in level])
-    set_outputs({"decision": result.decision, "score": "" if result.score is None else f"{result.score:.1f}",
-                 "report": report or ""})
+    for env in secret_envs(config):
+        mask(os.environ.get(env))
 
 
-#: commit status state for each decision (budget mode: block is a failure)
-STATES = {"proceed": "success", "rollback": "failure", "block": "failure", "inconclusive": "error"}
+#: commit status state for each decision
+STATES = {"proceed": "success", "rollback": "failure", "inconclusive": "error"}
 
 
 def _github(result, markdown: str, status: bool, comment: bool) -> None:
@@ -146,6 +136,7 @@ def gate(config_path: str, prometheus_url: str | None, k6_results: str | None, b
     from rollwise.gate.config import load_config
 
     config = load_config(config_path)
+    _mask_secrets(config)
     if mode == "budget":
         return _budget(config, prometheus_url, end, selector, report, github_status, github_comment)
     source = _source(config, prometheus_url or None, k6_results or None)
@@ -162,14 +153,18 @@ def gate(config_path: str, prometheus_url: str | None, k6_results: str | None, b
             await source.aclose()
 
     result = asyncio.run(run())
-    from rollwise.gate.report import render_markdown
+    from rollwise.gate.report import judgement_outcome, render_html
+    from rollwise.outcome import publish
 
-    markdown = render_markdown(result)
-    _publish(result, report, html, markdown, config.file)
+    if html:
+        Path(html).parent.mkdir(parents=True, exist_ok=True)
+        Path(html).write_text(render_html(result), encoding="utf-8")
+    published = judgement_outcome(result, config.file, report)
+    code = publish(published, report)
     if github_status or github_comment:
-        _github(result, markdown, github_status, github_comment)
+        _github(result, published.summary, github_status, github_comment)
     click.echo(result.reason)
-    return EXIT_CODES[result.decision]
+    return code
 
 
 def _budget(config, prometheus_url: str | None, end: str | None, selector: str | None, report: str | None,
@@ -177,8 +172,7 @@ def _budget(config, prometheus_url: str | None, end: str | None, selector: str |
     import asyncio
 
     from rollwise.gate.adapters.prometheus import PrometheusSource
-    from rollwise.ghactions import append_summary, set_outputs
-    from rollwise.reporting import write_json
+    from rollwise.outcome import publish
 
     source = PrometheusSource.from_config(config.prometheus, prometheus_url or None)
     at = parse_time(end, "--end") if end else None
@@ -192,12 +186,11 @@ def _budget(config, prometheus_url: str | None, end: str | None, selector: str |
             await source.aclose()
 
     result = asyncio.run(run())
-    from rollwise.gate.report import render_budget_markdown
+    from rollwise.gate.report import budget_outcome
 
-    if report:
-        write_json(report, result.to_dict())
-    markdown = render_budget_markdown(result)
-    append_summary(markdown, report_hint=report)
+    published = budget_outcome(result, report)
+    markdown = published.summary
+    code = publish(published, report)
     if github_status or github_comment:
         # its own marker: the budget comment and a canary judgement's comment on one PR do not overwrite each other
         from rollwise.github import report_to_pull_request
@@ -205,8 +198,5 @@ def _budget(config, prometheus_url: str | None, end: str | None, selector: str |
         report_to_pull_request("slo-gate", STATES[result.decision], result.reason,
                                "<!-- rollwise:slo-gate-budget -->\n" + markdown, "<!-- rollwise:slo-gate-budget -->",
                                status=github_status, comment=github_comment)
-    remaining = [s.remaining for s in result.slos if s.remaining is not None]
-    set_outputs({"decision": result.decision, "budget-remaining": f"{min(remaining):.4f}" if remaining else "",
-                 "report": report or ""})
     click.echo(result.reason)
-    return EXIT_CODES[result.decision]
+    return code

@@ -1,4 +1,5 @@
-"""Human views of a judgement: the markdown job summary / PR comment and the HTML report artifact.
+"""What a gate run publishes: the JSON report, step outputs, annotations per SLO, the markdown job summary / PR
+comment and the HTML report artifact.
 
 Numbers are formatted and charts laid out here; the markup lives in ``templates/gate/*.j2``.
 """
@@ -11,8 +12,10 @@ from typing import Any
 
 from rollwise.gate.model import GateResult, SloResult, promql
 from rollwise.gate.model.judge import change_texts, format_value, p_text
+from rollwise.ghactions import Annotation
+from rollwise.outcome import Outcome
 
-ICONS = {"proceed": "✅", "rollback": "❌", "inconclusive": "⏸️", "pass": "✅", "fail": "❌", "block": "⛔"}
+ICONS = {"proceed": "✅", "rollback": "❌", "inconclusive": "⏸️", "pass": "✅", "fail": "❌"}
 COMMENT_MARKER = "<!-- rollwise:slo-gate -->"
 CHART_POINTS = 40
 
@@ -155,21 +158,39 @@ def context(result: GateResult) -> dict[str, Any]:
 
 def render_markdown(result: GateResult) -> str:
     """The job summary (and PR comment body): verdict first, a table, charts for SLOs that did not pass."""
-    from rollwise.reporting import render
+    from rollwise.templating import render
 
     return render("gate/summary.md.j2", **context(result))
 
 
 def render_html(result: GateResult) -> str:
     """A self-contained HTML report (inline SVG charts, no scripts) for a workflow artifact."""
-    from rollwise.reporting import render
+    from rollwise.templating import render
 
     return render("gate/report.html.j2", **context(result))
 
 
 def render_budget_markdown(result: Any) -> str:
     from rollwise.gate.model.burn_rate import label
-    from rollwise.reporting import render
+    from rollwise.templating import render
 
     return render("gate/budget.md.j2", result=result, icon=ICONS.get(result.decision, "⏸️"),
                   period=label(result.period))
+
+
+def judgement_outcome(result: GateResult, config_file: str, report_path: str | None = None) -> Outcome:
+    """Report, summary, outputs, and an annotation on each SLO that failed (error) or stayed inconclusive."""
+    level = {"fail": "error", "inconclusive": "warning"}
+    annotations = [Annotation(level[r.verdict], r.reason, file=config_file, line=r.slo.line,
+                              title=f"SLO {r.slo.name}") for r in result.slos if r.verdict in level]
+    return Outcome(result.decision, report=result.to_dict(), summary=render_markdown(result),
+                   outputs={"score": "" if result.score is None else f"{result.score:.1f}", "report": report_path or ""},
+                   annotations=annotations)
+
+
+def budget_outcome(result: Any, report_path: str | None = None) -> Outcome:
+    """Report, summary and outputs (the smallest remaining budget share) of the error-budget check."""
+    remaining = [s.remaining for s in result.slos if s.remaining is not None]
+    return Outcome(result.decision, report=result.to_dict(), summary=render_budget_markdown(result),
+                   outputs={"budget-remaining": f"{min(remaining):.4f}" if remaining else "",
+                            "report": report_path or ""})

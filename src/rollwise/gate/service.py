@@ -1,6 +1,8 @@
 """Gate runs: measure every SLO on both tracks concurrently, then judge; and the pre-deploy error-budget check.
 
-``judge`` is what ``rollwise gate`` and canary-deploy call; ``judge_sync`` wraps it for synchronous callers.
+This is the gate's API for the CLI and for other capabilities (canary-deploy judges each analysis with
+``judge``): reading rollwise.yml (``load_config``) and opening a source (``prometheus_source``, ``k6_source``)
+go through here too.
 """
 
 from __future__ import annotations
@@ -8,13 +10,39 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from rollwise.errors import ConfigError
+from rollwise.gate.config import load_config
 from rollwise.gate.model import GateConfig, GateResult, Slo, TrackData, Window, promql
 from rollwise.gate.model import judge as judge_core
 from rollwise.gate.model.burn_rate import BudgetResult, assess_budget, budget_windows
 from rollwise.gate.ports import BudgetSource, MetricSource, QueryRejected, Unavailable
+
+
+def prometheus_source(config: GateConfig, url: str | None = None) -> MetricSource:
+    """The Prometheus of ``url`` (default: ``prometheus.url`` of rollwise.yml); a ConfigError when none is known."""
+    from rollwise.gate.adapters.prometheus import PrometheusSource
+
+    return PrometheusSource.from_config(config.prometheus, url=url)
+
+
+def k6_source(path: str | Path) -> MetricSource:
+    """k6 NDJSON results (``k6 run --out json=FILE``) as a metric source."""
+    from rollwise.gate.adapters.k6 import K6ResultsSource
+
+    return K6ResultsSource(path)
+
+
+def secret_envs(config: GateConfig) -> list[str]:
+    """Environment variables whose values are credentials of the sources, for the CLI to mask in logs."""
+    from rollwise.gate.adapters.prometheus import secret_envs as envs
+
+    return envs(config.prometheus)
+
+
+__all__ = ["budget", "judge", "k6_source", "load_config", "prometheus_source", "secret_envs"]
 
 
 def _seconds(value: datetime | float | int) -> float:

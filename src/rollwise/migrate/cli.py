@@ -86,22 +86,12 @@ def _project(alembic_config: str, database_url: str | None):
     return Project(alembic_config, database_url)
 
 
-def _finish(payload: dict, summary: str, report: str | None, outputs: dict) -> None:
-    from rollwise import ghactions
-    from rollwise.reporting import write_json
-
-    if report:
-        write_json(report, payload)
-    ghactions.append_summary(summary, report_hint=report)
-    ghactions.set_outputs(outputs)
-
-
 @click.group()
 def migrate() -> None:
     """Lint, plan, apply or roll back Alembic migrations (safe-migrate).
 
     Exit codes: 0 clean/applied, 1 unsafe or rolled back, 2 bad input (nothing changed), 3 lock not
-    obtained or database unreachable.
+    obtained or database unreachable, 4 internal error (after the rollback ladder ran).
     """
 
 
@@ -118,15 +108,16 @@ def migrate() -> None:
 def lint(alembic_config, database_url, schema, report, allow_contract, range_text, use_squawk, github_status,
          github_comment) -> int:
     """Lint pending revisions (or --range) one by one: lock rules, expand/contract, squawk."""
-    from rollwise import ghactions
     from rollwise.migrate import report as rep
     from rollwise.migrate.service import lint as run_lint
+    from rollwise.outcome import publish
 
     project = _project(alembic_config, database_url)
     result = run_lint(project, range_text, _options(allow_contract, schema), use_squawk)
-    ghactions.annotate(rep.annotations(result.findings), more_in=report or "the job summary")
     counts = {s: sum(1 for f in result.findings if f.severity == s) for s in ("error", "warning", "info")}
-    summary = rep.lint_summary(result, report)
+    published = rep.lint_outcome(result, report)
+    code = publish(published, report)
+    summary = published.summary
     if github_status or github_comment:
         from rollwise.github import report_to_pull_request
 
@@ -135,13 +126,9 @@ def lint(alembic_config, database_url, schema, report, allow_contract, range_tex
                        f"warning(s)")
         report_to_pull_request("safe-migrate", "failure" if result.exit_code else "success", description,
                                f"{marker}\n{summary}", marker, status=github_status, comment=github_comment)
-    _finish(rep.lint_payload(result), summary, report,
-            rep.outputs(None, result.status, report, **{"from-revision": result.range[0] or "base",
-                                                         "to-revision": result.range[1] or "base",
-                                                         "backup-path": ""}))
     click.echo(f"lint {result.status}: {len(result.revisions)} revision(s), {counts['error']} error(s), "
                f"{counts['warning']} warning(s), {counts['info']} info", err=True)
-    return result.exit_code
+    return code
 
 
 @migrate.command()
@@ -155,37 +142,37 @@ def lint(alembic_config, database_url, schema, report, allow_contract, range_tex
 def plan(alembic_config, database_url, schema, report, allow_contract, target, trial, lock_timeout,
          small_table_rows) -> int:
     """Show current and target revisions, SQL, findings, table sizes and a rolled-back trial run."""
-    from rollwise import ghactions
     from rollwise.migrate import report as rep
     from rollwise.migrate.service import plan as run_plan
+    from rollwise.outcome import publish
 
     project = _project(alembic_config, database_url)
     options = _options(allow_contract, schema)
     options.lock_timeout_s = lock_timeout
     options.small_table_rows = small_table_rows
     result = run_plan(project, target, options, trial)
-    ghactions.annotate(rep.annotations(result.findings), more_in=report or "the job summary")
-    payload = rep.plan_payload(result)
-    _finish(payload, rep.plan_summary(result, report), report,
-            {"status": payload["status"], "from-revision": result.current or "base",
-             "to-revision": result.target or "base", "backup-path": "",
-             "report": str(Path(report).resolve()) if report else ""})
+    published = rep.plan_outcome(result, report)
+    code = publish(published, report)
     click.echo(f"plan {result.current or 'base'} -> {result.target or 'base'}: {len(result.revisions)} revision(s), "
-               f"{payload['status']}", err=True)
-    return result.exit_code
+               f"{published.report['status']}", err=True)
+    return code
 
 
-def _run_result(result, report: str | None) -> int:
-    from rollwise import ghactions
+def _run_result(run, report: str | None) -> int:
+    """Run apply or rollback and publish what it did, also when it crashed after its rollback ladder (exit 4)."""
+    from rollwise.errors import Crashed
     from rollwise.migrate import report as rep
+    from rollwise.outcome import publish
 
-    if result.verdicts:
-        ghactions.annotate(rep.annotations([f for v in result.verdicts for f in v.findings]),
-                           more_in=report or "the job summary")
-    _finish(rep.run_payload(result), rep.run_summary(result, report), report,
-            rep.outputs(result, result.status, report))
+    try:
+        result = run()
+    except Crashed as crash:
+        publish(rep.run_outcome(crash.result, report), report)
+        click.echo(f"{crash.result.command} {crash.result.status}: {crash.result.message}", err=True)
+        raise
+    code = publish(rep.run_outcome(result, report), report)
     click.echo(f"{result.command} {result.status}: {result.message}", err=True)
-    return result.exit_code
+    return code
 
 
 @migrate.command()
@@ -209,7 +196,7 @@ def apply(alembic_config, database_url, schema, report, allow_contract, target, 
     options.verify_timeout_s = verify_timeout
     options.lint = lint_gate
     options.small_table_rows = small_table_rows
-    return _run_result(run_apply(_project(alembic_config, database_url), target, options), report)
+    return _run_result(lambda: run_apply(_project(alembic_config, database_url), target, options), report)
 
 
 @migrate.command()
@@ -223,6 +210,5 @@ def rollback(alembic_config, database_url, schema, report, allow_contract, targe
     from rollwise.migrate.service import rollback as run_rollback
 
     options = _options(allow_contract, schema, **run)
-    result = run_rollback(_project(alembic_config, database_url), target or None,
-                          Path(backup_file) if backup_file else None, options)
-    return _run_result(result, report)
+    return _run_result(lambda: run_rollback(_project(alembic_config, database_url), target or None,
+                                            Path(backup_file) if backup_file else None, options), report)

@@ -1,4 +1,4 @@
-"""Interface helpers: JSON payloads, markdown summaries and annotations for lint, plan, apply and rollback."""
+"""What lint, plan, apply and rollback publish: JSON reports, markdown summaries, step outputs and annotations."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any
 from rollwise.ghactions import Annotation
 from rollwise.migrate.model import Finding, RevisionVerdict
 from rollwise.migrate.service import LintResult, PlanResult, RunResult
-from rollwise.reporting import render
+from rollwise.outcome import Outcome
+from rollwise.templating import render
 
 LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -115,3 +116,26 @@ def outputs(result: RunResult | None, status: str, report: str | None, **extra: 
                     "backup-path": result.backup_path or ""})
     out.update(extra)
     return out
+
+
+def lint_outcome(result: LintResult, report: str | None) -> Outcome:
+    return Outcome(result.decision, report=lint_payload(result), summary=lint_summary(result, report),
+                   outputs=outputs(None, result.status, report, **{"from-revision": result.range[0] or "base",
+                                                                   "to-revision": result.range[1] or "base",
+                                                                   "backup-path": ""}),
+                   annotations=annotations(result.findings))
+
+
+def plan_outcome(result: PlanResult, report: str | None) -> Outcome:
+    payload = plan_payload(result)
+    return Outcome(result.decision, report=payload, summary=plan_summary(result, report),
+                   outputs={"status": payload["status"], "from-revision": result.current or "base",
+                            "to-revision": result.target or "base", "backup-path": "",
+                            "report": str(Path(report).resolve()) if report else ""},
+                   annotations=annotations(result.findings))
+
+
+def run_outcome(result: RunResult, report: str | None) -> Outcome:
+    return Outcome(result.decision, report=run_payload(result), summary=run_summary(result, report),
+                   outputs=outputs(result, result.status, report),
+                   annotations=annotations([f for v in result.verdicts for f in v.findings]))

@@ -22,8 +22,8 @@ def test_demo_promotes_the_healthy_canary_and_rolls_back_the_regressed_one(tmp_p
     assert "── healthy canary: router command, analyses on k6 data" in done.stdout
     healthy = json.loads((tmp_path / "demo" / "healthy" / "canary-report.json").read_text())
     regressed = json.loads((tmp_path / "demo" / "regressed" / "canary-report.json").read_text())
-    assert (healthy["decision"], healthy["phase_reached"]) == ("PROCEED", 100)
-    assert (regressed["decision"], regressed["phase_reached"], regressed["weight"]) == ("ROLLBACK", 10, 0)
+    assert (healthy["decision"], healthy["phase_reached"]) == ("proceed", 100)
+    assert (regressed["decision"], regressed["phase_reached"], regressed["weight"]) == ("rollback", 10, 0)
     assert (tmp_path / "demo" / "regressed" / "weight").read_text().strip() == "0"
     assert "xychart-beta" in (tmp_path / "demo" / "healthy" / "summary.md").read_text()
     assert f"regressed: {tmp_path / 'demo'}/regressed/canary-report.json" in done.stdout

@@ -30,10 +30,10 @@ def test_inconclusive_data_holds_then_a_manual_rollback_undoes_it(tmp_path, caps
     report = tmp_path / "report.json"
     assert main(["canary", "run", "--config", str(config), "--report", str(report)]) == 3
     data = json.loads(report.read_text())
-    assert (data["decision"], data["weight"], data["phase_reached"]) == ("HOLD", 5, 5)
+    assert (data["decision"], data["weight"], data["phase_reached"]) == ("inconclusive", 5, 5)
     assert "2 inconclusive analyses in this phase > inconclusive limit 1" in data["reason"]
     assert (tmp_path / "weight").read_text() == "5\n"
-    assert "HOLD at weight 5 %" in capsys.readouterr().err
+    assert "inconclusive, held at weight 5 %" in capsys.readouterr().err
 
     assert main(["canary", "run", "--config", str(config), "--report", str(report)]) == 2
     assert "a previous rollout is held at weight 5 %" in capsys.readouterr().err

@@ -48,7 +48,7 @@ def test_regressed_canary_is_rolled_back_and_gets_no_traffic(stack_factory, regr
     done = stack.run()
     assert done.returncode == 1, done.stderr
     data = report(stack)
-    assert data["decision"] == "ROLLBACK"
+    assert data["decision"] == "rollback"
     assert data["phase_reached"] == 10 and len(data["phases"]) == 1
     phase = data["phases"][0]
     assert 1 <= len(phase["analyses"]) <= 2
@@ -90,7 +90,7 @@ def test_prometheus_unreachable_mid_phase_never_promotes(stack_factory):
     _, stderr = process.communicate(timeout=90)
     assert process.returncode == 1, stderr
     data = report(stack)
-    assert data["decision"] == "ROLLBACK" and data["phase_reached"] == 10
+    assert data["decision"] == "rollback" and data["phase_reached"] == 10
     assert "2 inconclusive analyses in this phase > inconclusive limit 1" in data["reason"]
     assert all(a["decision"] == "inconclusive" for a in data["phases"][0]["analyses"])
     assert stack.tracks_served(30) == {"baseline": 30}
@@ -102,7 +102,7 @@ def test_router_error_rolls_back_and_keeps_the_last_good_nginx_config(stack_fact
     done = stack.run()
     assert done.returncode == 1, done.stderr
     data = report(stack)
-    assert data["decision"] == "ROLLBACK" and data["phase_reached"] == 0
+    assert data["decision"] == "rollback" and data["phase_reached"] == 0
     assert data["reason"].startswith("nginx router: checking the configuration (nginx -t) failed:")
     assert 'invalid port in upstream "127.0.0.1:not-a-port"' in data["reason"]
     assert (stack.workdir / "nginx" / "upstream.conf").read_text() == before
@@ -129,6 +129,6 @@ def test_failing_k6_rolls_back(stack_factory, tmp_path):
     done = stack.run()
     assert done.returncode == 1, done.stderr
     data = report(stack)
-    assert data["decision"] == "ROLLBACK"
+    assert data["decision"] == "rollback"
     assert data["reason"].startswith("k6 warm-up traffic failed: k6 exited with code 108")
     assert stack.weight() == "0"

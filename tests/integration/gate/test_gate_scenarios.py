@@ -103,7 +103,7 @@ def test_budget_mode_on_real_prometheus(gate_prometheus, repo_root, tmp_path):
     assert healthy["schema"] == "rollwise/gate-budget/v1"
     assert 0.4 < healthy["slos"][0]["remaining"] < 1
     code, burning = budget("environmental")
-    assert (code, burning["decision"]) == (1, "block"), burning["reason"]
+    assert (code, burning["decision"]) == (1, "rollback"), burning["reason"]
     assert "availability" in burning["reason"]
 
 

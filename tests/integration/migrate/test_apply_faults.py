@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from support.clock import FakeClock
+
 ROLLWISE = str(Path(sys.executable).with_name("rollwise"))
 
 
@@ -117,8 +119,10 @@ def test_sigkill_mid_migration_leaves_the_start_state_and_a_rerun_applies(projec
     assert project.contents(columns) == rows
 
 
-def test_lock_held_by_another_session_times_out_retries_and_exits_3(pg_project, tmp_path):
+def test_lock_held_by_another_session_times_out_retries_and_exits_3(pg_project, tmp_path, monkeypatch):
     project = pg_project
+    clock = FakeClock()  # the backoff sleeps are recorded, not waited
+    monkeypatch.setattr("rollwise.clock.SYSTEM", clock)
     project.seed()
     project.add_fault("0006_locks_users.py")
     checksums, rows = project.checksums(), project.contents()
@@ -129,10 +133,8 @@ def test_lock_held_by_another_session_times_out_retries_and_exits_3(pg_project, 
     holder.exec_driver_sql("SELECT count(*) FROM users").all()
     report = tmp_path / "r.json"
     try:
-        started = time.monotonic()
         code = project.rollwise("apply", "--report", str(report), "--lock-timeout", "0.2", "--lock-retries", "2",
                                 "--retry-backoff", "0.1", "--backup-dir", str(tmp_path / "b"))
-        elapsed = time.monotonic() - started
     finally:
         holder.rollback()
         holder.close()
@@ -142,7 +144,7 @@ def test_lock_held_by_another_session_times_out_retries_and_exits_3(pg_project, 
     assert payload["status"] == "lock-timeout"
     assert payload["steps"][0]["attempts"] == 3 and "lock timeout" in payload["steps"][0]["error"]
     assert any("users" in b for b in payload["blockers"])
-    assert elapsed < 20
+    assert clock.sleeps == [0.1, 0.2]  # exponential backoff between the three attempts
     assert project.revision() == "0005"
     assert project.checksums() == checksums and project.contents() == rows
 

@@ -58,7 +58,8 @@ def test_rollback_from_state_sets_weight_zero_and_runs_the_rollback_command(tmp_
     assert main(["canary", "rollback", "--state-file", str(tmp_path / "state.json"), "--report", str(report)]) == 0
     assert weight.read_text() == "0\n" and (tmp_path / "undone").exists()
     data = json.loads(report.read_text())
-    assert (data["decision"], data["weight"]) == ("ROLLBACK", 0)
+    # the rollback asked for is done: the command succeeded (proceed); status says what it did
+    assert (data["decision"], data["status"], data["weight"]) == ("proceed", "rolled_back", 0)
     assert data["reason"] == "manual rollback of the rollout started x (running at weight 25 %)"
     assert json.loads((tmp_path / "state.json").read_text())["status"] == "rolled_back"
 
@@ -77,7 +78,7 @@ def test_promote_finishes_a_held_rollout_and_is_safe_to_repeat(tmp_path):
     args = ["canary", "promote", "--state-file", str(tmp_path / "state.json"), "--report", str(report)]
     assert main(args) == 0
     assert weight.read_text() == "100\n" and (tmp_path / "promoted").exists()
-    assert json.loads(report.read_text())["decision"] == "PROCEED"
+    assert json.loads(report.read_text())["decision"] == "proceed"
     assert json.loads((tmp_path / "state.json").read_text())["status"] == "promoted"
     weight.unlink()
     assert main(args) == 0  # already promoted: nothing moves
@@ -126,3 +127,28 @@ def test_kill_switch_store_can_come_from_the_environment(tmp_path, monkeypatch, 
     assert main(["canary", "rollback", "--config", str(tmp_path / "rollwise.yml")]) == 0
     assert main(["flags", "get", "new-checkout", "--store", f"file://{flags}"]) == 0
     assert '"enabled": false' in capsys.readouterr().out.replace(": False", ": false")
+
+
+def test_a_crash_in_the_rollout_returns_traffic_to_the_baseline_and_exits_4(tmp_path, monkeypatch, capsys):
+    weight = tmp_path / "weight"
+    (tmp_path / "rollwise.yml").write_text(CONFIG.replace('"echo {weight}"', f'"echo {{weight}} > {weight}"'))
+    outputs, report = tmp_path / "out", tmp_path / "report.json"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    seen = []
+
+    def boom(self, index, phase, record, run):
+        seen.append(weight.read_text())  # the canary had traffic when the bug struck
+        raise KeyError("injected")
+
+    monkeypatch.setattr("rollwise.canary.service.Rollout._analyse", boom)
+    code = main(["canary", "run", "--config", str(tmp_path / "rollwise.yml"), "--prometheus-url", "http://127.0.0.1:9",
+                 "--report", str(report)])
+    assert code == 4
+    assert seen and seen[0] != "0\n" and weight.read_text() == "0\n"
+    err = capsys.readouterr().err
+    assert "internal error in `rollwise canary run`: KeyError: 'injected'" in err and "Traceback" in err
+    data = json.loads(report.read_text())
+    assert (data["decision"], data["status"], data["weight"]) == ("error", "rolled_back", 0)
+    text = outputs.read_text()
+    assert "\nerror\n" in text and "rollback" not in text
+    assert json.loads((tmp_path / "state.json").read_text())["status"] == "rolled_back"

@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from rollwise.canary.config import load_plan, seconds
+from rollwise.canary.config import load_plan
 from rollwise.errors import ConfigError
 
 BASE = """
@@ -36,12 +36,6 @@ def test_per_phase_analysis_overrides_the_default(tmp_path):
     first, last = plan.phases
     assert (first.analysis.count, first.analysis.interval, first.analysis.warmup) == (3, 2.0, 0.5)
     assert (last.analysis.count, last.analysis.interval, last.analysis.failure_limit) == (1, 2.0, 1)
-
-
-@pytest.mark.parametrize(("value", "expected"), [(3, 3.0), ("500ms", 0.5), ("2m", 120.0), ("1.5h", 5400.0)],
-                         ids=["number", "ms", "minutes", "hours"])
-def test_seconds(value, expected):
-    assert seconds(value) == expected
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ def result():
     phase.analyses.append(AnalysisRecord(1, 103.0, 107.0, Judgement("rollback", "slow-requests | worse", "slow-requests",
                                                                     0.001, 0.2), "rollback"))
     events = [Event(101.2, "weight", 10, "phase 1"), Event(101.6, "analysis", 10, "x"), Event(107.5, "rollback", 0, "y")]
-    return RolloutResult("ROLLBACK", "phase 1 (10 %): regression", 100.0, 108.0, 0, [phase], events,
+    return RolloutResult("rollback", "phase 1 (10 %): regression", 100.0, 108.0, 0, [phase], events,
                          {"router": "nginx", "warmup": "k6 generated"}, state_file="state.json")
 
 
@@ -29,7 +29,7 @@ def test_sli_series():
 
 def test_markdown_has_decision_charts_and_tables():
     markdown = render_markdown(result(), "out/report.json")
-    assert markdown.startswith("## ⏪ canary-deploy: ROLLBACK\n")
+    assert markdown.startswith("## ⏪ canary-deploy: rollback\n")
     assert markdown.count("```mermaid\nxychart-beta") == 2
     assert "    line [0, 0, 10, 10, 0, 0]" in markdown
     assert "| 1 | 10 % | 10 % | 0 / 1 / 0 | 100 / 99 | 26 / 41 | 0 / 0 | rolled back |" in markdown

@@ -1,4 +1,5 @@
-"""The code passes ruff (pyflakes, pycodestyle, import order) as configured in pyproject.toml."""
+"""The code passes ruff (pyflakes, pycodestyle, import order) and the import-linter layer contracts, as configured
+in pyproject.toml."""
 
 from __future__ import annotations
 
@@ -17,3 +18,14 @@ def test_ruff_finds_nothing():
     result = subprocess.run([command, "check", "src", "tests", "benchmarks", "scripts"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_layer_contracts_hold():
+    """Models import no adapters, services or CLIs; adapters no service; only cli modules import click; a
+    capability reaches another only through its service (contracts in pyproject.toml)."""
+    linter = Path(sys.executable).parent / "lint-imports"
+    command = str(linter) if linter.exists() else shutil.which("lint-imports")
+    assert command, "import-linter is not installed: run ./scripts/test.sh (it installs the test extra)"
+    result = subprocess.run([command, "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "broken" not in result.stdout.replace("0 broken", "")

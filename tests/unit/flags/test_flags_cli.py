@@ -72,3 +72,20 @@ def test_history_lists_changes(files, capsys):
     capsys.readouterr()
     assert main(["flags", "history", "--store", "file://flags.yml"]) in (0, None)
     assert "v1" in capsys.readouterr().out
+
+
+def test_a_crash_in_the_flags_service_exits_4_and_changes_nothing(tmp_path, monkeypatch, capsys):
+    store = tmp_path / "flags.yml"
+    store.write_text(FLAGS)
+    before = store.read_text()
+    outputs = tmp_path / "out"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+
+    def boom(*args, **kwargs):
+        raise AttributeError("injected")
+
+    monkeypatch.setattr("rollwise.flags.service._change_flag", boom)
+    assert main(["flags", "kill", "checkout", "--store", f"file://{store}"]) == 4
+    assert "internal error in `rollwise flags kill`: AttributeError: injected" in capsys.readouterr().err
+    assert store.read_text() == before
+    assert "\nerror\n" in outputs.read_text() and "rollback" not in outputs.read_text()

@@ -28,10 +28,10 @@ def measured(period_ratio: float, burn: dict[str, float]) -> dict[float, tuple[f
 
 @pytest.mark.parametrize("period_ratio,burn,decision,status", [
     (0.0002, {"1h": 1, "5m": 1, "6h": 1, "30m": 1}, "proceed", "ok"),
-    (0.0012, {}, "block", "exhausted"),
-    (0.0002, {"1h": 15, "5m": 20}, "block", "burning"),
+    (0.0012, {}, "rollback", "exhausted"),
+    (0.0002, {"1h": 15, "5m": 20}, "rollback", "burning"),
     (0.0002, {"1h": 15, "5m": 2}, "proceed", "ok"),  # the short window has recovered: no page
-    (0.0002, {"6h": 7, "30m": 6.5}, "block", "burning"),
+    (0.0002, {"6h": 7, "30m": 6.5}, "rollback", "burning"),
 ], ids=["healthy", "exhausted", "fast-burn", "recovered", "slow-burn"])
 def test_budget_rules(period_ratio, burn, decision, status):
     result = assess_budget([SLO], {"availability": measured(period_ratio, burn)}, PERIOD, 0.0)

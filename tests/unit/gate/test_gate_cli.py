@@ -119,3 +119,22 @@ def test_window_on_k6_results_ends_where_the_results_end(tmp_path, config):
                  str(report)]) == 0
     window = json.loads(report.read_text())["window"]
     assert window["end"].startswith(datetime.fromtimestamp(T0 + 599, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M"))
+
+
+def test_an_exception_in_the_gate_service_exits_4_not_rollback(tmp_path, config, monkeypatch, capsys):
+    results = k6_file(tmp_path / "k6.json", 0.03, 100.0)  # a regressed canary: the bug must not turn into a rollback
+    outputs, report = tmp_path / "out", tmp_path / "report.json"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+
+    def boom(*args, **kwargs):
+        raise ZeroDivisionError("injected")
+
+    monkeypatch.setattr("rollwise.gate.service.judge_core.judge", boom)
+    code = main(["gate", "--config", str(config), "--k6-results", str(results),
+                 "--report", str(report)])
+    assert code == 4
+    err = capsys.readouterr().err
+    assert "internal error in `rollwise gate`: ZeroDivisionError: injected" in err and "rollwise 0." in err
+    assert "Traceback" in err
+    assert outputs.read_text().splitlines()[1] == "error" and "rollback" not in outputs.read_text()
+    assert not report.exists()

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from rollwise.errors import ConfigError
-from rollwise.gate.config import load_config, parse_duration
+from rollwise.gate.config import load_config
 from rollwise.gate.model import LatencySli, PromqlSli, RatioSli
 
 GOOD = """\
@@ -104,12 +104,6 @@ def test_config_errors_are_located(tmp_path, mutate, line, key, problem, fix):
 def test_missing_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="file not found"):
         load_config(tmp_path / "nope.yml")
-
-
-@pytest.mark.parametrize("text,seconds", [("30s", 30), ("5m", 300), ("1h", 3600), ("30d", 2592000), (12, 12), ("90", 90),
-                                          ("250ms", 0.25)], ids=["s", "m", "h", "d", "number", "text-number", "ms"])
-def test_parse_duration(text, seconds):
-    assert parse_duration(text) == pytest.approx(seconds)
 
 
 def test_example_configs_load(repo_root):

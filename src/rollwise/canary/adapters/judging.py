@@ -18,20 +18,20 @@ SourceFactory = Callable[[Window], Any]
 
 def prometheus_sources(config: Any, url: str | None) -> SourceFactory:
     """A new Prometheus source per analysis (each judgement runs in its own event loop)."""
-    from rollwise.gate.adapters.prometheus import PrometheusSource
+    from rollwise.gate import service
 
-    PrometheusSource.from_config(config.prometheus, url=url)  # fail early (exit 2) when no URL is known
-    return lambda window: PrometheusSource.from_config(config.prometheus, url=url)
+    service.prometheus_source(config, url)  # fail early (exit 2) when no URL is known
+    return lambda window: service.prometheus_source(config, url)
 
 
 def k6_sources(window: Window) -> Any:
     """The k6 results of the phase the window belongs to."""
-    from rollwise.gate.adapters.k6 import K6ResultsSource
+    from rollwise.gate import service
 
     run = window.traffic
     if run is None or getattr(run, "results_path", None) is None:
         raise InconclusiveError("no k6 results to judge: the phase has no warm-up traffic")
-    return K6ResultsSource(run.results_path)
+    return service.k6_source(run.results_path)
 
 
 class GateJudge:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from rollwise import reporting
+from rollwise import shell, templating
 from rollwise.canary.model.plan import Phase, Warmup
 from rollwise.errors import ConfigError
 
@@ -56,7 +56,7 @@ def generate_script(warmup: Warmup, duration: float) -> str:
     """A k6 script that sends the warm-up endpoints to both tracks at the same rate."""
     endpoints = [{"method": e.method, "path": e.path, "status": e.status, "body": e.body, "headers": e.headers}
                  for e in warmup.endpoints]
-    return reporting.render("canary/k6-warmup.js.j2", endpoints=endpoints, rate=warmup.rate, vus=warmup.vus,
+    return templating.render("canary/k6-warmup.js.j2", endpoints=endpoints, rate=warmup.rate, vus=warmup.vus,
                             duration=int(duration), thresholds=warmup.thresholds)
 
 
@@ -132,12 +132,8 @@ class K6Run:
         """Stop k6 (SIGINT lets it write its summary) and return its results."""
         self._stopped = True
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(STOP_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            shell.stop(self.process, signal.SIGINT, STOP_GRACE_SECONDS)
+            self.process.wait()
         summary = self._summary()
         tracks = track_stats(_lines(self.results_path))
         result: dict[str, Any] = {
@@ -204,8 +200,5 @@ class K6Traffic:
             if url:
                 command += ["-e", f"{name}={url.rstrip('/')}"]
         command.append(str(script))
-        with log.open("wb") as out:
-            # its own process group: a Ctrl-C in the terminal reaches rollwise, which then stops k6 itself
-            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       start_new_session=True, env={**os.environ, "K6_NO_USAGE_REPORT": "true"})
+        process = shell.start(command, log=log, env={"K6_NO_USAGE_REPORT": "true"})
         return K6Run(process, script, results, summary, log)

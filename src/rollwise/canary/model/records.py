@@ -10,8 +10,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 SCHEMA = "rollwise/canary/v1"
-#: final decisions and their exit codes (HOLD: stopped at the current weight because the data stayed inconclusive)
-EXIT_CODES = {"PROCEED": 0, "ROLLBACK": 1, "HOLD": 3}
 
 
 def iso(timestamp: float | None) -> str | None:
@@ -99,7 +97,8 @@ class Event:
 
 @dataclass
 class RolloutResult:
-    decision: str  # PROCEED | ROLLBACK | HOLD
+    #: proceed | rollback | inconclusive (held at the current weight) | error (crashed; traffic put back first)
+    decision: str
     reason: str
     started: float
     ended: float
@@ -110,10 +109,8 @@ class RolloutResult:
     #: problems met while rolling back (each one leaves something for the runbook)
     rollback_errors: list[str] = field(default_factory=list)
     state_file: str | None = None
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_CODES[self.decision]
+    #: what the rollout did: promoted | rolled_back | rollback_failed | held
+    status: str = ""
 
     @property
     def phase_reached(self) -> int:
@@ -124,6 +121,7 @@ class RolloutResult:
         return {
             "schema": SCHEMA,
             "decision": self.decision,
+            "status": self.status,
             "reason": self.reason,
             "started": iso(self.started),
             "ended": iso(self.ended),

@@ -261,11 +261,10 @@ def _error_text(response: httpx.Response) -> str:
 
 
 def _secret(env: str | None) -> str | None:
-    if not env:
-        return None
-    value = os.environ.get(env)
-    if value:
-        from rollwise.ghactions import mask
+    # the CLI masks these in the Actions log (secret_envs)
+    return os.environ.get(env) if env else None
 
-        mask(value)
-    return value
+
+def secret_envs(config: PrometheusConfig) -> list[str]:
+    """Names of the environment variables holding credentials, for the CLI to mask their values."""
+    return [e for e in (config.bearer_token_env, config.username_env, config.password_env) if e]

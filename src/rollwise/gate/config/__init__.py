@@ -6,11 +6,7 @@ before the whole file is known to be good.
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import replace
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,48 +23,13 @@ from rollwise.gate.model import (
     Slo,
     Tolerance,
 )
-from rollwise.yamlsource import Document, load_yaml, validate_schema
-
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
-_DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d|w)$")
+from rollwise.units import parse_amount, parse_duration, parse_percent, parse_share
+from rollwise.yamlsource import Document, load_schema, load_yaml, validate_schema
 
 
-@lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
     """The JSON Schema of rollwise.yml shipped with the package."""
-    return json.loads(resources.files("rollwise").joinpath("schemas/rollwise.schema.json").read_text("utf-8"))
-
-
-def parse_duration(value: Any) -> float:
-    """Seconds from ``30s``/``5m``/``1h``/``30d`` or a number of seconds; ValueError otherwise."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    try:
-        return float(str(value))  # "90" from the command line: seconds
-    except ValueError:
-        pass
-    match = _DURATION.match(str(value).strip())
-    if not match:
-        raise ValueError(f"'{value}' is not a duration; write e.g. 30s, 5m, 1h or 30d")
-    return float(match.group(1)) * _UNITS[match.group(2)]
-
-
-def _amount(value: Any) -> float:
-    """A plain number, or a latency with ms/s (stored in seconds)."""
-    if isinstance(value, (int, float)):
-        return float(value)
-    text = str(value)
-    return float(text[:-2]) / 1000 if text.endswith("ms") else float(text[:-1])
-
-
-def _share(value: Any) -> float:
-    """``10%`` -> 0.1; a plain number is already a share."""
-    return float(value[:-1]) / 100 if isinstance(value, str) else float(value)
-
-
-def _percent(value: Any) -> float:
-    """``99.9%`` or ``99.9`` -> 0.999."""
-    return float(value[:-1]) / 100 if isinstance(value, str) else float(value) / 100
+    return load_schema("rollwise")
 
 
 def _sli(doc: Document, path: tuple, raw: dict[str, Any]):
@@ -85,7 +46,7 @@ def _sli(doc: Document, path: tuple, raw: dict[str, Any]):
                             "write quantile: 0.95 (a p95 objective) or slower_than: 300ms (a share of slow requests); "
                             "for both, write two SLOs")
         return LatencySli(histogram=body["histogram"], quantile=body.get("quantile"),
-                          slower_than=_amount(body["slower_than"]) if has_slow else None)
+                          slower_than=parse_amount(body["slower_than"]) if has_slow else None)
     if isinstance(body, str):
         return PromqlSli(query=body)
     return PromqlSli(query=body["query"], aggregate=body.get("aggregate", "mean"))
@@ -102,13 +63,13 @@ def _slo(doc: Document, index: int, raw: dict[str, Any]) -> Slo:
         if isinstance(raw_objective, dict):
             raise doc.error(path + ("objective",), "this SLI counts bad requests, so its objective is a good share",
                             "write objective: 99.9 (or \"99.9%\") meaning 99.9 % of requests are good")
-        objective = Objective(target=_percent(raw_objective))
+        objective = Objective(target=parse_percent(raw_objective))
     else:
         if not isinstance(raw_objective, dict):
             raise doc.error(path + ("objective",), "this SLI is a value per step, so its objective is a limit",
                             "write objective: {max: 300ms} (or {min: ...} for values that must stay high)")
-        objective = Objective(max=_amount(raw_objective["max"]) if "max" in raw_objective else None,
-                              min=_amount(raw_objective["min"]) if "min" in raw_objective else None)
+        objective = Objective(max=parse_amount(raw_objective["max"]) if "max" in raw_objective else None,
+                              min=parse_amount(raw_objective["min"]) if "min" in raw_objective else None)
         if objective.max is not None and objective.min is not None and objective.min > objective.max:
             raise doc.error(path + ("objective",), f"min {objective.min:g} is above max {objective.max:g}",
                             "swap them")
@@ -123,10 +84,10 @@ def _slo(doc: Document, index: int, raw: dict[str, Any]) -> Slo:
         # Default absolute floor for counts: a tenth of the error budget, so 0.01 % -> 0.02 % is not "+100 %".
         tolerance = Tolerance(relative=0.10, absolute=0.1 * objective.bad_limit if counts_based else 0.0)
     elif isinstance(raw_tol, dict):
-        tolerance = Tolerance(relative=_share(raw_tol.get("relative", 0.0)),
-                              absolute=_amount(raw_tol.get("absolute", 0.0)))
+        tolerance = Tolerance(relative=parse_share(raw_tol.get("relative", 0.0)),
+                              absolute=parse_amount(raw_tol.get("absolute", 0.0)))
     else:
-        tolerance = Tolerance(relative=_share(raw_tol), absolute=0.1 * objective.bad_limit if counts_based else 0.0)
+        tolerance = Tolerance(relative=parse_share(raw_tol), absolute=0.1 * objective.bad_limit if counts_based else 0.0)
     unit = raw.get("unit") or ("s" if isinstance(sli, LatencySli) and not counts_based else "")
     slo = Slo(name=raw["name"], sli=sli, objective=objective, tolerance=tolerance, direction=direction,
               critical=bool(raw.get("critical", False)), weight=float(raw.get("weight", 1.0)), unit=unit,

@@ -61,7 +61,7 @@ class SloBudget:
 
 @dataclass
 class BudgetResult:
-    decision: str  # proceed | block | inconclusive
+    decision: str  # proceed | rollback (do not deploy) | inconclusive
     reason: str
     slos: list[SloBudget]
     period: float
@@ -129,7 +129,7 @@ def assess_budget(slos: list[Slo], measured: dict[str, dict[float, Any]], period
     blocked = [r for r in results if r.status in ("exhausted", "burning")]
     unknown = [r for r in results if r.status == "inconclusive"]
     if blocked:
-        decision, reason = "block", f"block: {blocked[0].name}: {blocked[0].reason}"
+        decision, reason = "rollback", f"rollback: {blocked[0].name}: {blocked[0].reason}"
     elif unknown:
         decision, reason = "inconclusive", f"inconclusive: {unknown[0].name}: {unknown[0].reason}"
     else:

@@ -6,12 +6,12 @@ import glob
 import os
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from rollwise import shell
 from rollwise.errors import ConfigError, RegressionError
 
 DEBIAN_BINDIRS = "/usr/lib/postgresql/*/bin"
@@ -25,10 +25,7 @@ class PgTools:
 
 
 def _major(binary: str) -> int | None:
-    try:
-        out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10).stdout
-    except OSError:
-        return None
+    out = shell.run([binary, "--version"], timeout=10).stdout
     match = re.search(r"\)\s*(\d+)", out) or re.search(r"(\d+)\.\d+", out)
     return int(match[1]) if match else None
 
@@ -87,7 +84,7 @@ def pg_restore(tools: PgTools, url: sa.URL, path: Path) -> None:
 
 
 def _run(cmd: list[str], url: sa.URL, what: str) -> None:
-    result = subprocess.run(cmd, env=libpq_env(url), capture_output=True, text=True)
+    result = shell.run(cmd, env=libpq_env(url), timeout=None)
     if result.returncode != 0:
         raise RegressionError(f"{what} with {Path(cmd[0]).name} failed (exit {result.returncode}): "
                               f"{result.stderr.strip()[-600:]}")

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from rollwise import shell
 from rollwise.migrate.adapters.alembic import Project, Revision, sql_line_map
 from rollwise.migrate.model import WARNING, Finding
 
@@ -64,8 +64,7 @@ def run(exe: str, sql: str, rev: Revision) -> list[Finding]:
     with tempfile.TemporaryDirectory(prefix="rollwise-squawk-") as tmp:
         path = Path(tmp) / f"{rev.id}.sql"
         path.write_text(sql, encoding="utf-8")
-        done = subprocess.run([exe, "--reporter", "json", f"--exclude={','.join(EXCLUDED)}", str(path)],
-                              capture_output=True, text=True, timeout=120)
+        done = shell.run([exe, "--reporter", "json", f"--exclude={','.join(EXCLUDED)}", str(path)], timeout=120)
     try:
         records = json.loads(done.stdout or "[]")
     except json.JSONDecodeError:

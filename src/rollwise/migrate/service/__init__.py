@@ -7,7 +7,7 @@ a loud failure naming the backup. The ladder on failure: transaction rollback ->
 from __future__ import annotations
 
 import json
-import time
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -15,8 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from rollwise.errors import ConfigError, InconclusiveError
-from rollwise.ghactions import progress
+from rollwise import clock as clocks
+from rollwise.errors import ConfigError, Crashed, InconclusiveError
 from rollwise.migrate.adapters.alembic import Project, Revision
 from rollwise.migrate.adapters.dialects import for_url
 from rollwise.migrate.config import Options
@@ -44,11 +44,16 @@ from rollwise.migrate.service.runner import (
     run_verify,
     scan_file,
 )
+from rollwise.outcome import ERROR as INTERNAL_ERROR
+from rollwise.outcome import INCONCLUSIVE, PROCEED, ROLLBACK, exit_code
 
-# statuses of apply/rollback and their exit codes
+# statuses of apply/rollback and the decision each means (exit codes: rollwise.outcome)
 APPLIED, UP_TO_DATE, REFUSED, ROLLED_BACK, RESTORED, LOCK_TIMEOUT, FAILED = (
     "applied", "up-to-date", "refused", "rolled-back", "restored", "lock-timeout", "failed")
-EXIT = {APPLIED: 0, UP_TO_DATE: 0, REFUSED: 1, ROLLED_BACK: 1, RESTORED: 1, LOCK_TIMEOUT: 3, FAILED: 1}
+DECISION = {APPLIED: PROCEED, UP_TO_DATE: PROCEED, REFUSED: ROLLBACK, ROLLED_BACK: ROLLBACK, RESTORED: ROLLBACK,
+            LOCK_TIMEOUT: INCONCLUSIVE, FAILED: ROLLBACK}
+
+log = logging.getLogger(__name__)
 
 
 # -- shared helpers ----------------------------------------------------------------------------------------------
@@ -97,8 +102,12 @@ class LintResult:
         return "errors" if ERROR in severities else "warnings" if WARNING in severities else "clean"
 
     @property
+    def decision(self) -> str:
+        return ROLLBACK if self.status == "errors" else PROCEED
+
+    @property
     def exit_code(self) -> int:
-        return 1 if self.status == "errors" else 0
+        return exit_code(self.decision)
 
 
 def parse_range(project: Project, text: str) -> tuple[str | None, str | None]:
@@ -188,11 +197,15 @@ class PlanResult:
         return [f for r in self.revisions for f in r.verdict.findings]
 
     @property
-    def exit_code(self) -> int:
+    def decision(self) -> str:
         bad_lint = any(f.severity == ERROR for f in self.findings)
         bad_trial = any(r.trial.get("status") == "failed" for r in self.revisions)
         bad_data = any((c.get("count") or 0) > 0 for r in self.revisions for c in r.preflight)
-        return 1 if bad_lint or bad_trial or bad_data else 0
+        return ROLLBACK if bad_lint or bad_trial or bad_data else PROCEED
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code(self.decision)
 
 
 def plan(project: Project, target: str | None, options: Options, trial: bool = True) -> PlanResult:
@@ -245,17 +258,17 @@ def _trial(project: Project, dialect: Dialect, conn: sa.Connection, planned: lis
                     break
                 # count the rows that would make it fail, in the state the earlier revisions left
                 item.preflight = _preflight(dialect, conn, item)
-                started = time.monotonic()
+                started = clocks.current().monotonic()
                 try:
                     with conn.begin_nested():
                         project.upgrade(conn, item.revision.id)
                 except Exception as exc:
-                    item.trial = {"status": "failed", "seconds": round(time.monotonic() - started, 3),
+                    item.trial = {"status": "failed", "seconds": round(clocks.current().monotonic() - started, 3),
                                   "error": first_line(exc), "lock_timeout": dialect.is_lock_timeout(exc)}
                     for later in planned[planned.index(item) + 1:]:
                         later.trial = {"status": "skipped", "reason": f"follows {item.revision.id}, which failed"}
                     break
-                item.trial = {"status": "ok", "seconds": round(time.monotonic() - started, 3)}
+                item.trial = {"status": "ok", "seconds": round(clocks.current().monotonic() - started, 3)}
         finally:
             tx.rollback()
 
@@ -316,12 +329,21 @@ class RunResult:
     verdicts: list[RevisionVerdict] = field(default_factory=list)
     blockers: list[str] = field(default_factory=list)
 
+    #: set when an unexpected exception ended the run (after the rollback ladder ran)
+    crashed: bool = False
+
     @property
-    def exit_code(self) -> int:
+    def decision(self) -> str:
+        if self.crashed:
+            return INTERNAL_ERROR
         # a requested rollback that ends verified is a success; an apply that had to roll back is not
         if self.command == "rollback" and self.status in (ROLLED_BACK, RESTORED):
-            return 0
-        return EXIT[self.status]
+            return PROCEED
+        return DECISION[self.status]
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code(self.decision)
 
 
 def apply(project: Project, target: str | None, options: Options) -> RunResult:
@@ -381,19 +403,20 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
                 step = Step(rev.id, mode)
                 result.steps.append(step)
                 last = index == len(pending) - 1
-                progress(f"upgrade {revision_label(rev.down[0] if rev.down else None)} -> {rev.id} ({mode})")
+                log.info(f"upgrade {revision_label(rev.down[0] if rev.down else None)} -> {rev.id} ({mode})")
                 check = verify_integrity if last and mode == "transaction" else None
                 runner.run_step(step, lambda r=rev.id: project.upgrade(conn, r), check)
             if result.steps[-1].mode == "autocommit":
                 with conn.begin():
                     verify_integrity()
             if options.verify_command:
-                progress(f"verify: {options.verify_command}")
+                log.info(f"verify: {options.verify_command}")
                 result.verify = run_verify(options.verify_command, dialect.url.render_as_string(hide_password=False),
                                            options.verify_timeout_s)
                 if result.verify["exit_code"] != 0:
                     raise VerificationFailed(f"verify command exited {result.verify['exit_code']}")
-        except (StepFailed, VerificationFailed, sa.exc.SQLAlchemyError) as failure:
+        except Exception as failure:  # noqa: BLE001 - a crash (a bug) runs the same rollback ladder, then exits 4
+            result.crashed = not isinstance(failure, (StepFailed, VerificationFailed, sa.exc.SQLAlchemyError))
             lock = isinstance(failure, StepFailed) and failure.lock_timeout
             if lock:
                 runner.ensure_connection()
@@ -404,9 +427,11 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
                 reason = f"{step.revision} failed after {step.attempts} attempt(s): {step.error}"
             elif isinstance(failure, VerificationFailed):
                 reason = str(failure)
+            elif result.crashed:
+                reason = f"internal error: {type(failure).__name__}: {failure}"
             else:
                 reason = f"verification could not run: {first_line(failure)}"
-            progress(f"failure: {reason}; rolling back to {revision_label(start)}")
+            log.info(f"failure: {reason}; rolling back to {revision_label(start)}")
             partial = None
             if isinstance(failure, StepFailed) and failure.step.mode == "autocommit":
                 partial = failure.step.revision
@@ -436,6 +461,8 @@ def apply(project: Project, target: str | None, options: Options) -> RunResult:
                 result.status = FAILED
                 result.message = (f"{reason}. ROLLBACK FAILED: the database is at {revision_label(result.to_revision)}"
                                   f", not verified equal to before. {where}. Follow docs/safe-migrate/runbook.md.")
+            if result.crashed:
+                raise Crashed(result) from failure
             return result
         result.status = APPLIED
         result.to_revision = target_id
@@ -484,7 +511,7 @@ def rollback(project: Project, to: str | None, backup_file: Path | None, options
                 step = Step(f"{rev.id} -> {revision_label(parent)}",
                             "autocommit" if sources[rev.id].uses_autocommit else "transaction")
                 result.steps.append(step)
-                progress(f"downgrade {step.revision}")
+                log.info(f"downgrade {step.revision}")
                 runner.run_step(step, lambda p=parent: project.downgrade(conn, p))
             result.comparisons = integrity.after_migration(before, runner.snapshot(), touched, rows_change)
             if not integrity.all_ok(result.comparisons):
@@ -516,7 +543,7 @@ def _restore_backup(project: Project, dialect: Dialect, timeouts: Timeouts, path
         runner = Runner(project, options, dialect, engine, conn)
         result = RunResult("rollback", RESTORED, start, None, manifest.get("revision") if manifest else None, "",
                            backup_path=str(path))
-        progress(f"restoring {path}")
+        log.info(f"restoring {path}")
         dialect.restore(engine, path)
         after = runner.snapshot()
         result.to_revision = runner.current()

@@ -5,9 +5,7 @@ retries, the before-snapshot and backup of one moment, the verify command, and t
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import time
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,14 +15,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from rollwise import clock as clocks
+from rollwise import shell
+from rollwise.clock import Clock
 from rollwise.errors import ConfigError, InconclusiveError
-from rollwise.ghactions import progress
 from rollwise.migrate.adapters.alembic import Project
 from rollwise.migrate.adapters.dialects import snapshot
 from rollwise.migrate.config import Options
 from rollwise.migrate.model import RevisionSource, TableChecksum, TableComparison, integrity
 from rollwise.migrate.model.scan import scan_source
 from rollwise.migrate.ports import Dialect, Timeouts
+
+log = logging.getLogger(__name__)
 
 
 def masked(url: str | sa.URL | None) -> str:
@@ -93,8 +95,10 @@ class Runner:
     """One apply or rollback run on one connection."""
 
     def __init__(self, project: Project, options: Options, dialect: Dialect, engine: sa.Engine,
-                 conn: sa.Connection) -> None:
+                 conn: sa.Connection, clock: Clock | None = None) -> None:
         self.project, self.options, self.dialect, self.engine, self.conn = project, options, dialect, engine, conn
+        #: retry backoff sleeps and step durations
+        self.clock = clocks.current(clock)
         self.replaced: list[sa.Connection] = []
 
     def ensure_connection(self) -> None:
@@ -107,7 +111,7 @@ class Runner:
             return
         except sa.exc.DBAPIError:
             pass
-        progress("the connection was lost; reconnecting for the rollback")
+        log.info("the connection was lost; reconnecting for the rollback")
         self.replaced.append(self.conn)
         self.conn = self.engine.connect()
         timeouts = Timeouts(self.options.lock_timeout_s, self.options.statement_timeout_s)
@@ -123,7 +127,7 @@ class Runner:
         delay = self.options.retry_backoff_s
         while True:
             step.attempts += 1
-            started = time.monotonic()
+            started = self.clock.monotonic()
             try:
                 if step.mode == "autocommit":
                     action()
@@ -134,22 +138,22 @@ class Runner:
                         action()
                         if check is not None:
                             check()  # raising here rolls the revision back with its transaction
-                step.seconds += time.monotonic() - started
+                step.seconds += self.clock.monotonic() - started
                 step.status = "done"
                 return
             except VerificationFailed:
-                step.seconds += time.monotonic() - started
+                step.seconds += self.clock.monotonic() - started
                 step.status = "rolled back"
                 raise
             except Exception as exc:
-                step.seconds += time.monotonic() - started
+                step.seconds += self.clock.monotonic() - started
                 if self.conn.in_transaction():
                     self.conn.rollback()
                 lock = self.dialect.is_lock_timeout(exc)
                 step.error = first_line(exc)
                 if lock and step.attempts <= self.options.lock_retries:
-                    progress(f"  {step.revision}: lock timeout (attempt {step.attempts}); retrying in {delay:.1f}s")
-                    time.sleep(delay)
+                    log.info(f"  {step.revision}: lock timeout (attempt {step.attempts}); retrying in {delay:.1f}s")
+                    self.clock.sleep(delay)
                     delay = min(delay * 2, self.options.retry_backoff_max_s)
                     continue
                 step.status = "failed"
@@ -175,7 +179,7 @@ class Runner:
         were read in, so the backup's manifest describes exactly what the backup holds."""
         with self.conn.begin():
             snapshot_id = self.dialect.export_snapshot(self.conn)
-            progress(f"integrity snapshot before ({self.dialect.name})")
+            log.info(f"integrity snapshot before ({self.dialect.name})")
             before = self._snapshot()
             if not self.options.backup:
                 return before, None
@@ -183,7 +187,7 @@ class Runner:
             name = Path(self.dialect.url.database or "database").stem
             path = (self.options.backup_dir / f"{name}-{label}-{stamp}{self.dialect.backup_suffix()}").resolve()
             path.parent.mkdir(parents=True, exist_ok=True)
-            progress(f"backup -> {path}")
+            log.info(f"backup -> {path}")
             try:
                 self.dialect.backup(self.engine, path, snapshot_id)
             except (ConfigError, InconclusiveError):
@@ -255,7 +259,7 @@ class Runner:
                 ladder[-1]["detail"] += "; but the checksums differ from before"
         if not ladder[-1]["ok"] and self.options.restore_on_failure and backup is not None:
             try:
-                progress(f"restoring {backup}")
+                log.info(f"restoring {backup}")
                 self.dialect.restore(self.engine, backup)
                 comparisons = integrity.identical(before, self.snapshot())
                 ok = integrity.all_ok(comparisons) and self.current() == start
@@ -272,12 +276,9 @@ class Runner:
 
 def run_verify(command: str, url: str, timeout_s: float) -> dict[str, Any]:
     """The user's verify command, with DATABASE_URL pointing at the migrated database."""
-    env = {**os.environ, "DATABASE_URL": url, "ROLLWISE_DATABASE_URL": url}
-    started = time.monotonic()
-    try:
-        done = subprocess.run(command, shell=True, env=env, capture_output=True, text=True, timeout=timeout_s)
-        code, output = done.returncode, (done.stdout + done.stderr)
-    except subprocess.TimeoutExpired as exc:
-        code, output = 124, f"timed out after {timeout_s:.0f}s\n{exc.stdout or ''}"
-    return {"command": command, "exit_code": code, "seconds": round(time.monotonic() - started, 2),
-            "output_tail": output[-2000:]}
+    done = shell.run(command, env={"DATABASE_URL": url, "ROLLWISE_DATABASE_URL": url}, timeout=timeout_s)
+    if done.timed_out:
+        code, output = 124, f"timed out after {timeout_s:.0f}s\n{done.stdout}"
+    else:
+        code, output = done.returncode, done.stdout + done.stderr
+    return {"command": command, "exit_code": code, "seconds": round(done.seconds, 2), "output_tail": output[-2000:]}

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import httpx
 import jinja2
 
-from rollwise import reporting
+from rollwise import templating
 from rollwise.canary.adapters.routers.base import Router, RouterError, split
 
 _SERVERS = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}],
@@ -89,7 +89,7 @@ class NginxRouter(Router):
             template = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True,
                                           lstrip_blocks=True).from_string(source)
             return template.render(**context)
-        return reporting.render("canary/nginx-upstream.conf.j2", **context)
+        return templating.render("canary/nginx-upstream.conf.j2", **context)
 
     def describe(self) -> str:
         return f"nginx upstream {self.options.get('upstream', 'app')} in {self.path(self.options['upstream_file'])}"

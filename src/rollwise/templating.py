@@ -1,6 +1,7 @@
-"""Reports: JSON files with a versioned schema, and markdown/HTML rendered from Jinja2 templates.
+"""Markdown, HTML and generated files (k6 scripts, nginx includes) rendered from Jinja2 templates.
 
 Templates live in ``rollwise/templates/<capability>/``; business code passes data, never assembles markup.
+JSON reports are written by :func:`rollwise.outcome.publish`.
 """
 
 from __future__ import annotations
@@ -8,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -56,13 +56,3 @@ def environment() -> jinja2.Environment:
 def render(template: str, **context: Any) -> str:
     """Render a template such as ``gate/summary.md.j2`` with ``context``."""
     return environment().get_template(template).render(**context)
-
-
-def write_json(path: str | Path, payload: dict[str, Any]) -> Path:
-    """Write a JSON report; ``payload`` must carry its ``schema`` (``rollwise/<kind>/v1``)."""
-    if not str(payload.get("schema", "")).startswith("rollwise/"):
-        raise ValueError("a report needs a 'schema' of the form rollwise/<kind>/v1")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n", encoding="utf-8")
-    return path
