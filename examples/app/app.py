@@ -19,6 +19,7 @@ import signal
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
@@ -73,7 +74,8 @@ def make_handler(track: str, base_latency: float, extra_latency: float, error_ra
 def main(argv: list[str] | None = None) -> int:
     env = os.environ
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--port", type=int, required=True, help="0 picks a free port (see --port-file)")
+    parser.add_argument("--port-file", help="write the port listened on here, once listening")
     parser.add_argument("--track", default=env.get("APP_TRACK", "baseline"))
     parser.add_argument("--base-latency-ms", type=float, default=float(env.get("APP_BASE_LATENCY_MS", 20)))
     parser.add_argument("--extra-latency-ms", type=float, default=float(env.get("APP_EXTRA_LATENCY_MS", 0)))
@@ -85,7 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     server = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
     server.daemon_threads = True
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print(f"{args.track} listening on 127.0.0.1:{args.port}", flush=True)
+    port = server.server_address[1]
+    if args.port_file:
+        Path(args.port_file).write_text(f"{port}\n")
+    print(f"{args.track} listening on 127.0.0.1:{port}", flush=True)
     try:
         server.serve_forever()
     finally:

@@ -39,8 +39,11 @@ def test_healthy_canary_is_promoted_through_the_action(repo_root, stacks):
     assert result.outputs["report"] == str(stack.report_path)
     data = json.loads(stack.report_path.read_text())
     assert (data["schema"], data["decision"], data["phase_reached"]) == ("rollwise/canary/v1", "proceed", 100)
-    assert [(p["weight"], p["weight_set"], p["outcome"], len(p["analyses"])) for p in data["phases"]] == [
-        (10, 10, "passed", 2), (50, 50, "passed", 1), (100, 100, "passed", 1)]
+    # what happened, not how fast: every phase passed its analyses (a busy machine may add an inconclusive one,
+    # which extends the phase; it never counts as a pass)
+    assert [(p["weight"], p["weight_set"], p["outcome"], sum(a["decision"] == "proceed" for a in p["analyses"]))
+            for p in data["phases"]] == [(10, 10, "passed", 2), (50, 50, "passed", 1), (100, 100, "passed", 1)]
+    assert all(a["decision"] in ("proceed", "inconclusive") for p in data["phases"] for a in p["analyses"])
     assert all(p["k6"]["tracks"]["canary"]["requests"] > 50 for p in data["phases"])
     assert "canary: phase 2 analysis 1: proceed" in result.log
     assert stack.weight() == "100"
@@ -54,7 +57,10 @@ def test_regressed_canary_is_rolled_back_through_the_action(repo_root, stacks):
     stack = stacks({"error_rate": 0.03})
     result = deploy(repo_root, stack)
     assert result.exit_code == 1, result.log[-3000:]
-    assert (result.outputs["decision"], result.outputs["phase-reached"]) == ("rollback", "10")
+    # caught in the first phase whose analysis had enough data (10 %, or 50 % on a slow machine), never promoted
+    assert result.outputs["decision"] == "rollback" and result.outputs["phase-reached"] in ("10", "50")
+    last = json.loads(stack.report_path.read_text())["phases"][-1]
+    assert last["outcome"] == "rolled back" and last["analyses"][-1]["decision"] == "rollback"
     assert "## ⏪ canary-deploy: rollback" in result.summary
     assert any(level == "warning" and "critical SLO availability" in message
                for level, _, message in result.annotations)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -32,10 +33,21 @@ def test_getting_started_runs_as_written(tmp_path):
     assert len(found) >= 3, "the guide should walk through install, a passing gate and a failing gate"
     env = {**os.environ, "ROLLWISE_REPO": str(ROOT), "HOME": str(tmp_path),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    for index, (body, expected) in enumerate(found, 1):
-        result = subprocess.run(["bash", "-c", "set -euo pipefail\n" + body], cwd=tmp_path, env=env,
-                                capture_output=True, text=True, timeout=600)
-        assert result.returncode == expected, (
-            f"block {index} of {DOC.name} exited {result.returncode}, expected {expected}:\n{body}\n"
-            f"--- stdout\n{result.stdout[-3000:]}\n--- stderr\n{result.stderr[-3000:]}"
-        )
+    try:
+        for index, (body, expected) in enumerate(found, 1):
+            _run_block(tmp_path, env, index, body, expected)
+    finally:  # the services the guide started, should a failing block have skipped its clean-up
+        for pid_file in tmp_path.glob("*.pid"):
+            try:
+                os.kill(int(pid_file.read_text()), signal.SIGTERM)
+            except (ProcessLookupError, ValueError):
+                pass
+
+
+def _run_block(tmp_path, env, index, body, expected):
+    result = subprocess.run(["bash", "-c", "set -euo pipefail\n" + body], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == expected, (
+        f"block {index} of {DOC.name} exited {result.returncode}, expected {expected}:\n{body}\n"
+        f"--- stdout\n{result.stdout[-3000:]}\n--- stderr\n{result.stderr[-3000:]}"
+    )

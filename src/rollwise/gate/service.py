@@ -126,12 +126,6 @@ async def _gather(config: GateConfig, jobs: list[tuple[Slo, Any]]) -> list[Track
     return list(outcomes)
 
 
-def judge_sync(config: GateConfig, source: MetricSource, baseline: str, canary: str, start: datetime | float,
-               end: datetime | float, *, step: float | None = None, warmup: float | None = None) -> GateResult:
-    """:func:`judge` for synchronous callers (runs its own event loop; closes nothing it did not open)."""
-    return asyncio.run(judge(config, source, baseline, canary, start, end, step=step, warmup=warmup))
-
-
 async def budget(config: GateConfig, source: BudgetSource, at: datetime | float | None = None,
                  selector: str | None = None) -> BudgetResult:
     """Remaining error budget and multi-window burn rates of every counts-based SLO at ``at`` (default now)."""
@@ -159,8 +153,3 @@ async def budget(config: GateConfig, source: BudgetSource, at: datetime | float 
         measured.setdefault(slo.name, {})[seconds] = str(outcome) if isinstance(outcome, Unavailable) else outcome
     return assess_budget(slos, measured, config.budget.period, moment, selector=chosen or "",
                          source=source.name)
-
-
-def budget_sync(config: GateConfig, source: BudgetSource, at: datetime | float | None = None,
-                selector: str | None = None) -> BudgetResult:
-    return asyncio.run(budget(config, source, at, selector))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from datetime import datetime, timezone
@@ -9,9 +10,7 @@ from datetime import datetime, timezone
 import pytest
 
 from rollwise.cli import main
-from rollwise.gate.adapters.k6 import K6ResultsSource
-from rollwise.gate.config import load_config
-from rollwise.gate.service import judge_sync
+from rollwise.gate import service
 
 T0 = 1_700_000_000
 CONFIG = """\
@@ -102,11 +101,11 @@ def test_bad_options_are_exit_2(tmp_path, config, capsys, args, message):
     assert message in capsys.readouterr().err
 
 
-def test_judge_sync_is_the_python_entry_for_canary_deploy(tmp_path, config):
-    source = K6ResultsSource(k6_file(tmp_path / "k6.json", 0.03, 100.0))
-    result = judge_sync(load_config(config), source, '{track="baseline"}', '{track="canary"}',
-                        datetime.fromtimestamp(T0, tz=timezone.utc), datetime.fromtimestamp(T0 + 600, tz=timezone.utc),
-                        warmup=60)
+def test_the_service_is_the_python_entry_for_canary_deploy(tmp_path, config):
+    source = service.k6_source(k6_file(tmp_path / "k6.json", 0.03, 100.0))
+    result = asyncio.run(service.judge(service.load_config(config), source, '{track="baseline"}', '{track="canary"}',
+                                       datetime.fromtimestamp(T0, tz=timezone.utc),
+                                       datetime.fromtimestamp(T0 + 600, tz=timezone.utc), warmup=60))
     assert result.decision == "rollback"
     assert {s.slo.name: s.verdict for s in result.slos} == {"errors": "fail", "p95": "pass"}
     assert result.window.start == T0 + 60
