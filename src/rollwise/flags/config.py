@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from rollwise.errors import ConfigError
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from rollwise.yamlsource import Document
 
 BOOLEAN_VARIANTS = {"true": True, "false": False}
+#: the variants of a flag written without `variants:` (read-only: every such flag shares it)
+IMPLIED_VARIANTS: Mapping[str, Any] = MappingProxyType(BOOLEAN_VARIANTS)
 
 
 class Stored:
@@ -249,8 +252,10 @@ def parse_condition(raw: Mapping[str, Any], doc: Document, path: tuple) -> Condi
     return Condition(attribute, op, values, negate, operators.compile_condition(attribute, op, values, negate))
 
 
-def _variants(key: str, raw: Mapping[str, Any], doc: Document, path: tuple) -> dict[str, Any]:
-    variants = dict(raw.get("variants") or BOOLEAN_VARIANTS)
+def _variants(key: str, raw: Mapping[str, Any], doc: Document, path: tuple) -> Mapping[str, Any]:
+    if not raw.get("variants"):
+        return IMPLIED_VARIANTS
+    variants = dict(raw["variants"])
     kinds = {name: value_kind(value) for name, value in variants.items()}
     first_name, first_kind = next(iter(kinds.items()))
     for name, kind in kinds.items():
@@ -272,6 +277,8 @@ def _form_read(name: Any, variants: Mapping[str, Any]) -> str:
     if name in BOOLEAN_VARIANTS and not set(variants) & set(BOOLEAN_VARIANTS):
         return (f" (read as the YAML boolean {name}: unquoted on/off/yes/no/true/false name the variants"
                 f" 'true'/'false'; this flag's variants are {', '.join(repr(v) for v in variants)})")
+    if variants is IMPLIED_VARIANTS:
+        return " (this flag has no `variants:`, so its variants are 'true' and 'false')"
     if name not in BOOLEAN_VARIANTS and set(variants) <= set(BOOLEAN_VARIANTS):
         return (f" (this flag's variant names were read as the YAML booleans {'/'.join(variants)}:"
                 " unquoted on/off/yes/no are booleans in YAML)")
@@ -281,6 +288,8 @@ def _form_read(name: Any, variants: Mapping[str, Any]) -> str:
 def _variant_hint(name: Any, variants: Mapping[str, Any]) -> str:
     if name in BOOLEAN_VARIANTS and not set(variants) & set(BOOLEAN_VARIANTS):
         return "quote the variant name, e.g. `default: \"on\"`"
+    if variants is IMPLIED_VARIANTS:
+        return f"declare them, e.g. `variants: {{\"{name}\": true, \"off\": false}}`, or refer to them as true/false"
     if name not in BOOLEAN_VARIANTS and set(variants) <= set(BOOLEAN_VARIANTS):
         return f"quote the variant names under `variants:` (e.g. `\"{name}\": true`), or refer to them as true/false"
     guess = did_you_mean(str(name), variants)

@@ -107,3 +107,10 @@ def test_cli_get_shows_the_names(tmp_path, monkeypatch, capsys, text, served, ot
     assert main(["flags", "get", "boolean-flag", "--store", "file://flags.yml", "--context", "{}"]) in (0, None)
     evaluation = json.loads(capsys.readouterr().out)["evaluation"]
     assert (evaluation["value"], evaluation["variant"], evaluation["reason"]) == (True, served, "STATIC")
+
+
+def test_a_flag_without_variants_says_its_variants_are_true_and_false():
+    with pytest.raises(ConfigError) as caught:
+        parse_flagset_text('flags:\n  f:\n    default: "on"\n')
+    assert "this flag has no `variants:`, so its variants are 'true' and 'false'" in caught.value.problem
+    assert caught.value.fix.startswith('declare them, e.g. `variants: {"on": true, "off": false}`')
