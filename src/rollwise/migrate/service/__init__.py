@@ -613,7 +613,6 @@ def _restore_backup(project: Project, dialect: Dialect, timeouts: Timeouts, path
     manifest = _read_manifest(manifest_path) if manifest_path.is_file() else None
     _check_archive_file(path, manifest, manifest_path)
     with connect(dialect, timeouts) as (engine, conn):
-        dialect.check_backup(engine, path)
         start = _start_revision(project, conn)
         runner = Runner(project, options, dialect, engine, conn)
         result = RunResult("rollback", RESTORED, start, None, manifest.get("revision") if manifest else None, "",

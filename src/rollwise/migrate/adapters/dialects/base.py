@@ -109,10 +109,6 @@ class Dialect:
     def backup(self, engine: sa.Engine, path: Path, snapshot_id: str | None = None) -> Backup:
         raise NotImplementedError
 
-    def check_backup(self, engine: sa.Engine, path: Path) -> None:
-        """Raise ConfigError, before anything changes, when ``path`` is not a whole backup this dialect can read."""
-        raise NotImplementedError
-
     def restore(self, engine: sa.Engine, path: Path) -> str:
         """Replace the live data with the backup's in one step, keeping the replaced data aside; return where.
 

@@ -96,10 +96,6 @@ class PostgresDialect(Dialect):
         with engine.connect() as conn:
             return tools.pg_tools(self.server_major(conn))
 
-    def check_backup(self, engine: sa.Engine, path: Path) -> None:
-        with tempfile.TemporaryDirectory(prefix="rollwise-restore-") as tmp:
-            tools.pg_restore_script(self._tools(engine), path, Path(tmp) / "restore.sql")
-
     def restore(self, engine: sa.Engine, path: Path) -> str:
         found = self._tools(engine)
         schema = self.quote(self.schema)

@@ -83,7 +83,8 @@ class SQLiteDialect(Dialect):
         _copy(self._database_file(), path)
         return Backup(path, "sqlite3 backup API")
 
-    def check_backup(self, engine: sa.Engine, path: Path) -> None:
+    def _check_backup(self, path: Path) -> None:
+        """Refuse a file that is not a whole SQLite database before anything changes."""
         problem = None
         try:
             source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -101,7 +102,7 @@ class SQLiteDialect(Dialect):
                                   "manifest), and check that it was copied whole")
 
     def restore(self, engine: sa.Engine, path: Path) -> str:
-        self.check_backup(engine, path)
+        self._check_backup(path)
         live = self._database_file()
         aside = live.with_name(f"{live.name}.rollwise-prev-{time.strftime('%Y%m%d%H%M%S')}-{time.monotonic_ns()}")
         _copy(live, aside)
